@@ -1,0 +1,158 @@
+//! What one emulated tenant is made of: its name, listener, seed, clients, limits and extra users.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// The database connection every tenant has, as in a fresh Auth0 tenant.
+pub const DATABASE_CONNECTION: &str = "Username-Password-Authentication";
+/// The social connection every tenant has.
+pub const SOCIAL_CONNECTION: &str = "google-oauth2";
+/// Password of every seeded database user unless configured otherwise.
+pub const DEFAULT_PASSWORD: &str = "Tenant-Emulator-1";
+
+/// Every Management API scope the emulator knows; the default client holds them all.
+pub const ALL_SCOPES: &[&str] = &[
+    "read:users",
+    "update:users",
+    "delete:users",
+    "create:users",
+    "read:users_app_metadata",
+    "update:users_app_metadata",
+    "delete:users_app_metadata",
+    "create:users_app_metadata",
+    "create:user_tickets",
+    "read:logs",
+    "read:logs_users",
+    "read:stats",
+    "read:organizations",
+    "read:organization_members",
+    "create:organization_members",
+    "delete:organization_members",
+    "read:roles",
+    "read:role_members",
+    "read:connections",
+    "read:clients",
+];
+
+/// One emulated tenant. `EmulatorConfig::new("acme-eu")` gives every default.
+#[derive(Clone, Debug)]
+pub struct EmulatorConfig {
+    /// Slug, e.g. `acme-eu`.
+    pub tenant: String,
+    /// Default `{tenant}.auth0.test`; `iss` is `https://{domain}/`, the Management API audience
+    /// `https://{domain}/api/v2/`.
+    pub domain: String,
+    /// Default `127.0.0.1:0`: loopback only, a free port.
+    pub listen: SocketAddr,
+    /// Number of seeded users (default 1000).
+    pub users: usize,
+    /// Seed of every generated value (default 1). Tenants with the same seed share people.
+    pub seed: u64,
+    /// Password of every seeded database user.
+    pub password: String,
+    /// Applications allowed to get tokens.
+    pub clients: Vec<ClientConfig>,
+    /// Management API rate limit; `None` = unlimited (the headers are still sent).
+    pub rate_limit: Option<RateLimit>,
+    /// How long search (`GET /api/v2/users`) keeps seeing a user as it was before a write.
+    pub search_lag: Duration,
+    /// Named database users added after the seed.
+    pub extra_users: Vec<ExtraUser>,
+    /// Reference time of the seed (default: now). Fix it for byte-identical seeds.
+    pub now: Option<DateTime<Utc>>,
+    /// Lifetime of issued access tokens (default 86400 s, Auth0's).
+    pub token_ttl: Duration,
+}
+
+impl EmulatorConfig {
+    pub fn new(tenant: impl Into<String>) -> Self {
+        let tenant = tenant.into();
+        Self {
+            domain: format!("{tenant}.auth0.test"),
+            tenant,
+            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            users: 1000,
+            seed: 1,
+            password: DEFAULT_PASSWORD.to_owned(),
+            clients: vec![ClientConfig::default()],
+            rate_limit: None,
+            search_lag: Duration::ZERO,
+            extra_users: Vec::new(),
+            now: None,
+            token_ttl: Duration::from_secs(86_400),
+        }
+    }
+}
+
+/// An application registered in the tenant, with its client grant to the Management API.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct ClientConfig {
+    pub client_id: String,
+    pub client_secret: String,
+    /// Management API scopes granted to the client.
+    pub scopes: Vec<String>,
+}
+
+impl std::fmt::Debug for ClientConfig {
+    // The secret stays out of logs and panic messages.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientConfig")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"<redacted>")
+            .field("scopes", &self.scopes)
+            .finish()
+    }
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        Self {
+            client_id: "tenantgraph".to_owned(),
+            client_secret: "tenantgraph-secret".to_owned(),
+            scopes: ALL_SCOPES.iter().map(|s| (*s).to_owned()).collect(),
+        }
+    }
+}
+
+/// A token bucket: `burst` requests at once, refilled at `per_second`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RateLimit {
+    pub per_second: f64,
+    pub burst: u32,
+}
+
+/// A named database user added after the seed (also the body of `POST /__emulator/users`).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ExtraUser {
+    pub email: String,
+    pub password: String,
+    pub name: Option<String>,
+    /// A full id (`auth0|abc`) or just the part after the `|`; generated when absent.
+    pub user_id: Option<String>,
+    /// Default `Username-Password-Authentication`.
+    pub connection: Option<String>,
+    pub email_verified: bool,
+    /// The `permissions` claim of this user's password-realm tokens (Auth0 RBAC).
+    pub permissions: Vec<String>,
+    /// The `org_id` claim of this user's password-realm tokens.
+    pub org_id: Option<String>,
+    /// Extra claims, as an Auth0 Action would add them.
+    pub claims: Map<String, Value>,
+    pub user_metadata: Value,
+    pub app_metadata: Value,
+}
+
+impl ExtraUser {
+    pub fn new(email: impl Into<String>, password: impl Into<String>) -> Self {
+        Self {
+            email: email.into(),
+            password: password.into(),
+            ..Self::default()
+        }
+    }
+}

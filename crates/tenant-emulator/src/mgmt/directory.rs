@@ -1,0 +1,252 @@
+//! Organizations and roles: `GET /api/v2/organizations`, `…/organizations/{id}/members`,
+//! `GET /api/v2/roles`, `…/roles/{id}/users`, `GET /api/v2/users/{id}/organizations` and
+//! `…/users/{id}/roles`, with offset paging and, where Auth0 has it, checkpoint paging.
+
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Map, Value, json};
+
+use super::PathId;
+use super::auth::Auth;
+use super::params::{Paging, QueryParams, checkpoint_window_error, query_error};
+use crate::errors::{ApiError, json_response};
+use crate::state::SharedState;
+use crate::store::Store;
+
+const OFFSET: &[&str] = &["page", "per_page", "include_totals"];
+const OFFSET_AND_CHECKPOINT: &[&str] = &["page", "per_page", "include_totals", "from", "take"];
+
+/// Items with the id checkpoint paging resumes after.
+type Keyed = Vec<(String, Value)>;
+
+/// Answers a list in Auth0's shapes: checkpoint (`from`/`take` → `{key: […], next}`) when those
+/// parameters are present and allowed, else offset (bare array, or `{start, limit, total, key}`
+/// with `include_totals`).
+fn page_of(
+    items: Keyed,
+    key: &str,
+    query: &QueryParams,
+    checkpoint: bool,
+) -> Result<Value, ApiError> {
+    if checkpoint && (query.str("from").is_some() || query.str("take").is_some()) {
+        let take = usize::try_from(query.int("take", 1, Some(100))?.unwrap_or(50)).unwrap_or(50);
+        let start = match query.non_empty("from") {
+            None => 0,
+            Some(from) => {
+                let after = URL_SAFE_NO_PAD
+                    .decode(from)
+                    .ok()
+                    .and_then(|b| String::from_utf8(b).ok())
+                    .ok_or_else(|| query_error("from", "Invalid checkpoint"))?;
+                items.partition_point(|(id, _)| id.as_str() <= after.as_str())
+            }
+        };
+        let end = start.saturating_add(take).min(items.len());
+        let mut body = Map::new();
+        if end < items.len()
+            && let Some((last, _)) = items.get(end.saturating_sub(1))
+        {
+            body.insert("next".into(), json!(URL_SAFE_NO_PAD.encode(last)));
+        }
+        let page: Vec<Value> = items
+            .into_iter()
+            .skip(start)
+            .take(end - start)
+            .map(|(_, v)| v)
+            .collect();
+        body.insert(key.into(), Value::Array(page));
+        return Ok(Value::Object(body));
+    }
+    let paging = Paging::read(query, 100)?;
+    if !paging.within_window() {
+        return Err(checkpoint_window_error(paging.page));
+    }
+    let total = items.len();
+    let page: Vec<Value> = paging
+        .slice(&items)
+        .iter()
+        .map(|(_, v)| v.clone())
+        .collect();
+    Ok(if paging.include_totals {
+        json!({ "start": paging.start(), "limit": paging.per_page, "total": total, key: page })
+    } else {
+        Value::Array(page)
+    })
+}
+
+/// A member or role user as Auth0 lists them.
+fn member(store: &Store, id: &str) -> Option<(String, Value)> {
+    let user = store.get(id)?;
+    let mut entry = Map::new();
+    entry.insert("user_id".into(), json!(id));
+    for field in ["email", "name", "picture"] {
+        if let Some(value) = user.get(field) {
+            entry.insert(field.into(), value.clone());
+        }
+    }
+    Some((id.to_owned(), Value::Object(entry)))
+}
+
+/// `GET /api/v2/organizations`
+pub async fn organizations(
+    State(state): State<SharedState>,
+    Auth(caller): Auth,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    caller.require(&["read:organizations"])?;
+    let query = QueryParams::parse(raw.as_deref(), OFFSET_AND_CHECKPOINT)?;
+    let store = state.read();
+    let mut items: Keyed = store
+        .directory
+        .organizations
+        .iter()
+        .map(|o| (o.id.clone(), o.to_json()))
+        .collect();
+    drop(store);
+    items.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(json_response(
+        StatusCode::OK,
+        &page_of(items, "organizations", &query, true)?,
+    ))
+}
+
+/// `GET /api/v2/organizations/{id}/members`
+pub async fn organization_members(
+    State(state): State<SharedState>,
+    Auth(caller): Auth,
+    PathId(id): PathId,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    caller.require(&["read:organization_members"])?;
+    let query = QueryParams::parse(raw.as_deref(), OFFSET_AND_CHECKPOINT)?;
+    let store = state.read();
+    let org = store.directory.organization(&id).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "inexistent_organization",
+            "No organization found by that id or name",
+        )
+    })?;
+    let items: Keyed = org
+        .members
+        .iter()
+        .filter_map(|m| member(&store, m))
+        .collect();
+    drop(store);
+    Ok(json_response(
+        StatusCode::OK,
+        &page_of(items, "members", &query, true)?,
+    ))
+}
+
+/// `GET /api/v2/roles`
+pub async fn roles(
+    State(state): State<SharedState>,
+    Auth(caller): Auth,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    caller.require(&["read:roles"])?;
+    let mut known = OFFSET.to_vec();
+    known.push("name_filter");
+    let query = QueryParams::parse(raw.as_deref(), &known)?;
+    let filter = query.non_empty("name_filter").map(str::to_lowercase);
+    let store = state.read();
+    let items: Keyed = store
+        .directory
+        .roles
+        .iter()
+        .filter(|r| {
+            filter
+                .as_ref()
+                .is_none_or(|f| r.name.to_lowercase().contains(f.as_str()))
+        })
+        .map(|r| (r.id.clone(), r.to_json()))
+        .collect();
+    drop(store);
+    Ok(json_response(
+        StatusCode::OK,
+        &page_of(items, "roles", &query, false)?,
+    ))
+}
+
+/// `GET /api/v2/roles/{id}/users`
+pub async fn role_users(
+    State(state): State<SharedState>,
+    Auth(caller): Auth,
+    PathId(id): PathId,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    caller.require(&["read:users", "read:roles", "read:role_members"])?;
+    let query = QueryParams::parse(raw.as_deref(), OFFSET_AND_CHECKPOINT)?;
+    let store = state.read();
+    let role = store.directory.role(&id).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "inexistent_role",
+            "The role does not exist.",
+        )
+    })?;
+    let items: Keyed = role
+        .users
+        .iter()
+        .filter_map(|u| member(&store, u))
+        .collect();
+    drop(store);
+    Ok(json_response(
+        StatusCode::OK,
+        &page_of(items, "users", &query, true)?,
+    ))
+}
+
+/// `GET /api/v2/users/{id}/organizations`
+pub async fn user_organizations(
+    State(state): State<SharedState>,
+    Auth(caller): Auth,
+    PathId(id): PathId,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    caller.require(&["read:organizations"])?;
+    let query = QueryParams::parse(raw.as_deref(), OFFSET)?;
+    let store = state.read();
+    if store.get(&id).is_none() {
+        return Err(ApiError::user_not_found());
+    }
+    let items: Keyed = store
+        .directory
+        .organizations_of(&id)
+        .map(|o| (o.id.clone(), o.to_json()))
+        .collect();
+    drop(store);
+    Ok(json_response(
+        StatusCode::OK,
+        &page_of(items, "organizations", &query, false)?,
+    ))
+}
+
+/// `GET /api/v2/users/{id}/roles`
+pub async fn user_roles(
+    State(state): State<SharedState>,
+    Auth(caller): Auth,
+    PathId(id): PathId,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    caller.require(&["read:users", "read:roles", "read:role_members"])?;
+    let query = QueryParams::parse(raw.as_deref(), OFFSET)?;
+    let store = state.read();
+    if store.get(&id).is_none() {
+        return Err(ApiError::user_not_found());
+    }
+    let items: Keyed = store
+        .directory
+        .roles_of(&id)
+        .map(|r| (r.id.clone(), r.to_json()))
+        .collect();
+    drop(store);
+    Ok(json_response(
+        StatusCode::OK,
+        &page_of(items, "roles", &query, false)?,
+    ))
+}

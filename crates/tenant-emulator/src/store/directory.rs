@@ -1,0 +1,196 @@
+//! Everything in a tenant besides profiles: applications, connections, organizations, roles,
+//! brute-force blocks and jobs.
+
+use std::collections::{BTreeSet, HashMap};
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+/// An application, as named in log events.
+#[derive(Clone, Debug)]
+pub struct App {
+    pub client_id: String,
+    pub name: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Connection {
+    pub id: String,
+    pub name: String,
+    /// `auth0` for a database connection, `google-oauth2` for Google.
+    pub strategy: String,
+    /// `database` or `social`, as in log events.
+    pub strategy_type: String,
+}
+
+impl Connection {
+    pub fn is_database(&self) -> bool {
+        self.strategy == "auth0"
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Organization {
+    pub id: String,
+    pub name: String,
+    pub display_name: String,
+    pub metadata: Value,
+    /// Member user ids, in `user_id` order (the order members are listed in).
+    pub members: BTreeSet<Arc<str>>,
+}
+
+impl Organization {
+    pub fn to_json(&self) -> Value {
+        json!({
+            "id": self.id,
+            "name": self.name,
+            "display_name": self.display_name,
+            "metadata": self.metadata,
+        })
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Role {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    /// Permissions the role grants on the tenant's APIs, added to password-realm tokens.
+    pub permissions: Vec<String>,
+    pub users: BTreeSet<Arc<str>>,
+}
+
+impl Role {
+    pub fn to_json(&self) -> Value {
+        json!({ "id": self.id, "name": self.name, "description": self.description })
+    }
+}
+
+/// One brute-force block: an identifier locked out from an IP.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BlockedFor {
+    pub identifier: String,
+    pub ip: Ipv4Addr,
+    pub connection: String,
+}
+
+impl BlockedFor {
+    pub fn to_json(&self) -> Value {
+        json!({
+            "identifier": self.identifier,
+            "ip": self.ip.to_string(),
+            "connection": self.connection,
+        })
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Job {
+    pub id: String,
+    pub kind: &'static str,
+    pub created_at: String,
+}
+
+#[derive(Default)]
+pub struct Directory {
+    pub apps: Vec<App>,
+    pub connections: Vec<Connection>,
+    pub organizations: Vec<Organization>,
+    pub roles: Vec<Role>,
+    /// Lower-cased identifier (email or username) → its blocks.
+    pub blocks: HashMap<String, Vec<BlockedFor>>,
+    /// Consecutive failed logins per (lower-cased identifier, IP), for brute-force protection.
+    pub failures: HashMap<(String, Ipv4Addr), u32>,
+    pub jobs: HashMap<String, Job>,
+}
+
+impl Directory {
+    pub fn connection(&self, name: &str) -> Option<&Connection> {
+        self.connections.iter().find(|c| c.name == name)
+    }
+
+    pub fn connection_by_id(&self, id: &str) -> Option<&Connection> {
+        self.connections.iter().find(|c| c.id == id)
+    }
+
+    pub fn connection_index(&self, name: &str) -> Option<u8> {
+        let index = self.connections.iter().position(|c| c.name == name)?;
+        u8::try_from(index).ok()
+    }
+
+    /// The index of the application with this client id, registering unknown ones (tokens
+    /// minted through the control API may name any client).
+    pub fn app_index(&mut self, client_id: &str) -> u16 {
+        let index = match self.apps.iter().position(|a| a.client_id == client_id) {
+            Some(index) => index,
+            None => {
+                self.apps.push(App {
+                    client_id: client_id.to_owned(),
+                    name: client_id.to_owned(),
+                });
+                self.apps.len() - 1
+            }
+        };
+        u16::try_from(index).unwrap_or(0)
+    }
+
+    pub fn organization(&self, id: &str) -> Option<&Organization> {
+        self.organizations.iter().find(|o| o.id == id)
+    }
+
+    pub fn role(&self, id: &str) -> Option<&Role> {
+        self.roles.iter().find(|r| r.id == id)
+    }
+
+    pub fn organizations_of<'a>(
+        &'a self,
+        user_id: &'a str,
+    ) -> impl Iterator<Item = &'a Organization> {
+        self.organizations
+            .iter()
+            .filter(move |o| o.members.contains(user_id))
+    }
+
+    pub fn roles_of<'a>(&'a self, user_id: &'a str) -> impl Iterator<Item = &'a Role> {
+        self.roles.iter().filter(move |r| r.users.contains(user_id))
+    }
+
+    /// The union of the permissions of the user's roles, sorted.
+    pub fn permissions_of(&self, user_id: &str) -> Vec<String> {
+        let set: BTreeSet<&String> = self
+            .roles_of(user_id)
+            .flat_map(|r| &r.permissions)
+            .collect();
+        set.into_iter().cloned().collect()
+    }
+
+    /// A deleted user leaves its organizations and roles.
+    pub fn forget_user(&mut self, user_id: &str) {
+        for org in &mut self.organizations {
+            org.members.remove(user_id);
+        }
+        for role in &mut self.roles {
+            role.users.remove(user_id);
+        }
+    }
+
+    /// Blocks on any of these identifiers.
+    pub fn blocks_of(&self, identifiers: &[&str]) -> Vec<&BlockedFor> {
+        identifiers
+            .iter()
+            .filter_map(|i| self.blocks.get(&i.to_lowercase()))
+            .flatten()
+            .collect()
+    }
+
+    /// Lifts every block on these identifiers.
+    pub fn unblock(&mut self, identifiers: &[&str]) {
+        let lowered: Vec<String> = identifiers.iter().map(|i| i.to_lowercase()).collect();
+        for identifier in &lowered {
+            self.blocks.remove(identifier);
+        }
+        self.failures
+            .retain(|(identifier, _), _| !lowered.contains(identifier));
+    }
+}

@@ -1,0 +1,241 @@
+//! Organizations, members, roles and role users, with offset and checkpoint paging.
+
+use std::collections::BTreeSet;
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::{assert_error, encode, spawn};
+
+fn ids(items: &Value, key: &str) -> Vec<String> {
+    items
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|i| i[key].as_str().expect("id").to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn organizations_list_in_both_paging_styles() {
+    let t = spawn(50).await;
+    let (status, orgs) = t.get_json("/api/v2/organizations", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    let orgs = orgs.as_array().expect("array").clone();
+    assert_eq!(orgs.len(), 6);
+    for org in &orgs {
+        assert!(org["id"].as_str().expect("id").starts_with("org_"));
+        assert!(
+            org["name"].is_string()
+                && org["display_name"].is_string()
+                && org["metadata"].is_object()
+        );
+    }
+    let (_, totals) = t
+        .get_json(
+            "/api/v2/organizations",
+            &[("include_totals", "true"), ("per_page", "4")],
+        )
+        .await;
+    assert_eq!(totals["total"], 6);
+    assert_eq!(totals["limit"], 4);
+    assert_eq!(totals["organizations"].as_array().expect("orgs").len(), 4);
+    let (_, first) = t.get_json("/api/v2/organizations", &[("take", "4")]).await;
+    let next = first["next"].as_str().expect("next");
+    let (_, second) = t
+        .get_json("/api/v2/organizations", &[("take", "4"), ("from", next)])
+        .await;
+    assert!(second.get("next").is_none());
+    let mut all = ids(&first["organizations"], "id");
+    all.extend(ids(&second["organizations"], "id"));
+    assert_eq!(all.len(), 6);
+    assert_eq!(all.iter().collect::<BTreeSet<_>>().len(), 6);
+}
+
+#[tokio::test]
+async fn members_page_by_offset_and_checkpoint_and_agree_with_user_organizations() {
+    let t = spawn(200).await;
+    let org = t
+        .handle
+        .control()
+        .organizations()
+        .into_iter()
+        .max_by_key(|o| o.members.len())
+        .expect("org");
+    let path = format!("/api/v2/organizations/{}/members", org.id);
+    let (status, page) = t
+        .get_json(
+            &path,
+            &[
+                ("per_page", "10"),
+                ("page", "1"),
+                ("include_totals", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(page["total"], org.members.len());
+    assert_eq!(page["start"], 10);
+    let member = &page["members"][0];
+    for field in ["user_id", "email", "name", "picture"] {
+        assert!(member[field].is_string(), "{field} in {member}");
+    }
+    // Checkpoint paging walks every member once.
+    let mut seen = Vec::new();
+    let mut from: Option<String> = None;
+    loop {
+        let mut query = vec![("take", "7".to_owned())];
+        if let Some(from) = &from {
+            query.push(("from", from.clone()));
+        }
+        let query: Vec<(&str, &str)> = query.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let (status, body) = t.get_json(&path, &query).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        seen.extend(ids(&body["members"], "user_id"));
+        match body["next"].as_str() {
+            Some(next) => from = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(seen, org.members);
+    // Offset paging stops at 1000.
+    let (status, body) = t
+        .get_json(&path, &[("per_page", "100"), ("page", "10")])
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(assert_error(&body, 400, "invalid_paging").contains("checkpoint pagination"));
+
+    let (status, of_user) = t
+        .get_json(
+            &format!("/api/v2/users/{}/organizations", encode(&org.members[0])),
+            &[],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(ids(&of_user, "id").contains(&org.id));
+    let (_, with_totals) = t
+        .get_json(
+            &format!("/api/v2/users/{}/organizations", encode(&org.members[0])),
+            &[("include_totals", "true")],
+        )
+        .await;
+    assert!(with_totals["organizations"].is_array() && with_totals["total"].is_number());
+    let (status, body) = t
+        .get_json("/api/v2/organizations/org_missing/members", &[])
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_error(&body, 404, "inexistent_organization");
+}
+
+#[tokio::test]
+async fn roles_role_users_and_user_roles_agree() {
+    let t = spawn(200).await;
+    let (status, roles) = t
+        .get_json("/api/v2/roles", &[("include_totals", "true")])
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(roles["total"], 5);
+    let role = roles["roles"]
+        .as_array()
+        .expect("roles")
+        .iter()
+        .find(|r| r["name"] == "viewer")
+        .expect("viewer")
+        .clone();
+    let role_id = role["id"].as_str().expect("id");
+    assert!(role_id.starts_with("rol_"));
+    assert!(role["description"].is_string());
+    let (status, users) = t
+        .get_json(
+            &format!("/api/v2/roles/{role_id}/users"),
+            &[("per_page", "100")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let holder = users[0]["user_id"].as_str().expect("a viewer").to_owned();
+    let (_, user_roles) = t
+        .get_json(
+            &format!("/api/v2/users/{}/roles", encode(&holder)),
+            &[("include_totals", "true")],
+        )
+        .await;
+    assert_eq!(user_roles["roles"][0]["id"], role["id"]);
+    let (_, first) = t
+        .get_json(&format!("/api/v2/roles/{role_id}/users"), &[("take", "2")])
+        .await;
+    assert_eq!(first["users"].as_array().expect("users").len(), 2);
+    assert!(first["next"].is_string());
+    let (status, body) = t.get_json("/api/v2/roles/rol_missing/users", &[]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_error(&body, 404, "inexistent_role");
+}
+
+#[tokio::test]
+async fn members_are_added_and_removed() {
+    use reqwest::Method;
+    use serde_json::json;
+
+    let t = spawn(30).await;
+    let org = t
+        .handle
+        .control()
+        .organizations()
+        .into_iter()
+        .next()
+        .expect("org");
+    let outsider = t
+        .handle
+        .control()
+        .users(30, 0)
+        .users
+        .into_iter()
+        .find(|u| !u.organizations.contains(&org.id))
+        .expect("an outsider");
+    let path = format!("/api/v2/organizations/{}/members", org.id);
+    let body = json!({"members": [outsider.user_id]});
+    let response = t
+        .api(Method::POST, &path)
+        .json(&body)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let (_, orgs) = t
+        .get_json(
+            &format!("/api/v2/users/{}/organizations", encode(&outsider.user_id)),
+            &[],
+        )
+        .await;
+    assert!(ids(&orgs, "id").contains(&org.id));
+    let response = t
+        .api(Method::DELETE, &path)
+        .json(&body)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert!(
+        !t.handle.control().organizations()[0]
+            .members
+            .contains(&outsider.user_id)
+    );
+
+    let (status, answer) = t
+        .send_json(Method::POST, &path, &json!({"members": ["auth0|nobody"]}))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_error(&answer, 404, "inexistent_user");
+    let (status, answer) = t
+        .send_json(Method::POST, &path, &json!({"members": []}))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_error(&answer, 400, "invalid_body");
+    let (status, _) = t
+        .send_json(
+            Method::POST,
+            "/api/v2/organizations/org_nope/members",
+            &body,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
