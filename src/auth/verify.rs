@@ -1,0 +1,202 @@
+//! Bearer token → [`Caller`]. RS256 only; the key is chosen by issuer first, then `kid`; `exp`,
+//! `nbf`, `iss` and `aud` are checked with `auth.leeway`. Operator tokens come from the
+//! operator issuer; end-user tokens from a configured tenant's issuer. When one issuer is both,
+//! its tokens are operator tokens.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use jsonwebtoken::{Algorithm, Validation, decode, decode_header};
+use serde_json::Value;
+
+use super::caller::{Caller, EndUser, Operator, Permission, TenantScope};
+use super::jwks::{Jwks, KeyError};
+use crate::config::AuthConfig;
+use crate::tenant::Tenants;
+
+/// Why a token was refused. The text is safe to show the caller: it names the check that
+/// failed, never key material.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct AuthError(pub String);
+
+fn refuse(reason: impl Into<String>) -> AuthError {
+    AuthError(reason.into())
+}
+
+#[derive(Debug)]
+enum IssuerKind {
+    Operators,
+    EndUsersOf(Arc<str>),
+}
+
+#[derive(Debug)]
+struct Issuer {
+    kind: IssuerKind,
+    jwks: Jwks,
+}
+
+#[derive(Debug)]
+pub struct Verifier {
+    audience: String,
+    leeway: u64,
+    tenants_claim: String,
+    issuers: HashMap<String, Issuer>,
+}
+
+impl Verifier {
+    pub fn new(config: &AuthConfig, tenants: &Tenants, http: &reqwest::Client) -> Self {
+        let jwks = |url: String| {
+            Jwks::new(
+                url,
+                http.clone(),
+                config.jwks_min_refresh,
+                config.jwks_max_age,
+            )
+        };
+        let mut issuers = HashMap::new();
+        for tenant in tenants.all() {
+            let issuer = format!("https://{}/", tenant.domain);
+            let url = format!("{}/.well-known/jwks.json", tenant.transport().base_url());
+            issuers.insert(
+                issuer,
+                Issuer {
+                    kind: IssuerKind::EndUsersOf(tenant.id.clone()),
+                    jwks: jwks(url),
+                },
+            );
+        }
+        if let Some(issuer) = &config.operator_issuer {
+            let url = config.operator_jwks_url.clone().unwrap_or_else(|| {
+                format!("{}/.well-known/jwks.json", issuer.trim_end_matches('/'))
+            });
+            issuers.insert(
+                issuer.clone(),
+                Issuer {
+                    kind: IssuerKind::Operators,
+                    jwks: jwks(url),
+                },
+            );
+        }
+        Self {
+            audience: config.audience.clone(),
+            leeway: config.leeway.as_secs(),
+            tenants_claim: config.tenants_claim.clone(),
+            issuers,
+        }
+    }
+
+    /// Verifies a bearer token and says who it speaks for.
+    pub async fn verify(&self, token: &str) -> Result<Caller, AuthError> {
+        let header = decode_header(token).map_err(|_| refuse("the bearer token is not a JWT"))?;
+        if header.alg != Algorithm::RS256 {
+            return Err(refuse(format!(
+                "tokens must be signed with RS256, not {:?}",
+                header.alg
+            )));
+        }
+        let kid = header
+            .kid
+            .ok_or_else(|| refuse("the token has no key id (kid)"))?;
+        // The issuer picks the key set; it is read unverified here and verified below.
+        let unverified: Value = jsonwebtoken::dangerous::insecure_decode_claims(token)
+            .map_err(|_| refuse("the token's claims are unreadable"))?;
+        let issuer_id = unverified
+            .get("iss")
+            .and_then(Value::as_str)
+            .ok_or_else(|| refuse("the token has no issuer"))?;
+        let issuer = self
+            .issuers
+            .get(issuer_id)
+            .ok_or_else(|| refuse("the token's issuer is not trusted"))?;
+        let key = issuer.jwks.key(&kid).await.map_err(|e| match e {
+            KeyError::UnknownKey => refuse("the token's signing key is unknown"),
+            KeyError::Unreachable => refuse("the token's issuer keys are unavailable; try again"),
+        })?;
+
+        let mut validation = Validation::new(Algorithm::RS256);
+        validation.leeway = self.leeway;
+        validation.validate_nbf = true;
+        validation.set_issuer(&[issuer_id]);
+        validation.set_audience(&[&self.audience]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        let claims = decode::<Value>(token, &key, &validation)
+            .map_err(|e| refuse(describe(e.kind())))?
+            .claims;
+        let subject = claims
+            .get("sub")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        if subject.is_empty() {
+            return Err(refuse("the token has no subject"));
+        }
+        Ok(match &issuer.kind {
+            IssuerKind::EndUsersOf(tenant) => Caller::EndUser(EndUser {
+                tenant: tenant.clone(),
+                user_id: subject,
+                issuer: issuer_id.to_owned(),
+            }),
+            IssuerKind::Operators => Caller::Operator(Operator {
+                issuer: issuer_id.to_owned(),
+                subject,
+                permissions: permissions(&claims),
+                tenants: self.tenant_scope(&claims),
+                organization: claims
+                    .get("org_id")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+            }),
+        })
+    }
+
+    /// `"*"` or `["*"]` → all; a list → those; anything else (absent included) → none.
+    fn tenant_scope(&self, claims: &Value) -> TenantScope {
+        match claims.get(&self.tenants_claim) {
+            Some(Value::String(s)) if s == "*" => TenantScope::All,
+            Some(Value::Array(items)) => {
+                let ids: BTreeSet<String> = items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect();
+                if ids.contains("*") {
+                    TenantScope::All
+                } else {
+                    TenantScope::Only(ids)
+                }
+            }
+            _ => TenantScope::Only(BTreeSet::new()),
+        }
+    }
+}
+
+fn permissions(claims: &Value) -> BTreeSet<Permission> {
+    claims
+        .get("permissions")
+        .and_then(Value::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(Value::as_str)
+                .filter_map(Permission::parse)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn describe(kind: &jsonwebtoken::errors::ErrorKind) -> &'static str {
+    use jsonwebtoken::errors::ErrorKind;
+    match kind {
+        ErrorKind::ExpiredSignature => "the token has expired",
+        ErrorKind::ImmatureSignature => "the token is not valid yet",
+        ErrorKind::InvalidAudience => "the token is not meant for this API (audience)",
+        ErrorKind::InvalidIssuer => "the token's issuer is not trusted",
+        ErrorKind::InvalidSignature => "the token's signature does not verify",
+        ErrorKind::MissingRequiredClaim(_) => {
+            "the token lacks a required claim (exp, iss, aud, sub)"
+        }
+        ErrorKind::InvalidAlgorithm => "tokens must be signed with RS256",
+        _ => "the token is malformed",
+    }
+}

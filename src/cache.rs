@@ -1,0 +1,220 @@
+//! The shared moka caches behind one small API: profiles (with short negative entries), the
+//! email index, organization members, membership indexes, search pages and figures.
+//!
+//! The caches hold what tenants answered, never a caller's view of it: visibility (app
+//! metadata, tenant and organization scope) is applied when resolving, so no entry can carry
+//! one caller's permissions to another. Every write through the gateway updates or evicts what
+//! it touched; changes made elsewhere are seen after at most the entry's TTL.
+
+use std::future::Future;
+use std::hash::Hash;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use moka::Expiry;
+use moka::future::Cache;
+
+use crate::config::CacheConfig;
+use crate::metrics::Metrics;
+use crate::store::figures::TenantFigures;
+use crate::store::memberships::{GroupIndex, Groups, Members};
+use crate::store::search::SearchPage;
+use crate::tenant::UpstreamError;
+use crate::tenant::model::{Organization, Profile, Role};
+
+/// A user's key everywhere: its tenant and its Auth0 id.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct UserKey {
+    pub tenant: Arc<str>,
+    pub id: Arc<str>,
+}
+
+impl UserKey {
+    pub fn new(tenant: &Arc<str>, id: &str) -> Self {
+        Self {
+            tenant: tenant.clone(),
+            id: Arc::from(id),
+        }
+    }
+}
+
+/// A profile, or the knowledge that it does not exist.
+pub type CachedProfile = Option<Arc<Profile>>;
+
+/// Present profiles live `profile_ttl`, absences only `negative_ttl`.
+struct ProfileExpiry {
+    ttl: Duration,
+    negative_ttl: Duration,
+}
+
+impl Expiry<UserKey, CachedProfile> for ProfileExpiry {
+    fn expire_after_create(
+        &self,
+        _: &UserKey,
+        value: &CachedProfile,
+        _: Instant,
+    ) -> Option<Duration> {
+        Some(if value.is_some() {
+            self.ttl
+        } else {
+            self.negative_ttl
+        })
+    }
+
+    fn expire_after_update(
+        &self,
+        _: &UserKey,
+        value: &CachedProfile,
+        _: Instant,
+        _: Option<Duration>,
+    ) -> Option<Duration> {
+        Some(if value.is_some() {
+            self.ttl
+        } else {
+            self.negative_ttl
+        })
+    }
+}
+
+/// (tenant, lower-cased email).
+pub type EmailKey = (Arc<str>, Arc<str>);
+/// (tenant, organization id).
+pub type OrganizationKey = (Arc<str>, Arc<str>);
+
+/// One page of one tenant's answer to one search.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SearchKey {
+    pub tenant: Arc<str>,
+    pub query: Option<Arc<str>>,
+    pub sort: &'static str,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+/// Bound of the small per-tenant caches (indexes, figures, search pages).
+const SMALL: u64 = 10_000;
+
+#[derive(Clone)]
+pub struct Caches {
+    pub profiles: Cache<UserKey, CachedProfile>,
+    /// The user ids holding an email in a tenant.
+    pub emails: Cache<EmailKey, Arc<[Arc<str>]>>,
+    /// Emails written through this gateway lately: read with users-by-email, not search.
+    pub recent_email_writes: Cache<EmailKey, ()>,
+    /// Member ids of an organization; `None` when the organization does not exist.
+    pub organization_members: Cache<OrganizationKey, Option<Members>>,
+    pub organization_index: Cache<Arc<str>, Arc<GroupIndex<Organization>>>,
+    pub role_index: Cache<Arc<str>, Arc<GroupIndex<Role>>>,
+    /// Per-user memberships, for tenants too large to index.
+    pub user_organizations: Cache<UserKey, Groups<Organization>>,
+    pub user_roles: Cache<UserKey, Groups<Role>>,
+    pub searches: Cache<SearchKey, Arc<SearchPage>>,
+    /// (tenant, days) → figures.
+    pub figures: Cache<(Arc<str>, u32), Arc<TenantFigures>>,
+    /// Users written through this gateway lately: read by id, never through lagging search.
+    pub recent_writes: Cache<UserKey, ()>,
+    metrics: Metrics,
+}
+
+impl std::fmt::Debug for Caches {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Caches")
+            .field("profiles", &self.profiles.entry_count())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Caches {
+    pub fn new(config: &CacheConfig, metrics: Metrics) -> Self {
+        Self {
+            profiles: Cache::builder()
+                .max_capacity(config.max_profiles)
+                .expire_after(ProfileExpiry {
+                    ttl: config.profile_ttl,
+                    negative_ttl: config.negative_ttl,
+                })
+                .build(),
+            emails: Cache::builder()
+                .max_capacity(config.max_profiles)
+                .time_to_live(config.email_ttl)
+                .build(),
+            recent_email_writes: Cache::builder()
+                .max_capacity(config.max_profiles)
+                .time_to_live(config.recent_write_window)
+                .build(),
+            organization_members: Cache::builder()
+                .max_capacity(SMALL)
+                .time_to_live(config.membership_ttl)
+                .build(),
+            organization_index: Cache::builder()
+                .max_capacity(SMALL)
+                .time_to_live(config.membership_ttl)
+                .build(),
+            role_index: Cache::builder()
+                .max_capacity(SMALL)
+                .time_to_live(config.membership_ttl)
+                .build(),
+            user_organizations: Cache::builder()
+                .max_capacity(config.max_profiles)
+                .time_to_live(config.membership_ttl)
+                .build(),
+            user_roles: Cache::builder()
+                .max_capacity(config.max_profiles)
+                .time_to_live(config.membership_ttl)
+                .build(),
+            searches: Cache::builder()
+                .max_capacity(SMALL)
+                .time_to_live(config.search_ttl)
+                .build(),
+            figures: Cache::builder()
+                .max_capacity(SMALL)
+                .time_to_live(config.stats_ttl)
+                .build(),
+            recent_writes: Cache::builder()
+                .max_capacity(config.max_profiles)
+                .time_to_live(config.recent_write_window)
+                .build(),
+            metrics,
+        }
+    }
+
+    /// A cached profile (or cached absence), counting the hit or miss.
+    pub async fn profile(&self, key: &UserKey) -> Option<CachedProfile> {
+        let found = self.profiles.get(key).await;
+        self.metrics.cache_lookup("profiles", found.is_some());
+        found
+    }
+
+    /// Remembers what a tenant said about a user.
+    pub async fn put_profile(&self, key: UserKey, profile: CachedProfile) {
+        self.profiles.insert(key, profile).await;
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// `key` from `cache` (counting the hit or miss as `name`), else from `load`. Concurrent
+    /// misses of one key wait for a single `load`; failures are not cached.
+    pub async fn through<K, V>(
+        &self,
+        cache: &Cache<K, V>,
+        name: &'static str,
+        key: K,
+        load: impl Future<Output = Result<V, UpstreamError>>,
+    ) -> Result<V, UpstreamError>
+    where
+        K: Hash + Eq + Send + Sync + 'static,
+        V: Clone + Send + Sync + 'static,
+    {
+        if let Some(found) = cache.get(&key).await {
+            self.metrics.cache_lookup(name, true);
+            return Ok(found);
+        }
+        self.metrics.cache_lookup(name, false);
+        cache
+            .try_get_with(key, load)
+            .await
+            .map_err(Arc::unwrap_or_clone)
+    }
+}

@@ -1,0 +1,544 @@
+//! Typed configuration: defaults, then a TOML file, then `TENANTGRAPH__*` environment variables.
+//!
+//! Unknown keys are errors that name the key. Client secrets never live in the file: each tenant
+//! names the environment variable holding its secret (by default `TENANTGRAPH_SECRET_<ID>`), a
+//! missing variable is an error naming it, and secrets are redacted from `Debug` output.
+//! `examples/tenantgraph.toml` documents every key.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use secrecy::SecretString;
+use serde::Deserialize;
+
+/// Everything tenantgraph needs to serve.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub server: ServerConfig,
+    pub auth: AuthConfig,
+    #[serde(default)]
+    pub cache: CacheConfig,
+    #[serde(default)]
+    pub log: LogConfig,
+    #[serde(default)]
+    pub limits: LimitsConfig,
+    #[serde(default)]
+    pub audit: AuditConfig,
+    pub tenants: Vec<TenantConfig>,
+}
+
+/// Bounds on what callers may send.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// Largest `userMetadata` / `appMetadata` object accepted, serialized (Auth0 advises 16 kB).
+    pub metadata_bytes: usize,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            metadata_bytes: 16 * 1024,
+        }
+    }
+}
+
+/// The audit trail. Events always go to the log (target `audit`); with `path`, also to a
+/// JSON-lines file, written before the mutation answers.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditConfig {
+    pub path: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address to listen on; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// Serve GraphiQL on `GET /graphql` to browsers.
+    pub graphiql: bool,
+    /// Answer introspection queries.
+    pub introspection: bool,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 4000)),
+            graphiql: true,
+            introspection: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    /// The `aud` every caller's token must carry: this gateway's API identifier.
+    pub audience: String,
+    /// Issuer (`iss`, with its trailing slash) of operator tokens: the workforce tenant.
+    #[serde(default)]
+    pub operator_issuer: Option<String>,
+    /// Where the operator issuer's keys are; default `{operator_issuer}.well-known/jwks.json`.
+    #[serde(default)]
+    pub operator_jwks_url: Option<String>,
+    /// Claim of operator tokens listing the tenant ids they may reach (`"*"` for all).
+    #[serde(default = "default_tenants_claim")]
+    pub tenants_claim: String,
+    /// Tolerated clock skew when checking `exp` and `nbf`.
+    #[serde(default = "default_leeway", with = "humantime_serde")]
+    pub leeway: Duration,
+    /// An unknown `kid` refreshes an issuer's key set at most this often.
+    #[serde(default = "default_jwks_min_refresh", with = "humantime_serde")]
+    pub jwks_min_refresh: Duration,
+    /// A key set older than this is fetched again on its next use (key rotation).
+    #[serde(default = "default_jwks_max_age", with = "humantime_serde")]
+    pub jwks_max_age: Duration,
+}
+
+fn default_tenants_claim() -> String {
+    "https://tenantgraph.dev/tenants".to_owned()
+}
+fn default_leeway() -> Duration {
+    Duration::from_secs(30)
+}
+fn default_jwks_min_refresh() -> Duration {
+    Duration::from_secs(10)
+}
+fn default_jwks_max_age() -> Duration {
+    Duration::from_secs(24 * 3600)
+}
+
+/// Bounds of the shared caches. Changes made outside tenantgraph are seen at the latest after
+/// `profile_ttl` (plus Auth0's own search-index lag for searches).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CacheConfig {
+    #[serde(with = "humantime_serde")]
+    pub profile_ttl: Duration,
+    pub max_profiles: u64,
+    /// How long "this user does not exist" is remembered.
+    #[serde(with = "humantime_serde")]
+    pub negative_ttl: Duration,
+    #[serde(with = "humantime_serde")]
+    pub email_ttl: Duration,
+    /// Organization and role memberships.
+    #[serde(with = "humantime_serde")]
+    pub membership_ttl: Duration,
+    #[serde(with = "humantime_serde")]
+    pub search_ttl: Duration,
+    #[serde(with = "humantime_serde")]
+    pub stats_ttl: Duration,
+    /// Users written through this gateway within this window are read by id, not through
+    /// Auth0's eventually consistent search, so a write is never hidden by the index lag.
+    #[serde(with = "humantime_serde")]
+    pub recent_write_window: Duration,
+    /// Tenants with more organizations or roles than this are asked per user instead of
+    /// through a membership index.
+    pub max_index_groups: usize,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        Self {
+            profile_ttl: Duration::from_secs(60),
+            max_profiles: 100_000,
+            negative_ttl: Duration::from_secs(5),
+            email_ttl: Duration::from_secs(30),
+            membership_ttl: Duration::from_secs(60),
+            search_ttl: Duration::from_secs(10),
+            stats_ttl: Duration::from_secs(60),
+            recent_write_window: Duration::from_secs(60),
+            max_index_groups: 100,
+        }
+    }
+}
+
+/// Log output.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `text` or `json`.
+    pub format: LogFormat,
+    /// A tracing filter, e.g. `info,tenantgraph=debug`; `RUST_LOG` wins when set.
+    pub filter: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Text,
+            filter: "info".to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// One Auth0 tenant.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenantConfig {
+    /// Slug used in the API, e.g. `acme-eu`.
+    pub id: String,
+    pub name: String,
+    /// The tenant's Auth0 domain, e.g. `acme-eu.eu.auth0.com`; its issuer is `https://{domain}/`.
+    pub domain: String,
+    /// Send requests here instead of `https://{domain}` (emulators, proxies).
+    #[serde(default)]
+    pub base_url: Option<String>,
+    /// Machine-to-machine application allowed to call the Management API.
+    pub client_id: String,
+    /// Environment variable holding the client secret; default `TENANTGRAPH_SECRET_<ID>`.
+    #[serde(default)]
+    pub client_secret_env: Option<String>,
+    /// Filled from the environment at load time, never from the file.
+    #[serde(skip)]
+    pub client_secret: Option<SecretString>,
+    /// Management API audience; default `https://{domain}/api/v2/`.
+    #[serde(default)]
+    pub audience: Option<String>,
+    /// Deadline of one call to this tenant, retries included.
+    #[serde(default = "default_tenant_timeout", with = "humantime_serde")]
+    pub timeout: Duration,
+    #[serde(default)]
+    pub rate_limit: RateLimitConfig,
+    /// Retries of a failed read (429, 5xx, connection errors) within the deadline.
+    #[serde(default = "default_retries")]
+    pub retries: u32,
+    #[serde(default)]
+    pub breaker: BreakerConfig,
+}
+
+fn default_tenant_timeout() -> Duration {
+    Duration::from_secs(5)
+}
+fn default_retries() -> u32 {
+    2
+}
+
+impl TenantConfig {
+    /// A tenant served at `base_url` with the secret given directly (demo, tests).
+    pub fn new(id: &str, name: &str, domain: &str, client_id: &str, secret: &str) -> Self {
+        Self {
+            id: id.to_owned(),
+            name: name.to_owned(),
+            domain: domain.to_owned(),
+            base_url: None,
+            client_id: client_id.to_owned(),
+            client_secret_env: None,
+            client_secret: Some(SecretString::from(secret.to_owned())),
+            audience: None,
+            timeout: default_tenant_timeout(),
+            rate_limit: RateLimitConfig::default(),
+            retries: default_retries(),
+            breaker: BreakerConfig::default(),
+        }
+    }
+
+    pub fn issuer(&self) -> String {
+        format!("https://{}/", self.domain)
+    }
+
+    pub fn base_url(&self) -> String {
+        match &self.base_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("https://{}", self.domain),
+        }
+    }
+
+    pub fn management_audience(&self) -> String {
+        self.audience
+            .clone()
+            .unwrap_or_else(|| format!("https://{}/api/v2/", self.domain))
+    }
+
+    pub fn secret_variable(&self) -> String {
+        self.client_secret_env.clone().unwrap_or_else(|| {
+            let id: String = self
+                .id
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() {
+                        c.to_ascii_uppercase()
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            format!("TENANTGRAPH_SECRET_{id}")
+        })
+    }
+}
+
+/// The tenant's Management API budget, a token bucket. Auth0's paid tenants allow about 16/s.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateLimitConfig {
+    pub per_second: f64,
+    pub burst: u32,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        Self {
+            per_second: 16.0,
+            burst: 16,
+        }
+    }
+}
+
+/// When to stop calling a failing tenant, and for how long.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BreakerConfig {
+    /// Consecutive failures that open the circuit.
+    pub failures: u32,
+    /// How long an open circuit refuses calls before letting one trial through.
+    #[serde(with = "humantime_serde")]
+    pub cooldown: Duration,
+}
+
+impl Default for BreakerConfig {
+    fn default() -> Self {
+        Self {
+            failures: 5,
+            cooldown: Duration::from_secs(10),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Parse(String),
+    #[error("configuration: {0}")]
+    Invalid(String),
+    #[error(
+        "configuration: tenant `{tenant}`: environment variable {variable} (its client secret) is not set"
+    )]
+    MissingSecret { tenant: String, variable: String },
+}
+
+impl Config {
+    /// Loads defaults, then `path`, then `TENANTGRAPH__SECTION__KEY` variables, and resolves
+    /// every tenant's secret from the environment.
+    pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut figment = Figment::new();
+        if let Some(path) = path {
+            if !path.exists() {
+                return Err(ConfigError::Parse(format!(
+                    "file {} not found",
+                    path.display()
+                )));
+            }
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        figment = figment.merge(Env::prefixed("TENANTGRAPH__").split("__"));
+        Self::from_figment(figment, |name| std::env::var(name).ok())
+    }
+
+    /// Parses a TOML document, resolving secrets with `secret` (tests pass a map).
+    pub fn from_toml(
+        toml: &str,
+        secret: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        Self::from_figment(Figment::from(Toml::string(toml)), secret)
+    }
+
+    fn from_figment(
+        figment: Figment,
+        secret: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let mut config: Config = figment
+            .extract()
+            .map_err(|e| ConfigError::Parse(describe_figment_error(&e)))?;
+        for tenant in &mut config.tenants {
+            if tenant.client_secret.is_none() {
+                let variable = tenant.secret_variable();
+                match secret(&variable) {
+                    Some(value) if !value.is_empty() => {
+                        tenant.client_secret = Some(SecretString::from(value));
+                    }
+                    _ => {
+                        return Err(ConfigError::MissingSecret {
+                            tenant: tenant.id.clone(),
+                            variable,
+                        });
+                    }
+                }
+            }
+        }
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks what serde cannot: presence, uniqueness and ranges.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |msg: String| Err(ConfigError::Invalid(msg));
+        if self.tenants.is_empty() {
+            return invalid("at least one [[tenants]] entry is required".into());
+        }
+        if self.auth.audience.trim().is_empty() {
+            return invalid("auth.audience must not be empty".into());
+        }
+        let mut seen = std::collections::HashSet::new();
+        for tenant in &self.tenants {
+            let slug_ok = !tenant.id.is_empty()
+                && tenant
+                    .id
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+            if !slug_ok {
+                return invalid(format!(
+                    "tenants.id `{}` must be lower-case letters, digits and dashes",
+                    tenant.id
+                ));
+            }
+            if !seen.insert(tenant.id.as_str()) {
+                return invalid(format!("tenants.id `{}` appears twice", tenant.id));
+            }
+            if tenant.domain.is_empty() || tenant.domain.contains('/') {
+                return invalid(format!(
+                    "tenant `{}`: domain must be a host name such as acme.eu.auth0.com",
+                    tenant.id
+                ));
+            }
+            if tenant.timeout.is_zero() || tenant.timeout > Duration::from_secs(60) {
+                return invalid(format!(
+                    "tenant `{}`: timeout must be between 1ms and 60s",
+                    tenant.id
+                ));
+            }
+            if tenant.rate_limit.per_second.is_nan()
+                || tenant.rate_limit.per_second <= 0.0
+                || tenant.rate_limit.burst == 0
+            {
+                return invalid(format!(
+                    "tenant `{}`: rate_limit.per_second and rate_limit.burst must be positive",
+                    tenant.id
+                ));
+            }
+            if tenant.breaker.failures == 0 {
+                return invalid(format!(
+                    "tenant `{}`: breaker.failures must be positive",
+                    tenant.id
+                ));
+            }
+        }
+        if self.cache.max_profiles == 0 {
+            return invalid("cache.max_profiles must be positive".into());
+        }
+        Ok(())
+    }
+}
+
+/// Figment's message names the offending key ("unknown field: found `foo`, expected …");
+/// keep it, and add the key path when it knows one.
+fn describe_figment_error(error: &figment::Error) -> String {
+    let path = error.path.join(".");
+    if path.is_empty() {
+        error.to_string()
+    } else {
+        format!("{error} (key `{path}`)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    const MINIMAL: &str = r#"
+        [auth]
+        audience = "https://tenantgraph.example.com/api"
+        [[tenants]]
+        id = "acme-eu"
+        name = "ACME Europe"
+        domain = "acme-eu.eu.auth0.com"
+        client_id = "abc"
+    "#;
+
+    fn secrets(name: &str) -> Option<String> {
+        (name == "TENANTGRAPH_SECRET_ACME_EU").then(|| "s3cret".to_owned())
+    }
+
+    #[test]
+    fn defaults_fill_what_the_file_leaves_out() {
+        let config = Config::from_toml(MINIMAL, secrets).unwrap();
+        assert_eq!(config.server.listen.port(), 4000);
+        assert_eq!(config.cache.profile_ttl, Duration::from_secs(60));
+        let tenant = &config.tenants[0];
+        assert_eq!(tenant.issuer(), "https://acme-eu.eu.auth0.com/");
+        assert_eq!(
+            tenant.management_audience(),
+            "https://acme-eu.eu.auth0.com/api/v2/"
+        );
+        assert_eq!(tenant.timeout, Duration::from_secs(5));
+        assert_eq!(
+            tenant.client_secret.as_ref().unwrap().expose_secret(),
+            "s3cret"
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let toml = format!("{MINIMAL}\n[cache]\nprofile_tll = \"1s\"\n");
+        let error = Config::from_toml(&toml, secrets).unwrap_err().to_string();
+        assert!(error.contains("profile_tll"), "{error}");
+    }
+
+    #[test]
+    fn a_missing_secret_names_the_variable() {
+        let error = Config::from_toml(MINIMAL, |_| None)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("TENANTGRAPH_SECRET_ACME_EU"), "{error}");
+    }
+
+    #[test]
+    fn secrets_are_redacted_from_debug_output() {
+        let config = Config::from_toml(MINIMAL, secrets).unwrap();
+        let debug = format!("{config:?}");
+        assert!(!debug.contains("s3cret"), "{debug}");
+    }
+
+    #[test]
+    fn durations_are_written_like_5s() {
+        let toml = format!("{MINIMAL}timeout = \"250ms\"\n");
+        let config = Config::from_toml(&toml, secrets).unwrap();
+        assert_eq!(config.tenants[0].timeout, Duration::from_millis(250));
+    }
+
+    #[test]
+    fn the_documented_example_is_valid() {
+        let example = include_str!("../examples/tenantgraph.toml");
+        let config =
+            Config::from_toml(example, |_| Some("from-the-environment".to_owned())).unwrap();
+        assert_eq!(config.tenants.len(), 3);
+        assert_eq!(
+            config.tenants[0].secret_variable(),
+            "TENANTGRAPH_SECRET_ACME_EU"
+        );
+    }
+
+    #[test]
+    fn duplicate_tenant_ids_are_refused() {
+        let toml = format!(
+            "{MINIMAL}\n[[tenants]]\nid = \"acme-eu\"\nname = \"x\"\ndomain = \"x.auth0.com\"\nclient_id = \"x\"\n"
+        );
+        let error = Config::from_toml(&toml, secrets).unwrap_err().to_string();
+        assert!(error.contains("appears twice"), "{error}");
+    }
+}

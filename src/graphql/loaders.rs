@@ -1,0 +1,154 @@
+//! The request's dataloader: keys asked for by resolvers within a tick are gathered and handed
+//! to the [`Store`] together, grouped by tenant, so nested fields over a page of users cost one
+//! batch per tenant instead of one call per user.
+//!
+//! A tenant's failure does not fail the batch: each value carries its own tenant's result.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use async_graphql::dataloader::Loader;
+use futures::future::join_all;
+
+use crate::cache::{EmailKey, UserKey};
+use crate::store::{Store, TenantResult};
+use crate::tenant::model::{Organization, Profile, Role};
+
+pub struct StoreLoader {
+    store: Store,
+}
+
+impl StoreLoader {
+    pub fn new(store: Store) -> Self {
+        Self { store }
+    }
+}
+
+/// The organizations of a user.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct OrganizationsOf(pub UserKey);
+
+/// The roles of a user.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RolesOf(pub UserKey);
+
+/// A profile; absent from the answer when the user does not exist.
+impl Loader<UserKey> for StoreLoader {
+    type Value = TenantResult<Arc<Profile>>;
+    type Error = Infallible;
+
+    async fn load(&self, keys: &[UserKey]) -> Result<HashMap<UserKey, Self::Value>, Infallible> {
+        let loaded = self.store.profiles(keys).await;
+        Ok(loaded
+            .into_iter()
+            .filter_map(|(key, result)| match result {
+                Ok(Some(profile)) => Some((key, Ok(profile))),
+                Ok(None) => None,
+                Err(error) => Some((key, Err(error))),
+            })
+            .collect())
+    }
+}
+
+/// The ids of the accounts holding an email in a tenant.
+impl Loader<EmailKey> for StoreLoader {
+    type Value = TenantResult<Arc<[Arc<str>]>>;
+    type Error = Infallible;
+
+    async fn load(&self, keys: &[EmailKey]) -> Result<HashMap<EmailKey, Self::Value>, Infallible> {
+        let mut by_tenant: HashMap<Arc<str>, Vec<Arc<str>>> = HashMap::new();
+        for (tenant, email) in keys {
+            by_tenant
+                .entry(tenant.clone())
+                .or_default()
+                .push(email.clone());
+        }
+        let loads = by_tenant.into_iter().filter_map(|(tenant, emails)| {
+            let client = self.store.tenant(&tenant)?.clone();
+            Some(async move {
+                let found = self.store.accounts_by_email(&client, &emails).await;
+                found
+                    .into_iter()
+                    .map(move |(email, ids)| ((client.id.clone(), email), ids))
+            })
+        });
+        Ok(join_all(loads).await.into_iter().flatten().collect())
+    }
+}
+
+impl Loader<OrganizationsOf> for StoreLoader {
+    type Value = TenantResult<Arc<[Arc<Organization>]>>;
+    type Error = Infallible;
+
+    async fn load(
+        &self,
+        keys: &[OrganizationsOf],
+    ) -> Result<HashMap<OrganizationsOf, Self::Value>, Infallible> {
+        let groups = by_tenant(keys.iter().map(|k| &k.0));
+        let loads = groups.into_iter().filter_map(|(tenant, users)| {
+            let client = self.store.tenant(&tenant)?.clone();
+            Some(async move {
+                let result = self.store.organizations_of(&client, &users).await;
+                spread(&client.id, users, result, OrganizationsOf)
+            })
+        });
+        Ok(join_all(loads).await.into_iter().flatten().collect())
+    }
+}
+
+impl Loader<RolesOf> for StoreLoader {
+    type Value = TenantResult<Arc<[Arc<Role>]>>;
+    type Error = Infallible;
+
+    async fn load(&self, keys: &[RolesOf]) -> Result<HashMap<RolesOf, Self::Value>, Infallible> {
+        let groups = by_tenant(keys.iter().map(|k| &k.0));
+        let loads = groups.into_iter().filter_map(|(tenant, users)| {
+            let client = self.store.tenant(&tenant)?.clone();
+            Some(async move {
+                let result = self.store.roles_of(&client, &users).await;
+                spread(&client.id, users, result, RolesOf)
+            })
+        });
+        Ok(join_all(loads).await.into_iter().flatten().collect())
+    }
+}
+
+fn by_tenant<'a>(keys: impl Iterator<Item = &'a UserKey>) -> HashMap<Arc<str>, Vec<Arc<str>>> {
+    let mut groups: HashMap<Arc<str>, Vec<Arc<str>>> = HashMap::new();
+    for key in keys {
+        groups
+            .entry(key.tenant.clone())
+            .or_default()
+            .push(key.id.clone());
+    }
+    groups
+}
+
+/// Groups (organizations or roles) of one user.
+type Groups<G> = Arc<[Arc<G>]>;
+
+/// One tenant's answer for many users, as one entry per user (the error repeated if it failed).
+fn spread<K, G>(
+    tenant: &Arc<str>,
+    users: Vec<Arc<str>>,
+    result: TenantResult<HashMap<Arc<str>, Groups<G>>>,
+    key: impl Fn(UserKey) -> K,
+) -> Vec<(K, TenantResult<Groups<G>>)> {
+    users
+        .into_iter()
+        .map(|user| {
+            let value = match &result {
+                Ok(found) => Ok(found.get(&user).cloned().unwrap_or_else(|| Arc::from([]))),
+                Err(error) => Err(error.clone()),
+            };
+            (
+                key(UserKey {
+                    tenant: tenant.clone(),
+                    id: user,
+                }),
+                value,
+            )
+        })
+        .collect()
+}

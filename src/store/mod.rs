@@ -1,0 +1,48 @@
+//! Reads through the shared cache: what resolvers ask for, fetched from tenants only when the
+//! cache does not have it, batched per tenant, with one upstream call per key however many
+//! requests want it at once.
+//!
+//! - [`profiles`]: users by (tenant, id), batched into `user_id:(…)` searches.
+//! - [`emails`]: accounts by email.
+//! - [`memberships`]: organizations and roles of users, through per-tenant indexes.
+//! - [`search`]: pages of a tenant's search results.
+//! - [`figures`]: the numbers behind `stats`.
+//! - [`writes`]: keeping the caches true after a write.
+
+pub mod emails;
+pub mod figures;
+pub mod memberships;
+pub mod profiles;
+pub mod search;
+pub mod writes;
+
+use std::sync::Arc;
+
+use crate::cache::Caches;
+use crate::config::CacheConfig;
+use crate::tenant::{TenantClient, Tenants, UpstreamError};
+
+/// The cached view of every tenant, shared by all requests.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pub tenants: Arc<Tenants>,
+    pub caches: Caches,
+    pub config: Arc<CacheConfig>,
+}
+
+/// What one tenant answered for a part of a request: the data, or why there is none.
+pub type TenantResult<T> = Result<T, UpstreamError>;
+
+impl Store {
+    pub fn new(tenants: Arc<Tenants>, caches: Caches, config: CacheConfig) -> Self {
+        Self {
+            tenants,
+            caches,
+            config: Arc::new(config),
+        }
+    }
+
+    pub fn tenant(&self, id: &str) -> Option<&Arc<TenantClient>> {
+        self.tenants.get(id)
+    }
+}

@@ -1,0 +1,244 @@
+//! Profiles by (tenant, id): cache first, then one upstream call per tenant per batch.
+//!
+//! The batching rule, given Auth0's eventually consistent search:
+//! - keys missing from the cache are grouped by tenant; a group of one key, and every key
+//!   written through this gateway within `cache.recent_write_window`, is read by id
+//!   (`GET /users/{id}`, consistent);
+//! - the others are read with `GET /users?q=user_id:("…" OR "…")`, up to 100 ids per call and
+//!   fewer when the query string would pass [`MAX_QUERY_BYTES`]; an id absent from that answer
+//!   is taken as missing for `cache.negative_ttl`;
+//! - each key is loaded through moka's `try_get_with`, so concurrent requests for one key,
+//!   from any number of callers, wait for a single upstream call.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use futures::FutureExt;
+use futures::future::{BoxFuture, Shared, join_all};
+
+use super::{Store, TenantResult};
+use crate::cache::{CachedProfile, UserKey};
+use crate::tenant::client::MAX_PER_PAGE;
+use crate::tenant::model::Profile;
+use crate::tenant::{TenantClient, UpstreamError};
+
+/// Longest `q` parameter, percent-encoded, that a batch may send. Auth0 answers 414 to long
+/// query strings; 4 kB keeps far from any limit a proxy or Auth0 may apply.
+pub const MAX_QUERY_BYTES: usize = 4096;
+
+type Batch =
+    Shared<BoxFuture<'static, Result<Arc<HashMap<Arc<str>, Arc<Profile>>>, UpstreamError>>>;
+
+impl Store {
+    /// Loads profiles, answering for every key: found, missing (`None`), or the tenant's error.
+    pub async fn profiles(
+        &self,
+        keys: &[UserKey],
+    ) -> HashMap<UserKey, TenantResult<CachedProfile>> {
+        let mut results = HashMap::with_capacity(keys.len());
+        let mut misses: HashMap<Arc<str>, Vec<UserKey>> = HashMap::new();
+        for key in keys {
+            if results.contains_key(key) {
+                continue;
+            }
+            match self.caches.profile(key).await {
+                Some(cached) => {
+                    results.insert(key.clone(), Ok(cached));
+                }
+                None => misses
+                    .entry(key.tenant.clone())
+                    .or_default()
+                    .push(key.clone()),
+            }
+        }
+        misses.retain(|_, group| {
+            group.sort();
+            group.dedup();
+            true
+        });
+        let loads = misses
+            .into_iter()
+            .map(|(tenant, group)| self.load_group(tenant, group));
+        for group in join_all(loads).await {
+            results.extend(group);
+        }
+        results
+    }
+
+    /// One profile; `Ok(None)` when it does not exist.
+    pub async fn profile(&self, key: &UserKey) -> TenantResult<CachedProfile> {
+        self.profiles(std::slice::from_ref(key))
+            .await
+            .remove(key)
+            .unwrap_or(Ok(None))
+    }
+
+    async fn load_group(
+        &self,
+        tenant: Arc<str>,
+        group: Vec<UserKey>,
+    ) -> Vec<(UserKey, TenantResult<CachedProfile>)> {
+        let Some(client) = self.tenant(&tenant).cloned() else {
+            return group.into_iter().map(|key| (key, Ok(None))).collect();
+        };
+        let mut by_id = Vec::new();
+        let mut batched = Vec::new();
+        for key in group {
+            if self.caches.recent_writes.contains_key(&key) {
+                by_id.push(key);
+            } else {
+                batched.push(key);
+            }
+        }
+        if batched.len() == 1 {
+            by_id.append(&mut batched);
+        }
+        // Every key is paired with the batch that will fetch it; the batch runs only if moka
+        // asks for at least one of its keys (another request may already be loading them).
+        let mut loads = Vec::with_capacity(by_id.len() + batched.len());
+        for chunk in chunk_ids(&batched) {
+            let batch = batch_future(client.clone(), chunk.iter().map(|k| k.id.clone()).collect());
+            self.caches
+                .metrics()
+                .loader_batch_size
+                .observe(chunk.len() as f64);
+            for key in chunk {
+                let batch = batch.clone();
+                let id = key.id.clone();
+                let init = async move {
+                    let found = batch.await?;
+                    Ok::<_, UpstreamError>(found.get(&id).cloned())
+                };
+                loads.push(self.load_key(key, init.boxed()));
+            }
+        }
+        for key in by_id {
+            let client = client.clone();
+            let id = key.id.clone();
+            let init = async move { Ok(client.user(&id).await?.map(Arc::new)) };
+            loads.push(self.load_key(key, init.boxed()));
+        }
+        join_all(loads).await
+    }
+
+    fn load_key(
+        &self,
+        key: UserKey,
+        init: BoxFuture<'static, Result<CachedProfile, UpstreamError>>,
+    ) -> BoxFuture<'_, (UserKey, TenantResult<CachedProfile>)> {
+        async move {
+            let result = self
+                .caches
+                .profiles
+                .try_get_with(key.clone(), init)
+                .await
+                .map_err(Arc::unwrap_or_clone);
+            (key, result)
+        }
+        .boxed()
+    }
+
+    /// Records a profile this gateway has just written (or deleted, `None`): the cache holds
+    /// the tenant's answer and the key is read by id for the next `recent_write_window`.
+    pub async fn remember_write(&self, key: UserKey, profile: CachedProfile) {
+        self.caches.recent_writes.insert(key.clone(), ()).await;
+        self.caches.put_profile(key, profile).await;
+    }
+}
+
+fn batch_future(client: Arc<TenantClient>, ids: Vec<Arc<str>>) -> Batch {
+    async move {
+        let query = user_id_query(&ids);
+        let page = client.search(Some(&query), None, 0, MAX_PER_PAGE).await?;
+        let found: HashMap<Arc<str>, Arc<Profile>> = page
+            .users
+            .into_iter()
+            .map(|profile| (Arc::from(profile.user_id.as_str()), Arc::new(profile)))
+            .collect();
+        Ok(Arc::new(found))
+    }
+    .boxed()
+    .shared()
+}
+
+/// `user_id:("a" OR "b" …)` with every id quoted, so no id can change the query's meaning.
+pub fn user_id_query(ids: &[Arc<str>]) -> String {
+    let quoted: Vec<String> = ids.iter().map(|id| search_query::quote(id)).collect();
+    format!("user_id:({})", quoted.join(" OR "))
+}
+
+/// The length of `value` once form-urlencoded, as it will travel in the query string.
+pub fn encoded_len(value: &str) -> usize {
+    value
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._* ".contains(&b) {
+                1
+            } else {
+                3
+            }
+        })
+        .sum()
+}
+
+/// Splits keys into batches of at most 100 ids whose query stays under [`MAX_QUERY_BYTES`].
+fn chunk_ids(keys: &[UserKey]) -> Vec<Vec<UserKey>> {
+    const OVERHEAD: usize = 20; // `user_id:(` … `)`, encoded
+    const SEPARATOR: usize = 4; // ` OR ` (spaces encode as `+`)
+    let mut chunks: Vec<Vec<UserKey>> = Vec::new();
+    let mut current: Vec<UserKey> = Vec::new();
+    let mut length = OVERHEAD;
+    for key in keys {
+        let cost = encoded_len(&search_query::quote(&key.id)) + SEPARATOR;
+        if !current.is_empty()
+            && (current.len() == MAX_PER_PAGE as usize || length + cost > MAX_QUERY_BYTES)
+        {
+            chunks.push(std::mem::take(&mut current));
+            length = OVERHEAD;
+        }
+        length += cost;
+        current.push(key.clone());
+    }
+    if !current.is_empty() {
+        chunks.push(current);
+    }
+    chunks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(n: usize, id_len: usize) -> Vec<UserKey> {
+        let tenant: Arc<str> = Arc::from("t");
+        (0..n)
+            .map(|i| UserKey::new(&tenant, &format!("auth0|{i:0id_len$}")))
+            .collect()
+    }
+
+    #[test]
+    fn batches_hold_at_most_a_page_of_ids() {
+        let chunks = chunk_ids(&keys(250, 24));
+        assert!(chunks.iter().all(|c| c.len() <= 100));
+        assert_eq!(chunks.iter().map(Vec::len).sum::<usize>(), 250);
+    }
+
+    #[test]
+    fn long_ids_make_smaller_batches_under_the_length_bound() {
+        let chunks = chunk_ids(&keys(100, 200));
+        assert!(chunks.len() > 1);
+        for chunk in chunks {
+            let ids: Vec<Arc<str>> = chunk.iter().map(|k| k.id.clone()).collect();
+            assert!(encoded_len(&user_id_query(&ids)) <= MAX_QUERY_BYTES);
+        }
+    }
+
+    #[test]
+    fn ids_are_quoted_in_the_batch_query() {
+        let ids = vec![Arc::from("auth0|a"), Arc::from("x\" OR user_id:*")];
+        assert_eq!(
+            user_id_query(&ids),
+            r#"user_id:("auth0|a" OR "x\" OR user_id:*")"#
+        );
+    }
+}

@@ -1,0 +1,413 @@
+//! One call to a tenant, done properly: circuit breaker, rate budget, management token (refreshed
+//! once on 401), deadline, retries where they are safe, metrics, and errors mapped to
+//! [`UpstreamError`].
+//!
+//! Retry rules: a read is retried (up to `retries` times, within the tenant's deadline) after a
+//! connection failure, a 429, a 5xx or an unreadable answer, waiting for `Retry-After`, else
+//! `X-RateLimit-Reset` plus 0–20 % jitter, else 100 ms·2^attempt ± 10 %. A write is retried only
+//! when the tenant certainly did not apply it (connection refused, 401, 429); when it may have
+//! (timeout, connection lost, 5xx, unreadable answer) the outcome is reported as unknown.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand::Rng;
+use reqwest::header::HeaderMap;
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use tokio::time::Instant;
+
+use super::breaker::{Breaker, Health};
+use super::error::UpstreamError;
+use super::limiter::{RateLimiter, until_epoch};
+use super::token::TokenCache;
+use crate::config::TenantConfig;
+use crate::metrics::Metrics;
+
+/// Whether a call may be repeated without changing its effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallKind {
+    Read,
+    Write,
+}
+
+/// A request to a tenant's Management API.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub method: Method,
+    /// Path below the tenant's base URL, segments already percent-encoded.
+    pub path: String,
+    pub query: Vec<(&'static str, String)>,
+    pub body: Option<serde_json::Value>,
+    /// Metric label: the route template, e.g. `GET /api/v2/users/{id}`.
+    pub endpoint: &'static str,
+    pub kind: CallKind,
+    /// Whether to send the management token (the Authentication API takes none).
+    pub authenticated: bool,
+}
+
+impl Call {
+    pub fn get(endpoint: &'static str, path: String) -> Self {
+        Self {
+            method: Method::GET,
+            path,
+            query: Vec::new(),
+            body: None,
+            endpoint,
+            kind: CallKind::Read,
+            authenticated: true,
+        }
+    }
+
+    pub fn write(
+        method: Method,
+        endpoint: &'static str,
+        path: String,
+        body: Option<serde_json::Value>,
+    ) -> Self {
+        Self {
+            method,
+            path,
+            query: Vec::new(),
+            body,
+            endpoint,
+            kind: CallKind::Write,
+            authenticated: true,
+        }
+    }
+
+    /// An Authentication API call, made without the management token.
+    pub fn without_token(mut self) -> Self {
+        self.authenticated = false;
+        self
+    }
+
+    pub fn query(mut self, key: &'static str, value: impl Into<String>) -> Self {
+        self.query.push((key, value.into()));
+        self
+    }
+}
+
+/// The transport to one tenant, shared by every request.
+pub struct TenantHttp {
+    tenant: Arc<str>,
+    base_url: String,
+    http: reqwest::Client,
+    tokens: TokenCache,
+    limiter: RateLimiter,
+    breaker: Breaker,
+    timeout: Duration,
+    retries: u32,
+    metrics: Metrics,
+}
+
+impl std::fmt::Debug for TenantHttp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TenantHttp")
+            .field("tenant", &self.tenant)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What one attempt came to.
+enum Attempt<T> {
+    Done(Result<T, UpstreamError>),
+    /// Try again after this long (if the deadline allows), remembering the error to report if not.
+    Retry(Duration, UpstreamError),
+    /// The token was refused: refresh it and try again at once.
+    RefreshToken,
+}
+
+impl TenantHttp {
+    pub fn new(config: &TenantConfig, http: reqwest::Client, metrics: Metrics) -> Self {
+        let base_url = config.base_url();
+        let secret = config
+            .client_secret
+            .clone()
+            .unwrap_or_else(|| secrecy::SecretString::from(String::new()));
+        Self {
+            tenant: Arc::from(config.id.as_str()),
+            tokens: TokenCache::new(
+                &base_url,
+                config.client_id.clone(),
+                secret,
+                config.management_audience(),
+            ),
+            base_url,
+            http,
+            limiter: RateLimiter::new(config.rate_limit),
+            breaker: Breaker::new(config.breaker),
+            timeout: config.timeout,
+            retries: config.retries,
+            metrics,
+        }
+    }
+
+    pub fn health(&self) -> Health {
+        self.breaker.health()
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// Makes the call and decodes a JSON answer.
+    pub async fn json<T: DeserializeOwned>(&self, call: &Call) -> Result<T, UpstreamError> {
+        self.execute(call, |body| {
+            serde_json::from_slice(body).map_err(|e| e.to_string())
+        })
+        .await
+    }
+
+    /// Makes the call, ignoring the answer's body (204s, plain-text answers).
+    pub async fn send(&self, call: &Call) -> Result<(), UpstreamError> {
+        self.execute(call, |_| Ok(())).await
+    }
+
+    async fn execute<T>(
+        &self,
+        call: &Call,
+        decode: impl Fn(&[u8]) -> Result<T, String>,
+    ) -> Result<T, UpstreamError> {
+        let deadline = Instant::now() + self.timeout;
+        let mut attempts = 0;
+        let mut refreshed = false;
+        loop {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            if remaining.is_zero() {
+                return Err(UpstreamError::Timeout);
+            }
+            let Some(permit) = self.breaker.permit() else {
+                return Err(UpstreamError::unavailable("circuit open"));
+            };
+            if self.limiter.acquire(remaining).await.is_err() {
+                self.breaker.release(permit);
+                self.breaker.rate_limited();
+                return Err(UpstreamError::RateLimited);
+            }
+            attempts += 1;
+            let outcome = self.attempt(call, deadline, &decode).await;
+            match outcome {
+                Attempt::Done(result) => {
+                    let fault = result
+                        .as_ref()
+                        .err()
+                        .is_some_and(UpstreamError::is_tenant_fault);
+                    self.breaker.record(permit, fault);
+                    return result;
+                }
+                Attempt::RefreshToken if !refreshed => {
+                    self.breaker.record(permit, false);
+                    refreshed = true;
+                    attempts -= 1;
+                }
+                Attempt::RefreshToken => {
+                    self.breaker.record(permit, false);
+                    return Err(UpstreamError::Refused {
+                        reason: "token refused after refresh".into(),
+                    });
+                }
+                Attempt::Retry(wait, error) => {
+                    self.breaker.record(permit, error.is_tenant_fault());
+                    let time_left = deadline.saturating_duration_since(Instant::now());
+                    if attempts > self.retries || wait >= time_left {
+                        return Err(error);
+                    }
+                    tracing::debug!(tenant = %self.tenant, endpoint = call.endpoint, ?wait, %error, "retrying");
+                    tokio::time::sleep(wait).await;
+                }
+            }
+        }
+    }
+
+    async fn attempt<T>(
+        &self,
+        call: &Call,
+        deadline: Instant,
+        decode: &impl Fn(&[u8]) -> Result<T, String>,
+    ) -> Attempt<T> {
+        let read = call.kind == CallKind::Read;
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        let token = if call.authenticated {
+            match self.tokens.get(&self.http, remaining).await {
+                Ok(token) => Some(token),
+                // Nothing was sent to the Management API yet, so even a write may be retried.
+                Err(error @ (UpstreamError::Unavailable { .. } | UpstreamError::RateLimited)) => {
+                    return Attempt::Retry(backoff(0), error);
+                }
+                Err(error) => return Attempt::Done(Err(error)),
+            }
+        } else {
+            None
+        };
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        let mut request = self
+            .http
+            .request(
+                call.method.clone(),
+                format!("{}{}", self.base_url, call.path),
+            )
+            .timeout(remaining);
+        if let Some(token) = &token {
+            request = request.bearer_auth(&*token.value);
+        }
+        if !call.query.is_empty() {
+            request = request.query(&call.query);
+        }
+        if let Some(body) = &call.body {
+            request = request.json(body);
+        }
+        let started = Instant::now();
+        let answer = match request.send().await {
+            Ok(response) => {
+                let status = response.status();
+                let headers = response.headers().clone();
+                response.bytes().await.map(|body| (status, headers, body))
+            }
+            Err(error) => Err(error),
+        };
+        let elapsed = started.elapsed();
+        let (status, headers, body) = match answer {
+            Ok(answer) => answer,
+            Err(error) => {
+                let label = if error.is_timeout() {
+                    "timeout"
+                } else {
+                    "error"
+                };
+                self.metrics
+                    .upstream_call(&self.tenant, call.endpoint, Arc::from(label), elapsed);
+                tracing::warn!(tenant = %self.tenant, endpoint = call.endpoint, %error, "no answer");
+                return self.no_answer(read, &error);
+            }
+        };
+        self.metrics.upstream_call(
+            &self.tenant,
+            call.endpoint,
+            Arc::from(status.as_str()),
+            elapsed,
+        );
+        let reset = header_u64(&headers, "x-ratelimit-reset");
+        self.limiter
+            .observe(header_u64(&headers, "x-ratelimit-remaining"), reset);
+
+        if status.is_success() {
+            return match decode(&body) {
+                Ok(value) => Attempt::Done(Ok(value)),
+                Err(error) => {
+                    tracing::warn!(tenant = %self.tenant, endpoint = call.endpoint, %error, "unreadable answer");
+                    let error_ = if read {
+                        UpstreamError::unavailable("unreadable answer")
+                    } else {
+                        UpstreamError::OutcomeUnknown {
+                            reason: "unreadable answer".into(),
+                        }
+                    };
+                    if read {
+                        Attempt::Retry(backoff(1), error_)
+                    } else {
+                        Attempt::Done(Err(error_))
+                    }
+                }
+            };
+        }
+        match status {
+            StatusCode::UNAUTHORIZED => match &token {
+                Some(token) => {
+                    self.tokens.invalidate(token);
+                    Attempt::RefreshToken
+                }
+                None => Attempt::Done(Err(UpstreamError::Refused {
+                    reason: auth0_message(&body),
+                })),
+            },
+            StatusCode::TOO_MANY_REQUESTS => {
+                self.limiter.rate_limited(reset);
+                self.breaker.rate_limited();
+                // A 429 means the call was not processed: safe to repeat, even a write.
+                Attempt::Retry(retry_wait(&headers, 0), UpstreamError::RateLimited)
+            }
+            StatusCode::NOT_FOUND => Attempt::Done(Err(UpstreamError::NotFound)),
+            StatusCode::CONFLICT => Attempt::Done(Err(UpstreamError::Conflict {
+                message: auth0_message(&body),
+            })),
+            StatusCode::FORBIDDEN => Attempt::Done(Err(UpstreamError::Refused {
+                reason: auth0_message(&body),
+            })),
+            s if s.is_client_error() => Attempt::Done(Err(UpstreamError::BadRequest {
+                message: auth0_message(&body),
+            })),
+            s if read => Attempt::Retry(
+                retry_wait(&headers, 1),
+                UpstreamError::unavailable(format!("answered {s}")),
+            ),
+            s => Attempt::Done(Err(UpstreamError::OutcomeUnknown {
+                reason: format!("answered {s}"),
+            })),
+        }
+    }
+
+    fn no_answer<T>(&self, read: bool, error: &reqwest::Error) -> Attempt<T> {
+        if error.is_connect() {
+            // Refused before anything was sent: nothing was applied.
+            return Attempt::Retry(
+                backoff(1),
+                UpstreamError::unavailable(format!("connection failed: {error}")),
+            );
+        }
+        if read {
+            if error.is_timeout() {
+                return Attempt::Done(Err(UpstreamError::Timeout));
+            }
+            return Attempt::Retry(
+                backoff(1),
+                UpstreamError::unavailable(format!("connection lost: {error}")),
+            );
+        }
+        Attempt::Done(Err(UpstreamError::OutcomeUnknown {
+            reason: error.to_string(),
+        }))
+    }
+}
+
+fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
+    headers.get(name)?.to_str().ok()?.trim().parse().ok()
+}
+
+/// How long to wait before repeating a call the tenant turned away, as Auth0's SDKs do.
+fn retry_wait(headers: &HeaderMap, attempt: u32) -> Duration {
+    if let Some(seconds) = header_u64(headers, "retry-after") {
+        return Duration::from_secs(seconds).min(MAX_WAIT);
+    }
+    if let Some(reset) = header_u64(headers, "x-ratelimit-reset") {
+        let wait = until_epoch(reset);
+        let jitter = rand::thread_rng().gen_range(0.0..0.2);
+        return wait.mul_f64(1.0 + jitter).min(MAX_WAIT);
+    }
+    backoff(attempt)
+}
+
+const MAX_WAIT: Duration = Duration::from_secs(60);
+
+fn backoff(attempt: u32) -> Duration {
+    let base = Duration::from_millis(100) * 2u32.saturating_pow(attempt.min(10));
+    let jitter = rand::thread_rng().gen_range(0.9..1.1);
+    base.mul_f64(jitter).min(MAX_WAIT)
+}
+
+/// Auth0's human `message` from an error body, short and without anything else of the body.
+fn auth0_message(body: &[u8]) -> String {
+    let message = serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(str::to_owned))
+        .unwrap_or_else(|| "the tenant refused the request".to_owned());
+    message.chars().take(300).collect()
+}

@@ -1,0 +1,161 @@
+//! The Management API token of one tenant: fetched by client credentials, reused until shortly
+//! before it expires, refreshed by one caller at a time.
+
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use tokio::sync::Mutex;
+use tokio::time::Instant;
+
+use super::error::UpstreamError;
+
+/// A bearer token and when to stop using it.
+#[derive(Clone)]
+pub struct ManagementToken {
+    pub value: Arc<str>,
+    refresh_at: Instant,
+}
+
+impl std::fmt::Debug for ManagementToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ManagementToken")
+            .field("value", &"[redacted]")
+            .finish()
+    }
+}
+
+#[derive(Deserialize)]
+struct TokenAnswer {
+    access_token: String,
+    #[serde(default)]
+    expires_in: Option<u64>,
+}
+
+/// Caches one tenant's management token.
+pub struct TokenCache {
+    url: String,
+    client_id: String,
+    client_secret: SecretString,
+    audience: String,
+    current: RwLock<Option<ManagementToken>>,
+    /// Held while fetching, so concurrent callers wait for one refresh instead of each asking.
+    refreshing: Mutex<()>,
+}
+
+impl std::fmt::Debug for TokenCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenCache")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TokenCache {
+    pub fn new(
+        base_url: &str,
+        client_id: String,
+        client_secret: SecretString,
+        audience: String,
+    ) -> Self {
+        Self {
+            url: format!("{base_url}/oauth/token"),
+            client_id,
+            client_secret,
+            audience,
+            current: RwLock::new(None),
+            refreshing: Mutex::new(()),
+        }
+    }
+
+    fn valid(&self) -> Option<ManagementToken> {
+        let current = self.current.read().ok()?;
+        current
+            .as_ref()
+            .filter(|t| Instant::now() < t.refresh_at)
+            .cloned()
+    }
+
+    /// A valid token, fetching one if none is cached or it is about to expire.
+    pub async fn get(
+        &self,
+        http: &reqwest::Client,
+        timeout: Duration,
+    ) -> Result<ManagementToken, UpstreamError> {
+        if let Some(token) = self.valid() {
+            return Ok(token);
+        }
+        let _guard = self.refreshing.lock().await;
+        // Another caller may have refreshed while this one waited for the lock.
+        if let Some(token) = self.valid() {
+            return Ok(token);
+        }
+        let token = self.fetch(http, timeout).await?;
+        if let Ok(mut current) = self.current.write() {
+            *current = Some(token.clone());
+        }
+        Ok(token)
+    }
+
+    /// Forgets `rejected` (the tenant answered 401 to it), unless a newer token replaced it.
+    pub fn invalidate(&self, rejected: &ManagementToken) {
+        if let Ok(mut current) = self.current.write()
+            && current.as_ref().is_some_and(|t| t.value == rejected.value)
+        {
+            *current = None;
+        }
+    }
+
+    async fn fetch(
+        &self,
+        http: &reqwest::Client,
+        timeout: Duration,
+    ) -> Result<ManagementToken, UpstreamError> {
+        let body = serde_json::json!({
+            "grant_type": "client_credentials",
+            "client_id": self.client_id,
+            "client_secret": self.client_secret.expose_secret(),
+            "audience": self.audience,
+        });
+        let response = http
+            .post(&self.url)
+            .json(&body)
+            .timeout(timeout)
+            .send()
+            .await
+            .map_err(|e| {
+                if e.is_timeout() {
+                    UpstreamError::Timeout
+                } else {
+                    UpstreamError::unavailable(format!("token request failed: {e}"))
+                }
+            })?;
+        let status = response.status();
+        if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+            return Err(UpstreamError::RateLimited);
+        }
+        if status.is_client_error() {
+            // Wrong client id/secret or audience: nothing a retry would fix.
+            return Err(UpstreamError::Refused {
+                reason: format!("token request answered {status}"),
+            });
+        }
+        if !status.is_success() {
+            return Err(UpstreamError::unavailable(format!(
+                "token request answered {status}"
+            )));
+        }
+        let answer: TokenAnswer = response
+            .json()
+            .await
+            .map_err(|e| UpstreamError::unavailable(format!("token answer unreadable: {e}")))?;
+        let lifetime = Duration::from_secs(answer.expires_in.unwrap_or(86_400));
+        // Refresh a little early: a tenth of the lifetime, at most a minute.
+        let margin = (lifetime / 10).min(Duration::from_secs(60));
+        Ok(ManagementToken {
+            value: Arc::from(answer.access_token),
+            refresh_at: Instant::now() + lifetime.saturating_sub(margin),
+        })
+    }
+}

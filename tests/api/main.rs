@@ -1,0 +1,16 @@
+//! Integration tests: emulated tenants, an emulated operator issuer and the gateway on free
+//! ports, driven over HTTP as clients would.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod auth;
+mod batching;
+mod gdpr;
+mod helpers;
+mod matrix;
+mod mutations;
+mod partial;
+mod reads;
+mod schema;
+mod scope;
+mod search;
+mod write_safety;
