@@ -94,6 +94,17 @@ pub struct SearchKey {
 /// Bound of the small per-tenant caches (indexes, figures, search pages).
 const SMALL: u64 = 10_000;
 
+fn bounded<K, V>(capacity: u64, ttl: std::time::Duration) -> Cache<K, V>
+where
+    K: Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    Cache::builder()
+        .max_capacity(capacity)
+        .time_to_live(ttl)
+        .build()
+}
+
 #[derive(Clone)]
 pub struct Caches {
     pub profiles: Cache<UserKey, CachedProfile>,
@@ -126,54 +137,33 @@ impl std::fmt::Debug for Caches {
 
 impl Caches {
     pub fn new(config: &CacheConfig, metrics: Metrics) -> Self {
+        // With caching off every cache holds nothing, but loads of one key are still shared
+        // by concurrent callers. What the gateway wrote lately is kept either way: it is what
+        // makes reads after writes right, not an optimisation.
+        let many = if config.enabled {
+            config.max_profiles
+        } else {
+            0
+        };
+        let few = if config.enabled { SMALL } else { 0 };
         Self {
             profiles: Cache::builder()
-                .max_capacity(config.max_profiles)
+                .max_capacity(many)
                 .expire_after(ProfileExpiry {
                     ttl: config.profile_ttl,
                     negative_ttl: config.negative_ttl,
                 })
                 .build(),
-            emails: Cache::builder()
-                .max_capacity(config.max_profiles)
-                .time_to_live(config.email_ttl)
-                .build(),
-            recent_email_writes: Cache::builder()
-                .max_capacity(config.max_profiles)
-                .time_to_live(config.recent_write_window)
-                .build(),
-            organization_members: Cache::builder()
-                .max_capacity(SMALL)
-                .time_to_live(config.membership_ttl)
-                .build(),
-            organization_index: Cache::builder()
-                .max_capacity(SMALL)
-                .time_to_live(config.membership_ttl)
-                .build(),
-            role_index: Cache::builder()
-                .max_capacity(SMALL)
-                .time_to_live(config.membership_ttl)
-                .build(),
-            user_organizations: Cache::builder()
-                .max_capacity(config.max_profiles)
-                .time_to_live(config.membership_ttl)
-                .build(),
-            user_roles: Cache::builder()
-                .max_capacity(config.max_profiles)
-                .time_to_live(config.membership_ttl)
-                .build(),
-            searches: Cache::builder()
-                .max_capacity(SMALL)
-                .time_to_live(config.search_ttl)
-                .build(),
-            figures: Cache::builder()
-                .max_capacity(SMALL)
-                .time_to_live(config.stats_ttl)
-                .build(),
-            recent_writes: Cache::builder()
-                .max_capacity(config.max_profiles)
-                .time_to_live(config.recent_write_window)
-                .build(),
+            emails: bounded(many, config.email_ttl),
+            recent_email_writes: bounded(config.max_profiles, config.recent_write_window),
+            organization_members: bounded(few, config.membership_ttl),
+            organization_index: bounded(few, config.membership_ttl),
+            role_index: bounded(few, config.membership_ttl),
+            user_organizations: bounded(many, config.membership_ttl),
+            user_roles: bounded(many, config.membership_ttl),
+            searches: bounded(few, config.search_ttl),
+            figures: bounded(few, config.stats_ttl),
+            recent_writes: bounded(config.max_profiles, config.recent_write_window),
             metrics,
         }
     }

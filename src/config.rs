@@ -120,6 +120,8 @@ fn default_jwks_max_age() -> Duration {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CacheConfig {
+    /// Off: every read asks the tenants (benchmarks, debugging). Writes stay read-after-write.
+    pub enabled: bool,
     #[serde(with = "humantime_serde")]
     pub profile_ttl: Duration,
     pub max_profiles: u64,
@@ -147,6 +149,7 @@ pub struct CacheConfig {
 impl Default for CacheConfig {
     fn default() -> Self {
         Self {
+            enabled: true,
             profile_ttl: Duration::from_secs(60),
             max_profiles: 100_000,
             negative_ttl: Duration::from_secs(5),

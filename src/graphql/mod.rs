@@ -16,6 +16,7 @@ pub mod mutation;
 pub mod person;
 pub mod query;
 pub mod scalars;
+pub mod scoped_query;
 pub mod search;
 pub mod selfservice;
 pub mod stats;

@@ -21,9 +21,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::context::{ReadScope, report};
+use super::scoped_query::{canonical_query, restrict_to_members};
 use super::types::User;
 use crate::error::{ClientError, ClientResult};
-use crate::store::profiles::{MAX_QUERY_BYTES, encoded_len, user_id_query};
 use crate::tenant::TenantClient;
 use crate::tenant::client::MAX_PER_PAGE;
 use crate::tenant::model::Profile;
@@ -245,20 +245,6 @@ pub async fn search_users(ctx: &Context<'_>, args: SearchArgs) -> ClientResult<U
     })
 }
 
-/// The caller's query, parsed and printed canonically; `None` for no query (all users).
-fn canonical_query(query: Option<&str>) -> ClientResult<Option<String>> {
-    let Some(query) = query.map(str::trim).filter(|q| !q.is_empty()) else {
-        return Ok(None);
-    };
-    let parsed = search_query::parse(query)
-        .map_err(|e| ClientError::bad_input(format!("the search query is not valid: {e}")))?;
-    let canonical = parsed.to_string();
-    if encoded_len(&canonical) > MAX_QUERY_BYTES / 2 {
-        return Err(ClientError::bad_input("the search query is too long"));
-    }
-    Ok(Some(canonical))
-}
-
 /// The searches to run: one per tenant, or per chunk of member ids for a delegated admin.
 async fn streams<'a>(
     ctx: &Context<'_>,
@@ -282,41 +268,15 @@ async fn streams<'a>(
             });
             continue;
         };
-        let mut ids: Vec<Arc<str>> = members.iter().cloned().collect();
-        ids.sort();
-        let budget = MAX_QUERY_BYTES - query.map_or(0, encoded_len) - 40;
-        for chunk in chunk_by_length(&ids, budget) {
-            let filter = user_id_query(chunk);
-            let combined = match query {
-                Some(q) => format!("({q}) AND {filter}"),
-                None => filter,
-            };
+        let ids: Vec<Arc<str>> = members.iter().cloned().collect();
+        for query in restrict_to_members(query, ids) {
             streams.push(Stream {
                 tenant,
-                query: Some(combined),
+                query: Some(query),
             });
         }
     }
     Ok(streams)
-}
-
-fn chunk_by_length(ids: &[Arc<str>], budget: usize) -> Vec<&[Arc<str>]> {
-    let mut chunks = Vec::new();
-    let mut start = 0;
-    let mut length = 0;
-    for (i, id) in ids.iter().enumerate() {
-        let cost = encoded_len(&search_query::quote(id)) + 4;
-        if i > start && (i - start == MAX_PER_PAGE as usize || length + cost > budget) {
-            chunks.push(&ids[start..i]);
-            start = i;
-            length = 0;
-        }
-        length += cost;
-    }
-    if start < ids.len() {
-        chunks.push(&ids[start..]);
-    }
-    chunks
 }
 
 /// Results `offset .. offset+count` of one stream (fewer near the 1000 window) with their
@@ -465,17 +425,5 @@ mod tests {
         assert_eq!(decode_cursor(&cursor, "abc", 2).unwrap(), positions);
         assert!(decode_cursor(&cursor, "xyz", 2).is_err());
         assert!(decode_cursor("garbage!", "abc", 2).is_err());
-    }
-
-    #[test]
-    fn hostile_queries_are_refused_or_stay_inside_their_parentheses() {
-        assert!(canonical_query(Some("*) OR (user_id:*")).is_err());
-        assert!(canonical_query(Some("name:\"x\") OR (user_id:*")).is_err());
-        let canonical = canonical_query(Some("name:jo* OR email:\"a@b.c\""))
-            .unwrap()
-            .unwrap();
-        let wrapped = format!("({canonical}) AND user_id:(\"auth0|1\")");
-        let parsed = search_query::parse(&wrapped).unwrap();
-        assert!(matches!(parsed, search_query::Query::And(_)), "{parsed:?}");
     }
 }
