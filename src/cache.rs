@@ -124,6 +124,9 @@ pub struct Caches {
     pub figures: Cache<(Arc<str>, u32), Arc<TenantFigures>>,
     /// Users written through this gateway lately: read by id, never through lagging search.
     pub recent_writes: Cache<UserKey, ()>,
+    /// Copies of profiles kept `stale_if_error` past their TTL, with when they were fetched, to
+    /// answer while their tenant fails.
+    pub stale_profiles: Cache<UserKey, (Arc<Profile>, std::time::Instant)>,
     metrics: Metrics,
 }
 
@@ -164,6 +167,14 @@ impl Caches {
             searches: bounded(few, config.search_ttl),
             figures: bounded(few, config.stats_ttl),
             recent_writes: bounded(config.max_profiles, config.recent_write_window),
+            stale_profiles: bounded(
+                if config.stale_if_error.is_zero() {
+                    0
+                } else {
+                    many
+                },
+                config.profile_ttl + config.stale_if_error,
+            ),
             metrics,
         }
     }
@@ -177,6 +188,14 @@ impl Caches {
 
     /// Remembers what a tenant said about a user.
     pub async fn put_profile(&self, key: UserKey, profile: CachedProfile) {
+        match &profile {
+            Some(found) => {
+                let copy = (found.clone(), std::time::Instant::now());
+                self.stale_profiles.insert(key.clone(), copy).await;
+            }
+            // Gone: never to be served again, stale or not.
+            None => self.stale_profiles.invalidate(&key).await,
+        }
         self.profiles.insert(key, profile).await;
     }
 

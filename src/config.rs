@@ -32,18 +32,43 @@ pub struct Config {
     pub tenants: Vec<TenantConfig>,
 }
 
-/// Bounds on what callers may send.
+/// Bounds on what callers may send, checked before any tenant is asked anything.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LimitsConfig {
     /// Largest `userMetadata` / `appMetadata` object accepted, serialized (Auth0 advises 16 kB).
     pub metadata_bytes: usize,
+    /// Largest request body; larger ones answer 413.
+    pub body_bytes: usize,
+    /// Operations in one batched request.
+    pub batch_operations: usize,
+    /// Deepest selection nesting.
+    pub depth: usize,
+    /// Highest query cost: each field costs 1 plus its children; lists of users cost their
+    /// page size (`first`, the number of refs) times their selection; a search costs 10 more.
+    pub complexity: usize,
+    /// Most aliased fields in one document.
+    pub aliases: usize,
+    /// Requests per caller (issuer and subject; the address for anonymous callers).
+    pub caller_rate: RateLimitConfig,
+    /// Automatic persisted queries kept (least recently used go first).
+    pub persisted_queries: usize,
 }
 
 impl Default for LimitsConfig {
     fn default() -> Self {
         Self {
             metadata_bytes: 16 * 1024,
+            body_bytes: 1024 * 1024,
+            batch_operations: 10,
+            depth: 10,
+            complexity: 5_000,
+            aliases: 30,
+            caller_rate: RateLimitConfig {
+                per_second: 50.0,
+                burst: 100,
+            },
+            persisted_queries: 1_000,
         }
     }
 }
@@ -65,6 +90,11 @@ pub struct ServerConfig {
     pub graphiql: bool,
     /// Answer introspection queries.
     pub introspection: bool,
+    /// Browser origins allowed to call the API (CORS); empty: no cross-origin access.
+    pub cors_origins: Vec<String>,
+    /// After SIGTERM, how long in-flight requests may take before the process exits anyway.
+    #[serde(with = "humantime_serde")]
+    pub shutdown_grace: Duration,
 }
 
 impl Default for ServerConfig {
@@ -73,6 +103,8 @@ impl Default for ServerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 4000)),
             graphiql: true,
             introspection: true,
+            cors_origins: Vec::new(),
+            shutdown_grace: Duration::from_secs(10),
         }
     }
 }
@@ -144,6 +176,10 @@ pub struct CacheConfig {
     /// Tenants with more organizations or roles than this are asked per user instead of
     /// through a membership index.
     pub max_index_groups: usize,
+    /// While a tenant fails, a profile past its TTL is still served (marked stale in the
+    /// response's `extensions`) if it is at most this much older than its TTL; 0 disables.
+    #[serde(with = "humantime_serde")]
+    pub stale_if_error: Duration,
 }
 
 impl Default for CacheConfig {
@@ -159,6 +195,7 @@ impl Default for CacheConfig {
             stats_ttl: Duration::from_secs(60),
             recent_write_window: Duration::from_secs(60),
             max_index_groups: 100,
+            stale_if_error: Duration::from_secs(300),
         }
     }
 }
@@ -522,6 +559,27 @@ mod tests {
         let toml = format!("{MINIMAL}timeout = \"250ms\"\n");
         let config = Config::from_toml(&toml, secrets).unwrap();
         assert_eq!(config.tenants[0].timeout, Duration::from_millis(250));
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail decides the error type
+    fn the_environment_overrides_the_file() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("tenantgraph.toml", MINIMAL)?;
+            jail.set_env("TENANTGRAPH__SERVER__LISTEN", "127.0.0.1:9999");
+            jail.set_env("TENANTGRAPH__CACHE__PROFILE_TTL", "2m");
+            jail.set_env("TENANTGRAPH_SECRET_ACME_EU", "from-env");
+            let config =
+                Config::load(Some(Path::new("tenantgraph.toml"))).map_err(|e| e.to_string())?;
+            assert_eq!(config.server.listen.port(), 9999);
+            assert_eq!(config.cache.profile_ttl, Duration::from_secs(120));
+            jail.set_env("TENANTGRAPH__SERVER__LISTN", "x");
+            let error = Config::load(Some(Path::new("tenantgraph.toml")))
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains("listn"), "{error}");
+            Ok(())
+        });
     }
 
     #[test]

@@ -50,6 +50,7 @@ use crate::tenant::Tenants;
 pub struct Application {
     listener: tokio::net::TcpListener,
     state: AppState,
+    server: config::ServerConfig,
 }
 
 impl std::fmt::Debug for Application {
@@ -95,7 +96,7 @@ impl Application {
             auditor: Arc::new(auditor),
             limits: config.limits.clone(),
         };
-        let schema = build_schema(services, &config.server);
+        let schema = build_schema(services, &config.server, &config.limits);
         let graphiql = config
             .server
             .graphiql
@@ -106,11 +107,19 @@ impl Application {
             store,
             metrics,
             graphiql,
+            limits: Arc::new(config.limits.clone()),
+            caller_limit: Arc::new(server::caller_limit::CallerLimiter::new(
+                config.limits.caller_rate,
+            )),
         };
         let listener = tokio::net::TcpListener::bind(config.server.listen)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.server.listen))?;
-        Ok(Self { listener, state })
+        Ok(Self {
+            listener,
+            state,
+            server: config.server,
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -119,15 +128,35 @@ impl Application {
             .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
     }
 
-    /// Serves until `shutdown` completes, then lets in-flight requests finish.
+    /// Serves until `shutdown` completes; then stops accepting, lets in-flight requests finish
+    /// for at most `server.shutdown_grace`, and returns.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let router = server::router(self.state);
-        axum::serve(self.listener, router)
-            .with_graceful_shutdown(shutdown)
-            .await
+        let router = server::router(self.state, &self.server);
+        let grace = self.server.shutdown_grace;
+        let stopping = Arc::new(tokio::sync::Notify::new());
+        let signalled = stopping.clone();
+        let serving = axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            tracing::info!("stopping: no new connections; finishing requests in flight");
+            signalled.notify_one();
+        });
+        tokio::select! {
+            served = serving => served,
+            () = async {
+                stopping.notified().await;
+                tokio::time::sleep(grace).await;
+            } => {
+                tracing::warn!(?grace, "requests still in flight after the grace period; stopping anyway");
+                Ok(())
+            }
+        }
     }
 }
 

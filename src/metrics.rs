@@ -62,7 +62,13 @@ pub struct Metrics {
     pub loader_batch_size: Histogram,
     /// 0 = UP, 1 = DEGRADED, 2 = DOWN.
     pub tenant_status: Family<TenantLabels, Gauge>,
+    /// Operation names seen so far: labels are bounded, so callers cannot inflate the metrics
+    /// with endless names.
+    operations: Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
 }
+
+/// Distinct operation names kept as labels; later ones count as `other`.
+const MAX_OPERATION_LABELS: usize = 200;
 
 impl std::fmt::Debug for Metrics {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -133,6 +139,7 @@ impl Metrics {
             graphql_duration,
             loader_batch_size,
             tenant_status,
+            operations: Arc::default(),
         }
     }
 
@@ -165,11 +172,91 @@ impl Metrics {
             .observe(elapsed.as_secs_f64());
     }
 
+    /// The label for an operation: its name (the requested one, else the first named operation
+    /// of the document), `anonymous`, or `other` past the bound of distinct names.
+    pub fn operation_label(&self, requested: Option<&str>, document: &str) -> String {
+        let Some(name) = requested.or_else(|| first_operation_name(document)) else {
+            return "anonymous".to_owned();
+        };
+        let valid = !name.is_empty()
+            && name.len() <= 64
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        if !valid {
+            return "other".to_owned();
+        }
+        let Ok(mut seen) = self.operations.lock() else {
+            return "other".to_owned();
+        };
+        if seen.contains(name) || seen.len() < MAX_OPERATION_LABELS {
+            seen.insert(name.to_owned());
+            name.to_owned()
+        } else {
+            "other".to_owned()
+        }
+    }
+
     /// The Prometheus text exposition of every metric.
     pub fn render(&self) -> String {
         let mut out = String::new();
         // Writing into a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
         out
+    }
+}
+
+/// The name of the first `query`/`mutation`/`subscription Name` in a document, found by a
+/// light scan (whitespace and comments skipped) rather than a second parse.
+fn first_operation_name(document: &str) -> Option<&str> {
+    let identifier_end = |text: &str| {
+        text.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(text.len())
+    };
+    let mut rest = document;
+    loop {
+        rest = rest.trim_start_matches(|c: char| c.is_whitespace() || c == ',');
+        match rest.strip_prefix('#') {
+            Some(comment) => rest = comment.split_once('\n').map_or("", |(_, after)| after),
+            None => break,
+        }
+    }
+    let keyword = identifier_end(rest);
+    if !matches!(&rest[..keyword], "query" | "mutation" | "subscription") {
+        return None;
+    }
+    let after = rest[keyword..].trim_start();
+    let name = identifier_end(after);
+    (name > 0).then(|| &after[..name])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operation_labels_are_names_or_bounded_fallbacks() {
+        let metrics = Metrics::new();
+        assert_eq!(
+            metrics.operation_label(None, "query Page($r: [UserRef!]!) { users }"),
+            "Page"
+        );
+        assert_eq!(
+            metrics.operation_label(None, "# comment\n mutation Block { x }"),
+            "Block"
+        );
+        assert_eq!(
+            metrics.operation_label(None, "{ tenants { id } }"),
+            "anonymous"
+        );
+        assert_eq!(
+            metrics.operation_label(None, "query($x: ID) { a }"),
+            "anonymous"
+        );
+        assert_eq!(metrics.operation_label(Some("Named"), "{ a }"), "Named");
+        assert_eq!(metrics.operation_label(Some("bad name!"), "{ a }"), "other");
+        for i in 0..MAX_OPERATION_LABELS {
+            metrics.operation_label(Some(&format!("Op{i}")), "");
+        }
+        assert_eq!(metrics.operation_label(Some("OneTooMany"), ""), "other");
+        assert_eq!(metrics.operation_label(Some("Op3"), ""), "Op3");
     }
 }

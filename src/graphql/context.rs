@@ -14,6 +14,7 @@ use crate::config::LimitsConfig;
 use crate::error::{ClientError, ClientResult, ErrorCode};
 use crate::metrics::Metrics;
 use crate::store::memberships::Members;
+pub use crate::store::profiles::StaleProfile;
 use crate::store::{Store, TenantResult};
 use crate::tenant::{TenantClient, UpstreamError};
 
@@ -30,19 +31,28 @@ pub struct Services {
 pub struct RequestContext {
     pub caller: Caller,
     pub loader: DataLoader<StoreLoader>,
+    /// Profiles served stale because their tenant failed (see `cache.stale_if_error`).
+    stale: Arc<Mutex<Vec<StaleProfile>>>,
     /// Tenant failures already reported, so a down tenant yields one error per field, not one
     /// per user.
     reported: Mutex<HashSet<(Arc<str>, ErrorCode, String)>>,
 }
 
 impl RequestContext {
-    pub fn new(caller: Caller, store: &Store) -> Self {
-        let loader = DataLoader::new(StoreLoader::new(store.clone()), tokio::spawn);
+    pub fn new(caller: Caller, store: &Store, request_id: Option<Arc<str>>) -> Self {
+        let stale = Arc::new(Mutex::new(Vec::new()));
+        let loader = StoreLoader::new(store.clone(), request_id, stale.clone());
         Self {
             caller,
-            loader,
+            loader: DataLoader::new(loader, tokio::spawn),
+            stale,
             reported: Mutex::new(HashSet::new()),
         }
+    }
+
+    /// The profiles this request was answered with past their TTL.
+    pub fn stale(&self) -> Vec<StaleProfile> {
+        self.stale.lock().map(|s| s.clone()).unwrap_or_default()
     }
 }
 

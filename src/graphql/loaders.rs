@@ -6,22 +6,43 @@
 
 use std::collections::HashMap;
 use std::convert::Infallible;
-use std::sync::Arc;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
 
 use async_graphql::dataloader::Loader;
 use futures::future::join_all;
 
 use crate::cache::{EmailKey, UserKey};
+use crate::server::request_id;
+use crate::store::profiles::StaleProfile;
 use crate::store::{Store, TenantResult};
 use crate::tenant::model::{Organization, Profile, Role};
 
 pub struct StoreLoader {
     store: Store,
+    /// The loads run in tasks of their own: they re-enter the request's id for upstream calls.
+    request_id: Option<Arc<str>>,
+    stale: Arc<Mutex<Vec<StaleProfile>>>,
 }
 
 impl StoreLoader {
-    pub fn new(store: Store) -> Self {
-        Self { store }
+    pub fn new(
+        store: Store,
+        request_id: Option<Arc<str>>,
+        stale: Arc<Mutex<Vec<StaleProfile>>>,
+    ) -> Self {
+        Self {
+            store,
+            request_id,
+            stale,
+        }
+    }
+
+    async fn in_request<F: Future>(&self, load: F) -> F::Output {
+        match &self.request_id {
+            Some(id) => request_id::scope(id.clone(), load).await,
+            None => load.await,
+        }
     }
 }
 
@@ -39,8 +60,14 @@ impl Loader<UserKey> for StoreLoader {
     type Error = Infallible;
 
     async fn load(&self, keys: &[UserKey]) -> Result<HashMap<UserKey, Self::Value>, Infallible> {
-        let loaded = self.store.profiles(keys).await;
+        let loaded = self.in_request(self.store.profiles(keys)).await;
+        if !loaded.stale.is_empty()
+            && let Ok(mut stale) = self.stale.lock()
+        {
+            stale.extend(loaded.stale);
+        }
         Ok(loaded
+            .profiles
             .into_iter()
             .filter_map(|(key, result)| match result {
                 Ok(Some(profile)) => Some((key, Ok(profile))),
@@ -73,7 +100,12 @@ impl Loader<EmailKey> for StoreLoader {
                     .map(move |(email, ids)| ((client.id.clone(), email), ids))
             })
         });
-        Ok(join_all(loads).await.into_iter().flatten().collect())
+        Ok(self
+            .in_request(join_all(loads))
+            .await
+            .into_iter()
+            .flatten()
+            .collect())
     }
 }
 
@@ -93,7 +125,12 @@ impl Loader<OrganizationsOf> for StoreLoader {
                 spread(&client.id, users, result, OrganizationsOf)
             })
         });
-        Ok(join_all(loads).await.into_iter().flatten().collect())
+        Ok(self
+            .in_request(join_all(loads))
+            .await
+            .into_iter()
+            .flatten()
+            .collect())
     }
 }
 
@@ -110,7 +147,12 @@ impl Loader<RolesOf> for StoreLoader {
                 spread(&client.id, users, result, RolesOf)
             })
         });
-        Ok(join_all(loads).await.into_iter().flatten().collect())
+        Ok(self
+            .in_request(join_all(loads))
+            .await
+            .into_iter()
+            .flatten()
+            .collect())
     }
 }
 

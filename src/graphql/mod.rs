@@ -6,10 +6,12 @@
 //! - [`types`]: object types (`User` and its nested fields), [`scalars`]: `DateTime`, `Date`.
 //! - [`loaders`]: the per-request dataloader over the shared [`crate::store::Store`].
 //! - [`context`]: services, the caller and its scope, partial-failure reporting.
+//! - [`guard`]: document checks before execution (aliases, no mutation over GET).
 
 pub mod admin;
 pub mod context;
 pub mod gdpr;
+pub mod guard;
 pub mod inputs;
 pub mod loaders;
 pub mod mutation;
@@ -22,18 +24,34 @@ pub mod selfservice;
 pub mod stats;
 pub mod types;
 
+use async_graphql::extensions::apollo_persisted_queries::{
+    ApolloPersistedQueries, LruCacheStorage,
+};
 use async_graphql::{EmptySubscription, Schema};
 
 pub use context::{RequestContext, Services};
 
-use crate::config::ServerConfig;
+use crate::config::{LimitsConfig, ServerConfig};
 
 pub type TenantGraphSchema = Schema<query::Query, mutation::Mutation, EmptySubscription>;
 
-/// The executable schema, with the services every resolver shares.
-pub fn build_schema(services: Services, server: &ServerConfig) -> TenantGraphSchema {
-    let mut builder =
-        Schema::build(query::Query, mutation::Mutation, EmptySubscription).data(services);
+/// The executable schema, with the services every resolver shares and the limits every
+/// document must keep.
+pub fn build_schema(
+    services: Services,
+    server: &ServerConfig,
+    limits: &LimitsConfig,
+) -> TenantGraphSchema {
+    let mut builder = Schema::build(query::Query, mutation::Mutation, EmptySubscription)
+        .data(services)
+        .limit_depth(limits.depth)
+        .limit_complexity(limits.complexity)
+        .extension(guard::DocumentGuard {
+            max_aliases: limits.aliases,
+        })
+        .extension(ApolloPersistedQueries::new(LruCacheStorage::new(
+            limits.persisted_queries.max(1),
+        )));
     if !server.introspection {
         builder = builder.disable_introspection();
     }

@@ -76,6 +76,7 @@ impl Query {
     /// Batched: one upstream call per tenant for up to 100 uncached users (more only when the
     /// query string would grow too long); cached users cost nothing. A failing tenant leaves
     /// its users null and adds one error naming it.
+    #[graphql(complexity = "refs.len().max(1) * child_complexity")]
     async fn users(&self, ctx: &Context<'_>, refs: Vec<UserRef>) -> Result<Vec<Option<User>>> {
         let scope = ReadScope::of(ctx)?;
         if refs.len() > MAX_REFS {
@@ -130,6 +131,7 @@ impl Query {
     /// (`first` ≤ 100). The caller's scope is always AND-ed onto the query, which is parsed and
     /// re-printed first so it cannot widen it. `totalCount` sums the tenants' totals. Auth0
     /// reaches only the first 1000 results per tenant: paging beyond answers BAD_USER_INPUT.
+    #[graphql(complexity = "10 + first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
     async fn search_users(
         &self,
         ctx: &Context<'_>,
@@ -150,6 +152,7 @@ impl Query {
     }
 
     /// Every account with this email in every tenant the caller may see, ordered by tenant.
+    #[graphql(complexity = "5 * child_complexity")]
     async fn users_by_email(&self, ctx: &Context<'_>, email: String) -> Result<Vec<User>> {
         let scope = ReadScope::of(ctx)?;
         let email = normalize_email(&email)?;
@@ -157,6 +160,7 @@ impl Query {
     }
 
     /// The person behind an email: their accounts across tenants, side by side. Null if none.
+    #[graphql(complexity = "5 * child_complexity")]
     async fn person(&self, ctx: &Context<'_>, email: String) -> Result<Option<Person>> {
         let scope = ReadScope::of(ctx)?;
         let email = normalize_email(&email)?;

@@ -184,6 +184,7 @@ impl User {
     }
     /// The newest log events, newest first (`first` ≤ 100). Needs `read:logs`; one call per
     /// user (Auth0 has no batch endpoint for logs).
+    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
     async fn logs(
         &self,
         ctx: &Context<'_>,
@@ -219,6 +220,7 @@ impl User {
     /// Accounts with the same verified email in the other tenants the caller may see, ordered
     /// by tenant. Empty when this account's email is not verified: an unverified address
     /// proves nothing about who holds it.
+    #[graphql(complexity = "5 * child_complexity")]
     async fn linked_accounts(&self, ctx: &Context<'_>) -> Vec<User> {
         let scope = match ReadScope::of(ctx) {
             Ok(scope) => scope,

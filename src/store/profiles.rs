@@ -8,10 +8,13 @@
 //!   fewer when the query string would pass [`MAX_QUERY_BYTES`]; an id absent from that answer
 //!   is taken as missing for `cache.negative_ttl`;
 //! - each key is loaded through moka's `try_get_with`, so concurrent requests for one key,
-//!   from any number of callers, wait for a single upstream call.
+//!   from any number of callers, wait for a single upstream call;
+//! - when the tenant fails (unavailable, timing out, rate limited), a profile that expired less
+//!   than `cache.stale_if_error` ago is served instead, and reported as stale.
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use futures::FutureExt;
 use futures::future::{BoxFuture, Shared, join_all};
@@ -26,24 +29,40 @@ use crate::tenant::{TenantClient, UpstreamError};
 /// query strings; 4 kB keeps far from any limit a proxy or Auth0 may apply.
 pub const MAX_QUERY_BYTES: usize = 4096;
 
+/// A profile served past its TTL because its tenant failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaleProfile {
+    pub key: UserKey,
+    /// How long ago its TTL ran out.
+    pub past_ttl: Duration,
+}
+
+/// The answer for a set of keys: per key a profile, an absence or the tenant's error; and which
+/// profiles are stale.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub profiles: HashMap<UserKey, TenantResult<CachedProfile>>,
+    pub stale: Vec<StaleProfile>,
+}
+
 type Batch =
     Shared<BoxFuture<'static, Result<Arc<HashMap<Arc<str>, Arc<Profile>>>, UpstreamError>>>;
 
 impl Store {
     /// Loads profiles, answering for every key: found, missing (`None`), or the tenant's error.
-    pub async fn profiles(
-        &self,
-        keys: &[UserKey],
-    ) -> HashMap<UserKey, TenantResult<CachedProfile>> {
-        let mut results = HashMap::with_capacity(keys.len());
+    pub async fn profiles(&self, keys: &[UserKey]) -> Loaded {
+        let mut loaded = Loaded {
+            profiles: HashMap::with_capacity(keys.len()),
+            stale: Vec::new(),
+        };
         let mut misses: HashMap<Arc<str>, Vec<UserKey>> = HashMap::new();
         for key in keys {
-            if results.contains_key(key) {
+            if loaded.profiles.contains_key(key) {
                 continue;
             }
             match self.caches.profile(key).await {
                 Some(cached) => {
-                    results.insert(key.clone(), Ok(cached));
+                    loaded.profiles.insert(key.clone(), Ok(cached));
                 }
                 None => misses
                     .entry(key.tenant.clone())
@@ -51,24 +70,30 @@ impl Store {
                     .push(key.clone()),
             }
         }
-        misses.retain(|_, group| {
+        let loads = misses.into_iter().map(|(tenant, mut group)| {
             group.sort();
             group.dedup();
-            true
+            self.load_group(tenant, group)
         });
-        let loads = misses
-            .into_iter()
-            .map(|(tenant, group)| self.load_group(tenant, group));
         for group in join_all(loads).await {
-            results.extend(group);
+            for (key, result, past_ttl) in group {
+                if let Some(past_ttl) = past_ttl {
+                    loaded.stale.push(StaleProfile {
+                        key: key.clone(),
+                        past_ttl,
+                    });
+                }
+                loaded.profiles.insert(key, result);
+            }
         }
-        results
+        loaded
     }
 
     /// One profile; `Ok(None)` when it does not exist.
     pub async fn profile(&self, key: &UserKey) -> TenantResult<CachedProfile> {
         self.profiles(std::slice::from_ref(key))
             .await
+            .profiles
             .remove(key)
             .unwrap_or(Ok(None))
     }
@@ -77,9 +102,9 @@ impl Store {
         &self,
         tenant: Arc<str>,
         group: Vec<UserKey>,
-    ) -> Vec<(UserKey, TenantResult<CachedProfile>)> {
+    ) -> Vec<(UserKey, TenantResult<CachedProfile>, Option<Duration>)> {
         let Some(client) = self.tenant(&tenant).cloned() else {
-            return group.into_iter().map(|key| (key, Ok(None))).collect();
+            return group.into_iter().map(|key| (key, Ok(None), None)).collect();
         };
         let mut by_id = Vec::new();
         let mut batched = Vec::new();
@@ -121,21 +146,60 @@ impl Store {
         join_all(loads).await
     }
 
+    /// Loads one key through the cache (sharing the load with concurrent callers); when the
+    /// tenant fails, falls back to a stale copy within `stale_if_error`.
     fn load_key(
         &self,
         key: UserKey,
         init: BoxFuture<'static, Result<CachedProfile, UpstreamError>>,
-    ) -> BoxFuture<'_, (UserKey, TenantResult<CachedProfile>)> {
+    ) -> BoxFuture<'_, (UserKey, TenantResult<CachedProfile>, Option<Duration>)> {
+        let stale_copies = self.caches.stale_profiles.clone();
+        let copy_key = key.clone();
+        let init = async move {
+            let found = init.await?;
+            if let Some(profile) = &found {
+                stale_copies
+                    .insert(copy_key, (profile.clone(), Instant::now()))
+                    .await;
+            }
+            Ok(found)
+        };
         async move {
-            let result = self
+            match self
                 .caches
                 .profiles
                 .try_get_with(key.clone(), init)
                 .await
-                .map_err(Arc::unwrap_or_clone);
-            (key, result)
+                .map_err(Arc::unwrap_or_clone)
+            {
+                Ok(found) => (key, Ok(found), None),
+                Err(error) => match self.stale_copy(&key, &error).await {
+                    Some((profile, past_ttl)) => (key, Ok(Some(profile)), Some(past_ttl)),
+                    None => (key, Err(error), None),
+                },
+            }
         }
         .boxed()
+    }
+
+    /// A copy older than the TTL but within `stale_if_error`, when `error` says the tenant is
+    /// failing (not when it answered that something is wrong).
+    async fn stale_copy(
+        &self,
+        key: &UserKey,
+        error: &UpstreamError,
+    ) -> Option<(Arc<Profile>, Duration)> {
+        let failing = matches!(
+            error,
+            UpstreamError::Unavailable { .. } | UpstreamError::Timeout | UpstreamError::RateLimited
+        );
+        if !failing || self.config.stale_if_error.is_zero() {
+            return None;
+        }
+        let (profile, fetched) = self.caches.stale_profiles.get(key).await?;
+        let age = fetched.elapsed();
+        let past_ttl = age.saturating_sub(self.config.profile_ttl);
+        (past_ttl <= self.config.stale_if_error).then_some((profile, past_ttl))
     }
 
     /// Records a profile this gateway has just written (or deleted, `None`): the cache holds

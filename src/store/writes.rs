@@ -50,6 +50,7 @@ impl Store {
         if let Some(id) = id {
             let key = UserKey::new(&client.id, id);
             self.caches.profiles.invalidate(&key).await;
+            self.caches.stale_profiles.invalidate(&key).await;
             self.caches.recent_writes.insert(key, ()).await;
         }
     }

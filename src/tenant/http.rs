@@ -16,6 +16,7 @@ use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use tokio::time::Instant;
+use tracing::Instrument;
 
 use super::breaker::{Breaker, Health};
 use super::error::UpstreamError;
@@ -194,7 +195,8 @@ impl TenantHttp {
                 return Err(UpstreamError::RateLimited);
             }
             attempts += 1;
-            let outcome = self.attempt(call, deadline, &decode).await;
+            let span = tracing::debug_span!("upstream", tenant = %self.tenant, endpoint = call.endpoint, attempt = attempts);
+            let outcome = self.attempt(call, deadline, &decode).instrument(span).await;
             match outcome {
                 Attempt::Done(result) => {
                     let fault = result
@@ -258,6 +260,9 @@ impl TenantHttp {
             .timeout(remaining);
         if let Some(token) = &token {
             request = request.bearer_auth(&*token.value);
+        }
+        if let Some(id) = crate::server::request_id::current() {
+            request = request.header(crate::server::request_id::HEADER, &*id);
         }
         if !call.query.is_empty() {
             request = request.query(&call.query);

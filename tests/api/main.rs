@@ -4,7 +4,9 @@
 
 mod auth;
 mod batching;
+mod faults;
 mod gdpr;
+mod hardening;
 mod helpers;
 mod matrix;
 mod mutations;

@@ -1,7 +1,7 @@
 //! Partial results: a failing tenant leaves the others' data, adds one typed error naming it,
 //! shows in `Tenant.status`, and is used again once it recovers.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 use tenant_emulator::Faults;
@@ -123,44 +123,4 @@ async fn status_goes_down_after_failures_and_up_after_recovery() {
     assert!(answer.get("errors").is_none(), "{answer:#}");
     assert_eq!(tenants_of(&answer), ["acme-eu", "acme-us", "globex"]);
     assert_eq!(status_of(&app, "globex").await, "UP");
-}
-
-#[tokio::test]
-async fn a_hung_tenant_times_out_within_its_deadline() {
-    let app = spawn().await;
-    app.tenant("acme-us")
-        .control()
-        .set_faults(Faults {
-            latency_ms: 20_000,
-            ..Faults::default()
-        })
-        .unwrap();
-    let started = Instant::now();
-    let answer = app.query(&app.tokens.global_admin, SEARCH, json!({})).await;
-    let elapsed = started.elapsed();
-    assert_eq!(tenants_of(&answer), ["acme-eu", "globex"]);
-    assert_eq!(answer["errors"][0]["extensions"]["code"], "TENANT_TIMEOUT");
-    assert_eq!(answer["errors"][0]["extensions"]["tenant"], "acme-us");
-    // The test tenants' deadline is 2 s; far below the 20 s the tenant would take.
-    assert!(elapsed < Duration::from_secs(10), "{elapsed:?}");
-}
-
-#[tokio::test]
-async fn a_rate_limit_storm_is_reported_as_such() {
-    let app = spawn().await;
-    app.tenant("acme-eu")
-        .control()
-        .set_faults(Faults {
-            rate_limit_storm: true,
-            ..Faults::default()
-        })
-        .unwrap();
-    let answer = app.query(&app.tokens.global_admin, SEARCH, json!({})).await;
-    assert_eq!(tenants_of(&answer), ["acme-us", "globex"]);
-    assert_eq!(
-        answer["errors"][0]["extensions"]["code"],
-        "TENANT_RATE_LIMITED"
-    );
-    assert_eq!(answer["errors"][0]["extensions"]["tenant"], "acme-eu");
-    assert_eq!(status_of(&app, "acme-eu").await, "DEGRADED");
 }

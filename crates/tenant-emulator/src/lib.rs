@@ -76,7 +76,7 @@ pub use control::{Control, KeyChoice, MintRequest, OrganizationSummary, UserSumm
 pub use faults::Faults;
 pub use ratelimit::NOMINAL_LIMIT;
 pub use server::MAX_REQUEST_TARGET;
-pub use stats::Stats;
+pub use stats::{RecordedRequest, Stats};
 
 use crate::clock::Clock;
 use crate::keys::KeyRing;

@@ -53,7 +53,11 @@ async fn front(State(state): State<SharedState>, request: Request, next: Next) -
         || request.uri().path().to_owned(),
         |m| m.as_str().to_owned(),
     );
-    state.stats.count(method.as_str(), &template);
+    let request_id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok());
+    state.stats.count(method.as_str(), &template, request_id);
     let target_len = request
         .uri()
         .path_and_query()

@@ -20,6 +20,7 @@ pub fn router() -> Router<SharedState> {
     Router::new()
         .route("/__emulator/stats", get(stats))
         .route("/__emulator/stats/reset", post(reset_stats))
+        .route("/__emulator/requests", get(recent_requests))
         .route(
             "/__emulator/faults",
             put(set_faults).get(get_faults).delete(clear_faults),
@@ -50,6 +51,10 @@ fn bad_request(error: &anyhow::Error) -> ApiError {
 
 async fn stats(State(state): State<SharedState>) -> Response {
     json_response(StatusCode::OK, &control(&state).stats())
+}
+
+async fn recent_requests(State(state): State<SharedState>) -> Response {
+    json_response(StatusCode::OK, &control(&state).recent_requests())
 }
 
 async fn reset_stats(State(state): State<SharedState>) -> StatusCode {

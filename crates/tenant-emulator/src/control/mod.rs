@@ -81,6 +81,11 @@ impl Control {
         self.state.stats.snapshot()
     }
 
+    /// The last requests (at most 1000, oldest first) with the `x-request-id` each carried.
+    pub fn recent_requests(&self) -> Vec<crate::stats::RecordedRequest> {
+        self.state.stats.recent()
+    }
+
     pub fn reset_stats(&self) {
         self.state.stats.reset();
     }

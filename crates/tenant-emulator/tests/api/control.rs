@@ -38,6 +38,39 @@ async fn stats_count_api_requests_by_route_template_and_reset() {
 }
 
 #[tokio::test]
+async fn recent_requests_remember_their_request_ids() {
+    let t = spawn(10).await;
+    t.handle.control().reset_stats();
+    let id = t.user(0).user_id;
+    for request_id in [Some("req-1"), None] {
+        let mut request = t
+            .http
+            .get(t.url(&format!("/api/v2/users/{}", id.replace('|', "%7C"))))
+            .bearer_auth(&t.token);
+        if let Some(request_id) = request_id {
+            request = request.header("x-request-id", request_id);
+        }
+        assert_eq!(request.send().await.expect("send").status(), StatusCode::OK);
+    }
+    let (status, recent) = read(
+        t.http
+            .get(t.url("/__emulator/requests"))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        recent,
+        json!([
+            {"route": "GET /api/v2/users/{id}", "request_id": "req-1"},
+            {"route": "GET /api/v2/users/{id}", "request_id": null},
+        ])
+    );
+}
+
+#[tokio::test]
 async fn users_and_organizations_views_are_consistent() {
     let t = spawn(30).await;
     let (status, page) = read(

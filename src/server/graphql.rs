@@ -1,0 +1,313 @@
+//! The GraphQL endpoint. A POST must be JSON (CSRF), fit the body limit and the batch limit; a
+//! GET serves GraphiQL to browsers and may run queries, never mutations. Then: the bearer token
+//! (401 when bad), the caller's budget (429 with `Retry-After`), execution, a code on every
+//! error, and `extensions.stale` when a failing tenant was answered from cache.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use async_graphql::http::GraphiQLSource;
+use async_graphql::{BatchRequest, BatchResponse, Name};
+use async_graphql_axum::GraphQLResponse;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+
+use super::{AppState, request_id};
+use crate::auth::{Caller, Verifier};
+use crate::error::{ClientError, ErrorCode};
+use crate::graphql::RequestContext;
+use crate::graphql::context::StaleProfile;
+use crate::graphql::guard::ViaGet;
+use crate::metrics::{GraphqlLabels, Metrics};
+
+/// GraphiQL, opening on `/graphql` with `default_token` (if any) as its bearer token.
+pub fn graphiql_page(default_token: Option<&str>) -> String {
+    let authorization = default_token.map(|t| format!("Bearer {t}"));
+    let mut source = GraphiQLSource::build()
+        .endpoint("/graphql")
+        .title("tenantgraph");
+    if let Some(value) = authorization.as_deref() {
+        source = source.header("Authorization", value);
+    }
+    source.finish()
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let wants_html = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"));
+    if wants_html && query.is_none() {
+        return match &state.graphiql {
+            Some(page) => Html(page.to_string()).into_response(),
+            None => (StatusCode::NOT_FOUND, "GraphiQL is switched off").into_response(),
+        };
+    }
+    let request =
+        match async_graphql::http::parse_query_string(query.as_deref().unwrap_or_default()) {
+            Ok(request) => request.data(ViaGet),
+            Err(error) => {
+                return refuse(
+                    StatusCode::BAD_REQUEST,
+                    &format!("the query string is not a GraphQL request: {error}"),
+                );
+            }
+        };
+    execute(&state, peer, &headers, BatchRequest::Single(request)).await
+}
+
+pub async fn post(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    if !json_or_preflighted(&headers) {
+        return refuse(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "POST /graphql takes Content-Type: application/json (or an `apollo-require-preflight` header)",
+        );
+    }
+    let limit = state.limits.body_bytes;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|length| length > limit) {
+        return too_large(limit);
+    }
+    let Ok(body) = axum::body::to_bytes(body, limit).await else {
+        return too_large(limit);
+    };
+    let request: BatchRequest = match serde_json::from_slice(&body) {
+        Ok(request) => request,
+        Err(error) => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                &format!("the body is not a GraphQL request: {error}"),
+            );
+        }
+    };
+    if let BatchRequest::Batch(operations) = &request {
+        let max = state.limits.batch_operations;
+        if operations.is_empty() || operations.len() > max {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                &format!("a batch holds 1 to {max} operations"),
+            );
+        }
+    }
+    execute(&state, peer, &headers, request).await
+}
+
+/// CSRF: a browser sends a cross-site POST without a preflight only with a "simple" content
+/// type, and then cannot add custom headers; requiring JSON or a custom header closes that door.
+fn json_or_preflighted(headers: &HeaderMap) -> bool {
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"));
+    let preflighted = ["apollo-require-preflight", "x-apollo-operation-name"]
+        .iter()
+        .any(|name| headers.get(*name).is_some_and(|v| !v.is_empty()));
+    json || preflighted
+}
+
+fn too_large(limit: usize) -> Response {
+    refuse(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        &format!("the request body is larger than {limit} bytes"),
+    )
+}
+
+async fn execute(
+    state: &AppState,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    request: BatchRequest,
+) -> Response {
+    let started = Instant::now();
+    let caller = match authenticate(&state.verifier, headers).await {
+        Ok(caller) => caller,
+        Err(error) => return unauthenticated(&error),
+    };
+    let key = match caller.identity() {
+        Some((issuer, subject)) => format!("{issuer}\u{0}{subject}"),
+        None => format!("peer\u{0}{}", peer.ip()),
+    };
+    if let Err(wait) = state.caller_limit.check(&key) {
+        return rate_limited(wait);
+    }
+    let context = Arc::new(RequestContext::new(
+        caller,
+        &state.store,
+        request_id::current(),
+    ));
+    let request = request.data(context.clone());
+    let names = operation_names(&state.metrics, &request);
+    let mut response = state.schema.execute_batch(request).await;
+    let stale = context.stale();
+    for single in responses_mut(&mut response) {
+        give_codes(single);
+        if !stale.is_empty() {
+            single
+                .extensions
+                .insert("stale".to_owned(), stale_extension(&stale));
+        }
+    }
+    record(&state.metrics, &names, &response, started);
+    GraphQLResponse::from(response).into_response()
+}
+
+fn rate_limited(wait: std::time::Duration) -> Response {
+    let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    let error = ClientError::new(
+        ErrorCode::RateLimited,
+        format!("too many requests from this caller; retry in {seconds} s"),
+    );
+    let mut response = (
+        StatusCode::TOO_MANY_REQUESTS,
+        axum::Json(error_body(&error)),
+    )
+        .into_response();
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
+    response
+}
+
+/// `extensions.stale`: the profiles served from cache past their TTL because their tenant
+/// failed, with how far past it they were.
+fn stale_extension(stale: &[StaleProfile]) -> async_graphql::Value {
+    let items = stale
+        .iter()
+        .map(|s| {
+            let mut item = async_graphql::indexmap::IndexMap::new();
+            item.insert(
+                Name::new("tenant"),
+                async_graphql::Value::from(s.key.tenant.to_string()),
+            );
+            item.insert(
+                Name::new("id"),
+                async_graphql::Value::from(s.key.id.to_string()),
+            );
+            item.insert(
+                Name::new("staleSeconds"),
+                async_graphql::Value::from(s.past_ttl.as_secs()),
+            );
+            async_graphql::Value::Object(item)
+        })
+        .collect();
+    async_graphql::Value::List(items)
+}
+
+/// The caller from the `Authorization` header: none → anonymous; anything unverifiable → error.
+async fn authenticate(verifier: &Verifier, headers: &HeaderMap) -> Result<Caller, ClientError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(Caller::Anonymous);
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| ClientError::unauthenticated("the Authorization header is unreadable"))?;
+    let token = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| {
+            ClientError::unauthenticated("the Authorization header must be `Bearer <token>`")
+        })?;
+    verifier
+        .verify(token)
+        .await
+        .map_err(|e| ClientError::unauthenticated(format!("invalid bearer token: {e}")))
+}
+
+fn error_body(error: &ClientError) -> serde_json::Value {
+    serde_json::json!({
+        "errors": [{"message": error.message, "extensions": {"code": error.code.as_str()}}]
+    })
+}
+
+fn unauthenticated(error: &ClientError) -> Response {
+    let mut response = (StatusCode::UNAUTHORIZED, axum::Json(error_body(error))).into_response();
+    response
+        .headers_mut()
+        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    response
+}
+
+/// An HTTP-level refusal, in GraphQL's error shape.
+fn refuse(status: StatusCode, message: &str) -> Response {
+    let error = ClientError::bad_input(message);
+    (status, axum::Json(error_body(&error))).into_response()
+}
+
+fn responses_mut(response: &mut BatchResponse) -> Vec<&mut async_graphql::Response> {
+    match response {
+        BatchResponse::Single(r) => vec![r],
+        BatchResponse::Batch(rs) => rs.iter_mut().collect(),
+    }
+}
+
+/// Every error carries a code. Resolvers always set one; errors async-graphql raises itself
+/// (syntax, validation, input coercion, limits) are given theirs here.
+pub fn give_codes(response: &mut async_graphql::Response) {
+    for error in &mut response.errors {
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_none() {
+            let message = error.message.to_ascii_lowercase();
+            let code = if message.contains("too complex") || message.contains("nested too deep") {
+                ErrorCode::QueryTooComplex
+            } else {
+                ErrorCode::BadUserInput
+            };
+            extensions.set("code", code.as_str());
+        }
+    }
+}
+
+fn operation_names(metrics: &Metrics, request: &BatchRequest) -> Vec<String> {
+    let name =
+        |r: &async_graphql::Request| metrics.operation_label(r.operation_name.as_deref(), &r.query);
+    match request {
+        BatchRequest::Single(r) => vec![name(r)],
+        BatchRequest::Batch(rs) => rs.iter().map(name).collect(),
+    }
+}
+
+fn record(metrics: &Metrics, names: &[String], response: &BatchResponse, started: Instant) {
+    let responses: Vec<&async_graphql::Response> = match response {
+        BatchResponse::Single(r) => vec![r],
+        BatchResponse::Batch(rs) => rs.iter().collect(),
+    };
+    for (name, response) in names.iter().zip(responses) {
+        let outcome = match (
+            response.errors.is_empty(),
+            response.data == async_graphql::Value::Null,
+        ) {
+            (true, _) => "ok",
+            (false, true) => "error",
+            (false, false) => "partial",
+        };
+        metrics
+            .graphql_requests
+            .get_or_create(&GraphqlLabels {
+                operation: name.clone(),
+                outcome,
+            })
+            .inc();
+    }
+    metrics
+        .graphql_duration
+        .observe(started.elapsed().as_secs_f64());
+}

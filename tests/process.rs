@@ -1,0 +1,217 @@
+//! The `tenantgraph` binary as operators run it: `serve --config`, JSON logs carrying the
+//! request id, and a graceful stop on SIGTERM (in-flight requests finish, new ones are refused,
+//! exit status 0).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tenant_emulator::Faults;
+use tenantgraph::demo::{AUDIENCE, Environment, TENANTS_CLAIM};
+
+fn config(env: &Environment, grace: &str) -> String {
+    let mut toml = format!(
+        r#"
+[server]
+listen = "127.0.0.1:0"
+shutdown_grace = "{grace}"
+
+[auth]
+audience = "{AUDIENCE}"
+operator_issuer = "{issuer}"
+operator_jwks_url = "{operators}/.well-known/jwks.json"
+tenants_claim = "{TENANTS_CLAIM}"
+
+[log]
+format = "json"
+filter = "info"
+"#,
+        issuer = env.operators.issuer(),
+        operators = env.operators.base_url(),
+    );
+    for tenant in &env.tenants {
+        toml.push_str(&format!(
+            "\n[[tenants]]\nid = \"{id}\"\nname = \"{id}\"\ndomain = \"{domain}\"\nbase_url = \"{url}\"\nclient_id = \"tenantgraph\"\n",
+            id = tenant.tenant(),
+            domain = tenant.domain(),
+            url = tenant.base_url(),
+        ));
+    }
+    toml
+}
+
+/// A running `tenantgraph serve`, its log lines (JSON) and its address.
+struct Gateway {
+    child: std::process::Child,
+    lines: mpsc::Receiver<String>,
+    logs: Vec<Value>,
+    url: String,
+}
+
+fn spawn_gateway(env: &Environment, grace: &str) -> Gateway {
+    let dir = std::env::temp_dir().join(format!(
+        "tenantgraph-process-{}-{grace}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("tenantgraph.toml");
+    std::fs::write(&path, config(env, grace)).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tenantgraph"))
+        .args(["serve", "--config", path.to_str().unwrap()])
+        .env("TENANTGRAPH_SECRET_ACME_EU", "tenantgraph-secret")
+        .env("TENANTGRAPH_SECRET_ACME_US", "tenantgraph-secret")
+        .env("TENANTGRAPH_SECRET_GLOBEX", "tenantgraph-secret")
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let (lines_tx, lines) = mpsc::channel::<String>();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = lines_tx.send(line);
+        }
+    });
+    let mut logs: Vec<Value> = Vec::new();
+    let addr = loop {
+        let line = lines
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the gateway logs that it serves");
+        let log: Value =
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        logs.push(log.clone());
+        if log["fields"]["message"] == "serving" {
+            break log["fields"]["addr"].as_str().unwrap().to_owned();
+        }
+    };
+    Gateway {
+        child,
+        lines,
+        logs,
+        url: format!("http://{addr}/graphql"),
+    }
+}
+
+fn sigterm(child: &std::process::Child) {
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+}
+
+/// A lookup that takes as long as the tenant's injected latency.
+fn slow_lookup(
+    env: &Environment,
+    url: &str,
+    token: &str,
+    latency_ms: u64,
+) -> tokio::task::JoinHandle<reqwest::Result<reqwest::Response>> {
+    env.tenants[0]
+        .control()
+        .set_faults(Faults {
+            latency_ms,
+            paths: vec!["/api/v2/".into()],
+            ..Faults::default()
+        })
+        .unwrap();
+    let user = env.tenants[0].control().users(1, 0).users.remove(0).user_id;
+    let (url, token) = (url.to_owned(), token.to_owned());
+    tokio::spawn(async move {
+        reqwest::Client::new()
+            .post(url)
+            .bearer_auth(token)
+            .header("x-request-id", "in-flight-1")
+            .json(&json!({"query": "query($id: ID!) { user(tenant: \"acme-eu\", id: $id) { id } }", "variables": {"id": user}}))
+            .send()
+            .await
+    })
+}
+
+#[tokio::test]
+async fn sigterm_lets_requests_in_flight_finish_then_exits_cleanly_with_json_logs() {
+    let env = Environment::start(20, 3, |_| {}).await.unwrap();
+    let token = env
+        .operator_token("Ops", &["read:users"], json!("*"), None)
+        .await
+        .unwrap();
+    let Gateway {
+        mut child,
+        lines,
+        mut logs,
+        url,
+    } = spawn_gateway(&env, "5s");
+    let client = reqwest::Client::new();
+
+    // A request that is still in flight when the signal comes.
+    let slow = slow_lookup(&env, &url, &token, 1500);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    sigterm(&child);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let refused = client
+        .post(&url)
+        .bearer_auth(&token)
+        .json(&json!({"query": "{ tenants { id } }"}))
+        .send()
+        .await;
+    assert!(
+        refused.is_err(),
+        "no new requests once stopping: {refused:?}"
+    );
+
+    let finished = slow
+        .await
+        .unwrap()
+        .expect("the in-flight request is answered");
+    assert_eq!(finished.status(), 200);
+    let body: Value = finished.json().await.unwrap();
+    assert!(body["data"]["user"]["id"].is_string(), "{body}");
+
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "exit status {status:?}");
+
+    while let Ok(line) = lines.recv_timeout(Duration::from_millis(200)) {
+        logs.push(serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")));
+    }
+    let served = logs
+        .iter()
+        .find(|l| l["fields"]["message"] == "served" && l["span"]["request_id"] == "in-flight-1")
+        .unwrap_or_else(|| panic!("no access log line with the request id: {logs:#?}"));
+    assert_eq!(served["fields"]["status"], 200);
+}
+
+#[tokio::test]
+async fn a_request_slower_than_the_grace_period_does_not_hold_the_exit() {
+    let env = Environment::start(20, 4, |_| {}).await.unwrap();
+    let token = env
+        .operator_token("Ops", &["read:users"], json!("*"), None)
+        .await
+        .unwrap();
+    let Gateway { child, url, .. } = spawn_gateway(&env, "500ms");
+    let _slow = slow_lookup(&env, &url, &token, 20_000);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let signalled = std::time::Instant::now();
+    sigterm(&child);
+    let mut child = child;
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "exit status {status:?}");
+    // Half a second of grace, not the twenty seconds the request would take.
+    assert!(
+        signalled.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        signalled.elapsed()
+    );
+}
