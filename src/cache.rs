@@ -122,8 +122,9 @@ pub struct Caches {
     pub searches: Cache<SearchKey, Arc<SearchPage>>,
     /// (tenant, days) → figures.
     pub figures: Cache<(Arc<str>, u32), Arc<TenantFigures>>,
-    /// Users written through this gateway lately: read by id, never through lagging search.
-    pub recent_writes: Cache<UserKey, ()>,
+    /// Users written through this (or another) replica lately, with when: read by id, never
+    /// through lagging search, and loads begun before the write are not kept.
+    pub recent_writes: Cache<UserKey, std::time::Instant>,
     /// Copies of profiles kept `stale_if_error` past their TTL, with when they were fetched, to
     /// answer while their tenant fails.
     pub stale_profiles: Cache<UserKey, (Arc<Profile>, std::time::Instant)>,
@@ -201,6 +202,50 @@ impl Caches {
 
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
+    }
+
+    /// Evicts everything known of a user that a write changed, and marks it written now.
+    pub async fn forget_user(&self, key: &UserKey) {
+        self.profiles.invalidate(key).await;
+        self.stale_profiles.invalidate(key).await;
+        self.user_organizations.invalidate(key).await;
+        self.user_roles.invalidate(key).await;
+        self.recent_writes
+            .insert(key.clone(), std::time::Instant::now())
+            .await;
+    }
+
+    /// Evicts what is known of an email in a tenant after a write touched it.
+    pub async fn forget_email(&self, tenant: &Arc<str>, email: &str) {
+        let key: EmailKey = (tenant.clone(), Arc::from(email.to_lowercase()));
+        self.emails.invalidate(&key).await;
+        self.recent_email_writes.insert(key, ()).await;
+    }
+
+    /// Evicts a tenant's memberships after a write changed them.
+    pub async fn forget_memberships(&self, tenant: &Arc<str>, organization: Option<&str>) {
+        self.organization_index.invalidate(tenant).await;
+        self.role_index.invalidate(tenant).await;
+        if let Some(organization) = organization {
+            self.organization_members
+                .invalidate(&(tenant.clone(), Arc::from(organization)))
+                .await;
+        }
+    }
+
+    /// Evicts every cached answer (writes may have been missed); what this replica wrote
+    /// lately stays marked.
+    pub fn forget_everything(&self) {
+        self.profiles.invalidate_all();
+        self.stale_profiles.invalidate_all();
+        self.emails.invalidate_all();
+        self.organization_members.invalidate_all();
+        self.organization_index.invalidate_all();
+        self.role_index.invalidate_all();
+        self.user_organizations.invalidate_all();
+        self.user_roles.invalidate_all();
+        self.searches.invalidate_all();
+        self.figures.invalidate_all();
     }
 
     /// `key` from `cache` (counting the hit or miss as `name`), else from `load`. Concurrent

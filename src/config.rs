@@ -29,7 +29,38 @@ pub struct Config {
     pub limits: LimitsConfig,
     #[serde(default)]
     pub audit: AuditConfig,
+    /// Shared state for several replicas; absent: this gateway runs alone.
+    #[serde(default)]
+    pub redis: Option<RedisConfig>,
     pub tenants: Vec<TenantConfig>,
+}
+
+/// Redis, shared by every replica: a second-level profile cache, invalidation broadcast on
+/// writes, and each tenant's upstream rate budget. Redis failing never fails a request.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedisConfig {
+    /// `redis://host:port/db` (or `rediss://` where the build supports TLS).
+    pub url: String,
+    /// Prefix of every key and channel, so several deployments can share one Redis.
+    #[serde(default = "default_key_prefix")]
+    pub key_prefix: String,
+    /// How long a profile stays in the shared cache.
+    #[serde(default = "default_redis_profile_ttl", with = "humantime_serde")]
+    pub profile_ttl: Duration,
+    /// Longest wait for any Redis operation; past it the replica carries on without Redis.
+    #[serde(default = "default_redis_timeout", with = "humantime_serde")]
+    pub timeout: Duration,
+}
+
+fn default_key_prefix() -> String {
+    "tenantgraph:".to_owned()
+}
+fn default_redis_profile_ttl() -> Duration {
+    Duration::from_secs(60)
+}
+fn default_redis_timeout() -> Duration {
+    Duration::from_millis(250)
 }
 
 /// Bounds on what callers may send, checked before any tenant is asked anything.
@@ -592,6 +623,16 @@ mod tests {
             config.tenants[0].secret_variable(),
             "TENANTGRAPH_SECRET_ACME_EU"
         );
+    }
+
+    #[test]
+    fn the_compose_deployment_config_is_valid() {
+        let deploy = include_str!("../deploy/tenantgraph.toml");
+        let config = Config::from_toml(deploy, |_| Some("from-the-environment".to_owned())).unwrap();
+        let redis = config.redis.unwrap();
+        assert_eq!(redis.url, "redis://redis:6379/0");
+        assert_eq!(redis.timeout, Duration::from_millis(250));
+        assert_eq!(config.server.listen.port(), 4000);
     }
 
     #[test]

@@ -148,6 +148,7 @@ impl Environment {
             log: LogConfig::default(),
             limits: LimitsConfig::default(),
             audit: AuditConfig::default(),
+            redis: None,
             tenants,
         }
     }

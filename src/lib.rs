@@ -11,6 +11,7 @@
 //! - [`auth`]: bearer tokens verified against each issuer's JWKS into a caller and its scope.
 //! - [`tenant`]: one Auth0 tenant: Management API client, token cache, retries, limits, breaker.
 //! - [`cache`]: the shared moka caches; [`store`]: reads through them, batched per tenant.
+//! - [`shared`]: what replicas share through Redis (optional): cache, invalidations, budget.
 //! - [`graphql`]: the schema and its resolvers, the per-request loaders, error reporting.
 //! - [`validate`]: input checks made before any upstream call; [`audit`]: the audit trail.
 //! - [`error`]: the client-facing error codes; [`metrics`]: Prometheus metrics.
@@ -27,6 +28,7 @@ pub mod error;
 pub mod graphql;
 pub mod metrics;
 pub mod server;
+pub mod shared;
 pub mod store;
 pub mod tenant;
 pub mod validate;
@@ -84,9 +86,22 @@ impl Application {
         config.validate()?;
         let http = http_client()?;
         let metrics = Metrics::new();
-        let tenants = Arc::new(Tenants::new(&config.tenants, &http, &metrics));
         let caches = Caches::new(&config.cache, metrics.clone());
-        let store = Store::new(tenants.clone(), caches, config.cache.clone());
+        let shared = match &config.redis {
+            Some(redis) => Some(shared::Shared::start(
+                redis.clone(),
+                caches.clone(),
+                metrics.clone(),
+            )?),
+            None => None,
+        };
+        let tenants = Arc::new(Tenants::new(
+            &config.tenants,
+            &http,
+            &metrics,
+            shared.as_ref(),
+        ));
+        let store = Store::new(tenants.clone(), caches, config.cache.clone(), shared);
         let verifier = Arc::new(Verifier::new(&config.auth, &tenants, &http));
         let auditor = audit::Auditor::new(config.audit.path.as_deref())
             .map_err(|e| anyhow::anyhow!("cannot open the audit file: {e}"))?;

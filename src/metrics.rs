@@ -41,6 +41,11 @@ pub struct GraphqlLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RedisLabels {
+    pub operation: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct TenantLabels {
     pub tenant: Arc<str>,
 }
@@ -62,6 +67,10 @@ pub struct Metrics {
     pub loader_batch_size: Histogram,
     /// 0 = UP, 1 = DEGRADED, 2 = DOWN.
     pub tenant_status: Family<TenantLabels, Gauge>,
+    /// Redis operations that failed or timed out, by operation.
+    pub redis_errors: Family<RedisLabels, Counter>,
+    /// 1 while the Redis connection (and its invalidation subscription) is up.
+    pub redis_connected: Gauge,
     /// Operation names seen so far: labels are bounded, so callers cannot inflate the metrics
     /// with endless names.
     operations: Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
@@ -130,8 +139,22 @@ impl Metrics {
             "Last known health of each tenant: 0 up, 1 degraded, 2 down",
             tenant_status.clone(),
         );
+        let redis_errors = Family::<RedisLabels, Counter>::default();
+        registry.register(
+            "redis_errors",
+            "Redis operations that failed or timed out (requests carried on without Redis)",
+            redis_errors.clone(),
+        );
+        let redis_connected = Gauge::default();
+        registry.register(
+            "redis_connected",
+            "1 while the Redis connection and the invalidation subscription are up",
+            redis_connected.clone(),
+        );
         Self {
             registry: Arc::new(registry),
+            redis_errors,
+            redis_connected,
             upstream_requests,
             upstream_duration,
             cache_requests,
@@ -141,6 +164,22 @@ impl Metrics {
             tenant_status,
             operations: Arc::default(),
         }
+    }
+
+    /// Counts `hits` and `misses` of one cache at once.
+    pub fn cache_lookups(&self, cache: &'static str, hits: usize, misses: usize) {
+        self.cache_requests
+            .get_or_create(&CacheLabels {
+                cache,
+                result: "hit",
+            })
+            .inc_by(hits as u64);
+        self.cache_requests
+            .get_or_create(&CacheLabels {
+                cache,
+                result: "miss",
+            })
+            .inc_by(misses as u64);
     }
 
     pub fn cache_lookup(&self, cache: &'static str, hit: bool) {

@@ -122,9 +122,7 @@ async fn join_organization(
         .await
     {
         Ok(()) => {
-            store
-                .forget_memberships(&client.id, Some(organization))
-                .await;
+            store.memberships_changed(client, organization).await;
             Ok(())
         }
         Err(error) => {
@@ -181,7 +179,7 @@ pub async fn update_user(
         }
         Err(error) => {
             if let Some(email) = &old_email {
-                services(ctx).store.forget_email(&client.id, email).await;
+                services(ctx).store.unsure(client, None, Some(email)).await;
             }
             Err(write_failed(ctx, client, Some(id), error).await)
         }

@@ -159,13 +159,6 @@ impl Store {
             .await;
         ids
     }
-
-    /// Forgets what is known of an email in a tenant after a write touched it.
-    pub async fn forget_email(&self, tenant: &Arc<str>, email: &str) {
-        let key: EmailKey = (tenant.clone(), Arc::from(email.to_lowercase()));
-        self.caches.emails.invalidate(&key).await;
-        self.caches.recent_email_writes.insert(key, ()).await;
-    }
 }
 
 fn chunk_emails(emails: &[Arc<str>]) -> Vec<Vec<Arc<str>>> {

@@ -251,16 +251,4 @@ impl Store {
         result.extend(asked);
         Ok(result)
     }
-
-    /// Forgets a tenant's memberships after a write changed them.
-    pub async fn forget_memberships(&self, tenant: &Arc<str>, organization: Option<&str>) {
-        self.caches.organization_index.invalidate(tenant).await;
-        self.caches.role_index.invalidate(tenant).await;
-        if let Some(organization) = organization {
-            self.caches
-                .organization_members
-                .invalidate(&(tenant.clone(), Arc::from(organization)))
-                .await;
-        }
-    }
 }

@@ -20,6 +20,7 @@ use std::sync::Arc;
 
 use crate::cache::Caches;
 use crate::config::CacheConfig;
+use crate::shared::Shared;
 use crate::tenant::{TenantClient, Tenants, UpstreamError};
 
 /// The cached view of every tenant, shared by all requests.
@@ -28,17 +29,25 @@ pub struct Store {
     pub tenants: Arc<Tenants>,
     pub caches: Caches,
     pub config: Arc<CacheConfig>,
+    /// What replicas share through Redis, when configured.
+    pub shared: Option<Arc<Shared>>,
 }
 
 /// What one tenant answered for a part of a request: the data, or why there is none.
 pub type TenantResult<T> = Result<T, UpstreamError>;
 
 impl Store {
-    pub fn new(tenants: Arc<Tenants>, caches: Caches, config: CacheConfig) -> Self {
+    pub fn new(
+        tenants: Arc<Tenants>,
+        caches: Caches,
+        config: CacheConfig,
+        shared: Option<Arc<Shared>>,
+    ) -> Self {
         Self {
             tenants,
             caches,
             config: Arc::new(config),
+            shared,
         }
     }
 

@@ -14,13 +14,16 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::FutureExt;
-use futures::future::{BoxFuture, Shared, join_all};
+use futures::future::{BoxFuture, Shared as SharedFuture, join_all};
 
 use super::{Store, TenantResult};
 use crate::cache::{CachedProfile, UserKey};
+use crate::shared::Shared;
+use crate::shared::l2::Cached;
 use crate::tenant::client::MAX_PER_PAGE;
 use crate::tenant::model::Profile;
 use crate::tenant::{TenantClient, UpstreamError};
@@ -46,7 +49,7 @@ pub struct Loaded {
 }
 
 type Batch =
-    Shared<BoxFuture<'static, Result<Arc<HashMap<Arc<str>, Arc<Profile>>>, UpstreamError>>>;
+    SharedFuture<BoxFuture<'static, Result<Arc<HashMap<Arc<str>, Arc<Profile>>>, UpstreamError>>>;
 
 impl Store {
     /// Loads profiles, answering for every key: found, missing (`None`), or the tenant's error.
@@ -70,11 +73,18 @@ impl Store {
                     .push(key.clone()),
             }
         }
-        let loads = misses.into_iter().map(|(tenant, mut group)| {
-            group.sort();
-            group.dedup();
-            self.load_group(tenant, group)
-        });
+        if let Some(shared) = &self.shared {
+            self.answer_from_shared_cache(shared, &mut misses, &mut loaded)
+                .await;
+        }
+        let loads = misses
+            .into_iter()
+            .filter(|(_, group)| !group.is_empty())
+            .map(|(tenant, mut group)| {
+                group.sort();
+                group.dedup();
+                self.load_group(tenant, group)
+            });
         for group in join_all(loads).await {
             for (key, result, past_ttl) in group {
                 if let Some(past_ttl) = past_ttl {
@@ -87,6 +97,39 @@ impl Store {
             }
         }
         loaded
+    }
+
+    /// Answers what it can of `misses` from Redis (and keeps it in the local cache).
+    async fn answer_from_shared_cache(
+        &self,
+        shared: &Shared,
+        misses: &mut HashMap<Arc<str>, Vec<UserKey>>,
+        loaded: &mut Loaded,
+    ) {
+        let wanted: Vec<UserKey> = misses.values().flatten().cloned().collect();
+        if wanted.is_empty() {
+            return;
+        }
+        let found = shared.profiles(&wanted).await;
+        self.caches.metrics().cache_lookups(
+            "shared_profiles",
+            found.len(),
+            wanted.len() - found.len(),
+        );
+        if found.is_empty() {
+            return;
+        }
+        for group in misses.values_mut() {
+            group.retain(|key| !found.contains_key(key));
+        }
+        for (key, cached) in found {
+            let profile = match cached {
+                Cached::Present(profile) => Some(profile),
+                Cached::Deleted => None,
+            };
+            self.caches.put_profile(key.clone(), profile.clone()).await;
+            loaded.profiles.insert(key, Ok(profile));
+        }
     }
 
     /// One profile; `Ok(None)` when it does not exist.
@@ -154,17 +197,27 @@ impl Store {
         init: BoxFuture<'static, Result<CachedProfile, UpstreamError>>,
     ) -> BoxFuture<'_, (UserKey, TenantResult<CachedProfile>, Option<Duration>)> {
         let stale_copies = self.caches.stale_profiles.clone();
+        let shared = self.shared.clone();
         let copy_key = key.clone();
+        let loaded_here = Arc::new(AtomicBool::new(false));
+        let loaded_flag = loaded_here.clone();
         let init = async move {
             let found = init.await?;
+            loaded_flag.store(true, Ordering::Relaxed);
             if let Some(profile) = &found {
                 stale_copies
-                    .insert(copy_key, (profile.clone(), Instant::now()))
+                    .insert(copy_key.clone(), (profile.clone(), Instant::now()))
                     .await;
+                if let Some(shared) = shared {
+                    // Off the request's path; Redis keeps the newer of two profiles anyway.
+                    let profile = profile.clone();
+                    tokio::spawn(async move { shared.put_profile(&copy_key, &profile).await });
+                }
             }
             Ok(found)
         };
         async move {
+            let started = Instant::now();
             match self
                 .caches
                 .profiles
@@ -172,7 +225,18 @@ impl Store {
                 .await
                 .map_err(Arc::unwrap_or_clone)
             {
-                Ok(found) => (key, Ok(found), None),
+                Ok(found) => {
+                    // A write landed while this read was on its way: what it read may predate
+                    // the write, so it is not kept (the caller began before the write answered;
+                    // later readers must not see it).
+                    let written = self.caches.recent_writes.get(&key).await;
+                    if loaded_here.load(Ordering::Relaxed)
+                        && written.is_some_and(|at| at >= started)
+                    {
+                        self.caches.profiles.invalidate(&key).await;
+                    }
+                    (key, Ok(found), None)
+                }
                 Err(error) => match self.stale_copy(&key, &error).await {
                     Some((profile, past_ttl)) => (key, Ok(Some(profile)), Some(past_ttl)),
                     None => (key, Err(error), None),
@@ -205,7 +269,10 @@ impl Store {
     /// Records a profile this gateway has just written (or deleted, `None`): the cache holds
     /// the tenant's answer and the key is read by id for the next `recent_write_window`.
     pub async fn remember_write(&self, key: UserKey, profile: CachedProfile) {
-        self.caches.recent_writes.insert(key.clone(), ()).await;
+        self.caches
+            .recent_writes
+            .insert(key.clone(), Instant::now())
+            .await;
         self.caches.put_profile(key, profile).await;
     }
 }

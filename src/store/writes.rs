@@ -1,11 +1,14 @@
-//! Keeping the caches true after a write through this gateway: the written profile replaces the
+//! Keeping every cache true after a write through this gateway: the written profile replaces the
 //! cached one (and is read by id, not through lagging search, for `recent_write_window`), the
-//! email index forgets the emails involved, memberships are re-read.
+//! email index forgets the emails involved, memberships are re-read. With Redis, the shared
+//! cache gets the written profile (or a tombstone) and the other replicas are told, all before
+//! the write answers.
 
 use std::sync::Arc;
 
 use super::Store;
 use crate::cache::UserKey;
+use crate::shared::invalidation::Invalidation;
 use crate::tenant::TenantClient;
 use crate::tenant::model::Profile;
 
@@ -20,38 +23,97 @@ impl Store {
     ) -> Arc<Profile> {
         let profile = Arc::new(profile);
         let key = UserKey::new(&client.id, &profile.user_id);
-        if let Some(email) = old_email {
-            self.forget_email(&client.id, email).await;
+        let emails = emails([old_email, profile.email.as_deref()]);
+        for email in &emails {
+            self.caches.forget_email(&client.id, email).await;
         }
-        if let Some(email) = &profile.email {
-            self.forget_email(&client.id, email).await;
+        self.remember_write(key.clone(), Some(profile.clone()))
+            .await;
+        if let Some(shared) = &self.shared {
+            shared.put_profile(&key, &profile).await;
+            shared
+                .publish(invalidation(client, Some(&key), emails, None))
+                .await;
         }
-        self.remember_write(key, Some(profile.clone())).await;
         profile
     }
 
     /// A user the tenant deleted.
     pub async fn deleted(&self, client: &TenantClient, id: &str, email: Option<&str>) {
-        if let Some(email) = email {
-            self.forget_email(&client.id, email).await;
-        }
         let key = UserKey::new(&client.id, id);
+        let emails = emails([email]);
+        for email in &emails {
+            self.caches.forget_email(&client.id, email).await;
+        }
         self.caches.user_organizations.invalidate(&key).await;
         self.caches.user_roles.invalidate(&key).await;
-        self.remember_write(key, None).await;
-        self.forget_memberships(&client.id, None).await;
+        self.remember_write(key.clone(), None).await;
+        self.caches.forget_memberships(&client.id, None).await;
+        if let Some(shared) = &self.shared {
+            shared.put_deleted(&key).await;
+            let mut message = invalidation(client, Some(&key), emails, None);
+            message.memberships = true;
+            shared.publish(message).await;
+        }
     }
 
     /// A write whose outcome is unknown: forget what is cached, so the next read asks the tenant.
     pub async fn unsure(&self, client: &TenantClient, id: Option<&str>, email: Option<&str>) {
-        if let Some(email) = email {
-            self.forget_email(&client.id, email).await;
+        let emails = emails([email]);
+        for email in &emails {
+            self.caches.forget_email(&client.id, email).await;
         }
-        if let Some(id) = id {
-            let key = UserKey::new(&client.id, id);
-            self.caches.profiles.invalidate(&key).await;
-            self.caches.stale_profiles.invalidate(&key).await;
-            self.caches.recent_writes.insert(key, ()).await;
+        let key = id.map(|id| UserKey::new(&client.id, id));
+        if let Some(key) = &key {
+            self.caches.forget_user(key).await;
         }
+        if let Some(shared) = &self.shared {
+            if let Some(key) = &key {
+                shared.forget_profile(key).await;
+            }
+            shared
+                .publish(invalidation(client, key.as_ref(), emails, None))
+                .await;
+        }
+    }
+
+    /// An organization's members changed.
+    pub async fn memberships_changed(&self, client: &TenantClient, organization: &str) {
+        self.caches
+            .forget_memberships(&client.id, Some(organization))
+            .await;
+        if let Some(shared) = &self.shared {
+            let mut message = invalidation(client, None, Vec::new(), Some(organization));
+            message.memberships = true;
+            shared.publish(message).await;
+        }
+    }
+}
+
+/// The distinct lower-cased emails among those given.
+fn emails<const N: usize>(emails: [Option<&str>; N]) -> Vec<String> {
+    let mut found: Vec<String> = emails
+        .into_iter()
+        .flatten()
+        .map(str::to_lowercase)
+        .collect();
+    found.sort();
+    found.dedup();
+    found
+}
+
+fn invalidation(
+    client: &TenantClient,
+    key: Option<&UserKey>,
+    emails: Vec<String>,
+    organization: Option<&str>,
+) -> Invalidation {
+    Invalidation {
+        origin: String::new(),
+        tenant: client.id.to_string(),
+        user: key.map(|k| k.id.to_string()),
+        emails,
+        memberships: false,
+        organization: organization.map(str::to_owned),
     }
 }

@@ -113,13 +113,18 @@ fn optional<T>(result: Result<T, UpstreamError>) -> Result<Option<T>, UpstreamEr
 }
 
 impl TenantClient {
-    pub fn new(config: &TenantConfig, http: reqwest::Client, metrics: Metrics) -> Self {
+    pub fn new(
+        config: &TenantConfig,
+        http: reqwest::Client,
+        metrics: Metrics,
+        shared: Option<Arc<crate::shared::Shared>>,
+    ) -> Self {
         Self {
             id: Arc::from(config.id.as_str()),
             name: config.name.clone(),
             domain: config.domain.clone(),
             client_id: config.client_id.clone(),
-            http: TenantHttp::new(config, http, metrics),
+            http: TenantHttp::new(config, http, metrics, shared),
         }
     }
 

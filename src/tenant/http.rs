@@ -22,8 +22,10 @@ use super::breaker::{Breaker, Health};
 use super::error::UpstreamError;
 use super::limiter::{RateLimiter, until_epoch};
 use super::token::TokenCache;
-use crate::config::TenantConfig;
+use crate::config::{RateLimitConfig, TenantConfig};
 use crate::metrics::Metrics;
+use crate::shared::Shared;
+use crate::shared::budget::Take;
 
 /// Whether a call may be repeated without changing its effect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,6 +102,9 @@ pub struct TenantHttp {
     timeout: Duration,
     retries: u32,
     metrics: Metrics,
+    /// With Redis, the budget is shared by every replica; the local bucket is the fallback.
+    shared: Option<Arc<Shared>>,
+    budget: RateLimitConfig,
 }
 
 impl std::fmt::Debug for TenantHttp {
@@ -120,7 +125,12 @@ enum Attempt<T> {
 }
 
 impl TenantHttp {
-    pub fn new(config: &TenantConfig, http: reqwest::Client, metrics: Metrics) -> Self {
+    pub fn new(
+        config: &TenantConfig,
+        http: reqwest::Client,
+        metrics: Metrics,
+        shared: Option<Arc<Shared>>,
+    ) -> Self {
         let base_url = config.base_url();
         let secret = config
             .client_secret
@@ -141,6 +151,8 @@ impl TenantHttp {
             timeout: config.timeout,
             retries: config.retries,
             metrics,
+            shared,
+            budget: config.rate_limit,
         }
     }
 
@@ -189,7 +201,7 @@ impl TenantHttp {
             let Some(permit) = self.breaker.permit() else {
                 return Err(UpstreamError::unavailable("circuit open"));
             };
-            if self.limiter.acquire(remaining).await.is_err() {
+            if !self.take_budget(remaining).await {
                 self.breaker.release(permit);
                 self.breaker.rate_limited();
                 return Err(UpstreamError::RateLimited);
@@ -228,6 +240,30 @@ impl TenantHttp {
                 }
             }
         }
+    }
+
+    /// One call's worth of the tenant's budget (shared by every replica when Redis is there),
+    /// after any pause the tenant asked for; `false` when it cannot come within `max_wait`.
+    async fn take_budget(&self, max_wait: Duration) -> bool {
+        let paused = self.limiter.paused_for();
+        if paused > max_wait {
+            return false;
+        }
+        if let Some(shared) = &self.shared {
+            match shared
+                .take(&self.tenant, self.budget, max_wait - paused)
+                .await
+            {
+                Some(Take::After(wait)) => {
+                    tokio::time::sleep(paused.max(wait)).await;
+                    return true;
+                }
+                Some(Take::NoRoom) => return false,
+                // Redis did not answer: this replica's own bucket stands in.
+                None => {}
+            }
+        }
+        self.limiter.acquire(max_wait).await.is_ok()
     }
 
     async fn attempt<T>(

@@ -96,6 +96,16 @@ impl RateLimiter {
         Ok(())
     }
 
+    /// How long the tenant asked us to hold off (after a 429 or `Remaining: 0`).
+    pub fn paused_for(&self) -> Duration {
+        let Ok(state) = self.state.lock() else {
+            return Duration::ZERO;
+        };
+        state.paused_until.map_or(Duration::ZERO, |until| {
+            until.saturating_duration_since(Instant::now())
+        })
+    }
+
     /// Records the tenant's `X-RateLimit-Remaining` / `X-RateLimit-Reset` (epoch seconds).
     pub fn observe(&self, remaining: Option<u64>, reset_epoch: Option<u64>) {
         if remaining == Some(0) {

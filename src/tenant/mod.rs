@@ -34,12 +34,22 @@ pub struct Tenants {
 }
 
 impl Tenants {
-    pub fn new(configs: &[TenantConfig], http: &reqwest::Client, metrics: &Metrics) -> Self {
+    pub fn new(
+        configs: &[TenantConfig],
+        http: &reqwest::Client,
+        metrics: &Metrics,
+        shared: Option<&Arc<crate::shared::Shared>>,
+    ) -> Self {
         let mut list = Vec::with_capacity(configs.len());
         let mut by_id = HashMap::new();
         let mut by_issuer = HashMap::new();
         for config in configs {
-            let client = Arc::new(TenantClient::new(config, http.clone(), metrics.clone()));
+            let client = Arc::new(TenantClient::new(
+                config,
+                http.clone(),
+                metrics.clone(),
+                shared.cloned(),
+            ));
             by_id.insert(client.id.clone(), client.clone());
             by_issuer.insert(config.issuer(), client.clone());
             list.push(client);

@@ -1,0 +1,135 @@
+//! The second-level profile cache in Redis, under each replica's moka cache.
+//!
+//! A value is `{updated_at}\n{profile JSON}`; a deleted user is a tombstone `~{deleted at}`.
+//! Values are written by a script that refuses to replace a newer one, so a replica whose read
+//! began before a write cannot put the older profile back over the written one (or over a
+//! deletion). Keys expire after `redis.profile_ttl`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use redis::Script;
+
+use super::Shared;
+use crate::cache::UserKey;
+use crate::tenant::model::Profile;
+
+/// Sets `KEYS[1]` to `ARGV[2]` for `ARGV[3]` ms unless the stored value carries a newer stamp
+/// than `ARGV[1]` (stamps are RFC 3339 instants, ordered as text).
+const PUT_IF_NEWER: &str = r"
+local current = redis.call('GET', KEYS[1])
+if current then
+  local stamp
+  if string.sub(current, 1, 1) == '~' then
+    stamp = string.sub(current, 2)
+  else
+    local newline = string.find(current, '\n', 1, true)
+    stamp = newline and string.sub(current, 1, newline - 1) or ''
+  end
+  if stamp > ARGV[1] then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+return 1
+";
+
+/// What Redis holds for a user.
+#[derive(Debug, Clone)]
+pub enum Cached {
+    Present(Arc<Profile>),
+    /// Deleted lately through some replica.
+    Deleted,
+}
+
+impl Shared {
+    fn profile_key(&self, key: &UserKey) -> String {
+        self.key(&["p", &key.tenant, &key.id])
+    }
+
+    /// The profiles Redis holds for these keys (absent keys are left out).
+    pub async fn profiles(&self, keys: &[UserKey]) -> HashMap<UserKey, Cached> {
+        if keys.is_empty() {
+            return HashMap::new();
+        }
+        let names: Vec<String> = keys.iter().map(|k| self.profile_key(k)).collect();
+        let values: Option<Vec<Option<Vec<u8>>>> = self
+            .run("l2_get", |mut connection| async move {
+                redis::cmd("MGET")
+                    .arg(&names)
+                    .query_async(&mut connection)
+                    .await
+            })
+            .await;
+        let mut found = HashMap::new();
+        for (key, value) in keys.iter().zip(values.unwrap_or_default()) {
+            let Some(value) = value else { continue };
+            if value.first() == Some(&b'~') {
+                found.insert(key.clone(), Cached::Deleted);
+                continue;
+            }
+            let json = value
+                .iter()
+                .position(|b| *b == b'\n')
+                .map_or(&value[..], |at| &value[at + 1..]);
+            match serde_json::from_slice::<Profile>(json) {
+                Ok(profile) => {
+                    found.insert(key.clone(), Cached::Present(Arc::new(profile)));
+                }
+                Err(error) => tracing::warn!(%error, "unreadable profile in redis; ignored"),
+            }
+        }
+        found
+    }
+
+    /// Stores a profile, unless Redis holds a newer one (or a later deletion).
+    pub async fn put_profile(&self, key: &UserKey, profile: &Profile) {
+        let Ok(json) = serde_json::to_vec(profile) else {
+            return;
+        };
+        let stamp = profile.updated_at.clone().unwrap_or_default();
+        let mut value = Vec::with_capacity(stamp.len() + 1 + json.len());
+        value.extend_from_slice(stamp.as_bytes());
+        value.push(b'\n');
+        value.extend_from_slice(&json);
+        let name = self.profile_key(key);
+        let ttl = self.config.profile_ttl.as_millis().max(1) as u64;
+        self.run("l2_put", |mut connection| async move {
+            Script::new(PUT_IF_NEWER)
+                .key(name)
+                .arg(stamp)
+                .arg(value)
+                .arg(ttl)
+                .invoke_async::<i64>(&mut connection)
+                .await
+        })
+        .await;
+    }
+
+    /// Records a deletion, so no replica brings the profile back from an older read.
+    pub async fn put_deleted(&self, key: &UserKey) {
+        let stamp = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let name = self.profile_key(key);
+        let ttl = self.config.profile_ttl.as_millis().max(1) as u64;
+        self.run("l2_delete", |mut connection| async move {
+            redis::cmd("SET")
+                .arg(name)
+                .arg(format!("~{stamp}"))
+                .arg("PX")
+                .arg(ttl)
+                .query_async::<()>(&mut connection)
+                .await
+        })
+        .await;
+    }
+
+    /// Forgets a profile whose state is unknown (a write without an answer).
+    pub async fn forget_profile(&self, key: &UserKey) {
+        let name = self.profile_key(key);
+        self.run("l2_forget", |mut connection| async move {
+            redis::cmd("DEL")
+                .arg(name)
+                .query_async::<()>(&mut connection)
+                .await
+        })
+        .await;
+    }
+}
