@@ -628,7 +628,8 @@ mod tests {
     #[test]
     fn the_compose_deployment_config_is_valid() {
         let deploy = include_str!("../deploy/tenantgraph.toml");
-        let config = Config::from_toml(deploy, |_| Some("from-the-environment".to_owned())).unwrap();
+        let config =
+            Config::from_toml(deploy, |_| Some("from-the-environment".to_owned())).unwrap();
         let redis = config.redis.unwrap();
         assert_eq!(redis.url, "redis://redis:6379/0");
         assert_eq!(redis.timeout, Duration::from_millis(250));

@@ -3,6 +3,7 @@
 //! the issuer) and when the set is older than `jwks_max_age`.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -31,6 +32,9 @@ pub struct Jwks {
     min_refresh: Duration,
     max_age: Duration,
     current: RwLock<Option<Arc<KeySet>>>,
+    /// Bumped whenever a fetched set replaces the current one, so tokens verified with an
+    /// older set are checked again.
+    generation: AtomicU64,
     /// Held while fetching; also remembers when the last fetch started.
     fetching: Mutex<Option<Instant>>,
 }
@@ -56,8 +60,14 @@ impl Jwks {
             min_refresh,
             max_age,
             current: RwLock::new(None),
+            generation: AtomicU64::new(0),
             fetching: Mutex::new(None),
         }
+    }
+
+    /// Which key set is current: changes whenever a new set is fetched.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     fn cached(&self) -> Option<Arc<KeySet>> {
@@ -95,6 +105,7 @@ impl Jwks {
                 if let Ok(mut current) = self.current.write() {
                     *current = Some(set.clone());
                 }
+                self.generation.fetch_add(1, Ordering::AcqRel);
                 set.keys.get(kid).cloned().ok_or(KeyError::UnknownKey)
             }
             Err(error) => {

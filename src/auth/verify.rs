@@ -2,9 +2,18 @@
 //! `nbf`, `iss` and `aud` are checked with `auth.leeway`. Operator tokens come from the
 //! operator issuer; end-user tokens from a configured tenant's issuer. When one issuer is both,
 //! its tokens are operator tokens.
+//!
+//! A verified token is remembered until it expires (at most [`REMEMBER`]), so a client that
+//! sends the same token again does not pay for another RSA verification. A signing key retired
+//! from an issuer's set therefore stops being accepted for tokens already seen after at most
+//! that long.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use moka::Expiry;
+use moka::future::Cache;
 
 use jsonwebtoken::{Algorithm, Validation, decode, decode_header};
 use serde_json::Value;
@@ -36,12 +45,47 @@ struct Issuer {
     jwks: Jwks,
 }
 
-#[derive(Debug)]
+/// Longest a verified token is remembered.
+pub const REMEMBER: Duration = Duration::from_secs(60);
+
+/// A verified caller and when to stop trusting its token without verifying it again.
+#[derive(Clone)]
+struct Verified {
+    caller: Arc<Caller>,
+    until: Instant,
+    issuer: Arc<str>,
+    /// The issuer's key-set generation it was verified with: a new set means verify again
+    /// (a key may have been retired).
+    keys: u64,
+}
+
+struct UntilExpiry;
+
+impl Expiry<Arc<str>, Verified> for UntilExpiry {
+    fn expire_after_create(
+        &self,
+        _: &Arc<str>,
+        value: &Verified,
+        created_at: Instant,
+    ) -> Option<Duration> {
+        Some(value.until.saturating_duration_since(created_at))
+    }
+}
+
 pub struct Verifier {
     audience: String,
     leeway: u64,
     tenants_claim: String,
     issuers: HashMap<String, Issuer>,
+    verified: Cache<Arc<str>, Verified>,
+}
+
+impl std::fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verifier")
+            .field("audience", &self.audience)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Verifier {
@@ -83,11 +127,49 @@ impl Verifier {
             leeway: config.leeway.as_secs(),
             tenants_claim: config.tenants_claim.clone(),
             issuers,
+            verified: Cache::builder()
+                .max_capacity(10_000)
+                .expire_after(UntilExpiry)
+                .build(),
         }
     }
 
     /// Verifies a bearer token and says who it speaks for.
-    pub async fn verify(&self, token: &str) -> Result<Caller, AuthError> {
+    pub async fn verify(&self, token: &str) -> Result<Arc<Caller>, AuthError> {
+        if let Some(known) = self.verified.get(token).await
+            && Instant::now() < known.until
+            && self
+                .issuers
+                .get(&*known.issuer)
+                .is_some_and(|i| i.jwks.generation() == known.keys)
+        {
+            return Ok(known.caller);
+        }
+        let (caller, expires, issuer, keys) = self.verify_afresh(token).await?;
+        let caller = Arc::new(caller);
+        let remaining = expires
+            .and_then(|exp| exp.checked_sub(jsonwebtoken::get_current_timestamp()))
+            .map(Duration::from_secs)
+            .unwrap_or_default();
+        if !remaining.is_zero() {
+            let until = Instant::now() + remaining.min(REMEMBER);
+            let verified = Verified {
+                caller: caller.clone(),
+                until,
+                issuer,
+                keys,
+            };
+            self.verified.insert(Arc::from(token), verified).await;
+        }
+        Ok(caller)
+    }
+
+    /// The checks themselves; also answers the token's `exp`, its issuer and the generation of
+    /// the issuer's keys used.
+    async fn verify_afresh(
+        &self,
+        token: &str,
+    ) -> Result<(Caller, Option<u64>, Arc<str>, u64), AuthError> {
         let header = decode_header(token).map_err(|_| refuse("the bearer token is not a JWT"))?;
         if header.alg != Algorithm::RS256 {
             return Err(refuse(format!(
@@ -123,6 +205,7 @@ impl Verifier {
         let claims = decode::<Value>(token, &key, &validation)
             .map_err(|e| refuse(describe(e.kind())))?
             .claims;
+        let expires = claims.get("exp").and_then(Value::as_u64);
         let subject = claims
             .get("sub")
             .and_then(Value::as_str)
@@ -131,7 +214,7 @@ impl Verifier {
         if subject.is_empty() {
             return Err(refuse("the token has no subject"));
         }
-        Ok(match &issuer.kind {
+        let caller = match &issuer.kind {
             IssuerKind::EndUsersOf(tenant) => Caller::EndUser(EndUser {
                 tenant: tenant.clone(),
                 user_id: subject,
@@ -147,7 +230,13 @@ impl Verifier {
                     .and_then(Value::as_str)
                     .map(str::to_owned),
             }),
-        })
+        };
+        Ok((
+            caller,
+            expires,
+            Arc::from(issuer_id),
+            issuer.jwks.generation(),
+        ))
     }
 
     /// `"*"` or `["*"]` → all; a list → those; anything else (absent included) → none.

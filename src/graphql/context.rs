@@ -29,7 +29,7 @@ pub struct Services {
 
 /// Per request: who calls, and loaders that batch and deduplicate within this request only.
 pub struct RequestContext {
-    pub caller: Caller,
+    pub caller: Arc<Caller>,
     pub loader: DataLoader<StoreLoader>,
     /// Profiles served stale because their tenant failed (see `cache.stale_if_error`).
     stale: Arc<Mutex<Vec<StaleProfile>>>,
@@ -39,7 +39,7 @@ pub struct RequestContext {
 }
 
 impl RequestContext {
-    pub fn new(caller: Caller, store: &Store, request_id: Option<Arc<str>>) -> Self {
+    pub fn new(caller: Arc<Caller>, store: &Store, request_id: Option<Arc<str>>) -> Self {
         let stale = Arc::new(Mutex::new(Vec::new()));
         let loader = StoreLoader::new(store.clone(), request_id, stale.clone());
         Self {

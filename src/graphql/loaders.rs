@@ -156,6 +156,41 @@ impl Loader<RolesOf> for StoreLoader {
     }
 }
 
+/// Profiles: what the shared cache holds at once (no batching delay for a hit), the rest through
+/// the request's loader, batched per tenant. Absent keys are missing users.
+pub async fn load_profiles(
+    ctx: &async_graphql::Context<'_>,
+    keys: impl IntoIterator<Item = UserKey>,
+) -> HashMap<UserKey, TenantResult<Arc<Profile>>> {
+    let caches = &super::context::services(ctx).store.caches;
+    let mut found = HashMap::new();
+    let mut missing = Vec::new();
+    for key in keys {
+        match caches.profiles.get(&key).await {
+            Some(cached) => {
+                caches.metrics().cache_lookup("profiles", true);
+                if let Some(profile) = cached {
+                    found.insert(key, Ok(profile));
+                }
+            }
+            None => missing.push(key),
+        }
+    }
+    if !missing.is_empty() {
+        let Ok(loaded) = super::context::request(ctx).loader.load_many(missing).await;
+        found.extend(loaded);
+    }
+    found
+}
+
+/// One profile, as [`load_profiles`]; `None` for a missing user.
+pub async fn load_profile(
+    ctx: &async_graphql::Context<'_>,
+    key: UserKey,
+) -> Option<TenantResult<Arc<Profile>>> {
+    load_profiles(ctx, [key.clone()]).await.remove(&key)
+}
+
 fn by_tenant<'a>(keys: impl Iterator<Item = &'a UserKey>) -> HashMap<Arc<str>, Vec<Arc<str>>> {
     let mut groups: HashMap<Arc<str>, Vec<Arc<str>>> = HashMap::new();
     for key in keys {

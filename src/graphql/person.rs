@@ -75,7 +75,7 @@ pub async fn accounts(
             id: id.clone(),
         })
         .collect();
-    let Ok(loaded) = loader.load_many(keys.iter().cloned()).await;
+    let loaded = super::loaders::load_profiles(ctx, keys.iter().cloned()).await;
     let mut users = Vec::with_capacity(keys.len());
     for key in &keys {
         match loaded.get(key) {

@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use async_graphql::{Context, ID, InputObject, Object, Result};
 
-use super::context::{ReadScope, caller, report, request, services, tenant_error};
+use super::context::{ReadScope, caller, report, services, tenant_error};
+use super::loaders::{load_profile, load_profiles};
 use super::person::{Person, accounts_everywhere, normalize_email, person};
 use super::search::{SearchArgs, UserConnection, UserOrder, search_users};
 use super::stats::{Stats, stats};
@@ -64,8 +65,7 @@ impl Query {
             return Ok(None);
         }
         let key = UserKey::new(&client.id, &id);
-        let Ok(loaded) = request(ctx).loader.load_one(key).await;
-        match loaded {
+        match load_profile(ctx, key).await {
             None => Ok(None),
             Some(Ok(profile)) => Ok(Some(User::new(client.clone(), profile))),
             Some(Err(error)) => Err(tenant_error(&client.id, &error)),
@@ -110,8 +110,8 @@ impl Query {
             };
             keys.push(admitted.then(|| (client.clone(), UserKey::new(&client.id, &user_ref.id))));
         }
-        let wanted = keys.iter().flatten().map(|(_, key)| key.clone());
-        let Ok(loaded) = request(ctx).loader.load_many(wanted).await;
+        let wanted: Vec<UserKey> = keys.iter().flatten().map(|(_, key)| key.clone()).collect();
+        let loaded = load_profiles(ctx, wanted).await;
         let mut users = Vec::with_capacity(keys.len());
         for entry in keys {
             let user = entry.and_then(|(client, key)| match loaded.get(&key)? {
@@ -176,11 +176,7 @@ impl Query {
         let Some(client) = services(ctx).store.tenant(&user.tenant) else {
             return Ok(None);
         };
-        let Ok(loaded) = request(ctx)
-            .loader
-            .load_one(UserKey::new(&client.id, &user.user_id))
-            .await;
-        match loaded {
+        match load_profile(ctx, UserKey::new(&client.id, &user.user_id)).await {
             None => Ok(None),
             Some(Ok(profile)) => Ok(Some(User::new(client.clone(), profile))),
             Some(Err(error)) => Err(tenant_error(&client.id, &error)),

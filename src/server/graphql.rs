@@ -211,9 +211,12 @@ fn stale_extension(stale: &[StaleProfile]) -> async_graphql::Value {
 }
 
 /// The caller from the `Authorization` header: none → anonymous; anything unverifiable → error.
-async fn authenticate(verifier: &Verifier, headers: &HeaderMap) -> Result<Caller, ClientError> {
+async fn authenticate(
+    verifier: &Verifier,
+    headers: &HeaderMap,
+) -> Result<Arc<Caller>, ClientError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
-        return Ok(Caller::Anonymous);
+        return Ok(Arc::new(Caller::Anonymous));
     };
     let value = value
         .to_str()
