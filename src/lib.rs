@@ -137,6 +137,12 @@ impl Application {
         })
     }
 
+    /// The wired gateway (schema, store, verifier), to drive in-process: the property tests
+    /// run documents through its schema as `POST /graphql` does, and tokens through its verifier.
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
     pub fn local_addr(&self) -> SocketAddr {
         self.listener
             .local_addr()

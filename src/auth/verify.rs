@@ -223,12 +223,13 @@ impl Verifier {
             IssuerKind::Operators => Caller::Operator(Operator {
                 issuer: issuer_id.to_owned(),
                 subject,
-                permissions: permissions(&claims),
-                tenants: self.tenant_scope(&claims),
-                organization: claims
-                    .get("org_id")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned),
+                permissions: permissions(&claims)?,
+                tenants: self.tenant_scope(&claims)?,
+                organization: match claims.get("org_id") {
+                    None => None,
+                    Some(Value::String(org)) => Some(org.clone()),
+                    Some(_) => return Err(refuse("the token's org_id claim is malformed")),
+                },
             }),
         };
         Ok((
@@ -240,38 +241,45 @@ impl Verifier {
     }
 
     /// `"*"` or `["*"]` → all; a list → those; anything else (absent included) → none.
-    fn tenant_scope(&self, claims: &Value) -> TenantScope {
-        match claims.get(&self.tenants_claim) {
-            Some(Value::String(s)) if s == "*" => TenantScope::All,
-            Some(Value::Array(items)) => {
-                let ids: BTreeSet<String> = items
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_owned)
-                    .collect();
-                if ids.contains("*") {
-                    TenantScope::All
-                } else {
-                    TenantScope::Only(ids)
-                }
-            }
-            _ => TenantScope::Only(BTreeSet::new()),
+    /// `"*"` or a list of ids (`"*"` among them means all); absent means none. Anything else
+    /// is a misconfigured issuer: the token is refused rather than read as "none".
+    fn tenant_scope(&self, claims: &Value) -> Result<TenantScope, AuthError> {
+        let Some(claim) = claims.get(&self.tenants_claim) else {
+            return Ok(TenantScope::Only(BTreeSet::new()));
+        };
+        if claim.as_str() == Some("*") {
+            return Ok(TenantScope::All);
         }
+        let ids = strings(claim).ok_or_else(|| refuse("the token's tenants claim is malformed"))?;
+        Ok(if ids.iter().any(|id| id == "*") {
+            TenantScope::All
+        } else {
+            TenantScope::Only(ids.into_iter().collect())
+        })
     }
 }
 
-fn permissions(claims: &Value) -> BTreeSet<Permission> {
-    claims
-        .get("permissions")
-        .and_then(Value::as_array)
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(Value::as_str)
-                .filter_map(Permission::parse)
-                .collect()
-        })
-        .unwrap_or_default()
+/// The items of a JSON array of strings; `None` for anything else.
+fn strings(value: &Value) -> Option<Vec<String>> {
+    value
+        .as_array()?
+        .iter()
+        .map(|item| item.as_str().map(str::to_owned))
+        .collect()
+}
+
+/// Auth0 RBAC's `permissions`: an array of strings (unknown names are ignored); absent means
+/// none; anything else is refused.
+fn permissions(claims: &Value) -> Result<BTreeSet<Permission>, AuthError> {
+    let Some(claim) = claims.get("permissions") else {
+        return Ok(BTreeSet::new());
+    };
+    let names =
+        strings(claim).ok_or_else(|| refuse("the token's permissions claim is malformed"))?;
+    Ok(names
+        .iter()
+        .filter_map(|name| Permission::parse(name))
+        .collect())
 }
 
 fn describe(kind: &jsonwebtoken::errors::ErrorKind) -> &'static str {
