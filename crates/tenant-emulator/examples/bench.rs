@@ -1,8 +1,8 @@
 //! Closed-loop load on one emulated tenant of 10,000 users over real HTTP on loopback:
 //! get-by-id, a 50-id `user_id` OR-search and an email search, each for a few seconds, printing
 //! requests/s and p50/p99 latency. Run with
-//! `cargo run --release -p tenant-emulator --example bench` (client and server share the machine,
-//! so the figures are a floor for the emulator alone).
+//! `cargo run --release -p tenant-emulator --example emulator-bench` (client and server share
+//! the machine, so the figures are a floor for the emulator alone).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
