@@ -41,38 +41,50 @@ impl UserKey {
 /// A profile, or the knowledge that it does not exist.
 pub type CachedProfile = Option<Arc<Profile>>;
 
-/// Present profiles live `profile_ttl`, absences only `negative_ttl`.
+/// What the profile cache holds for a user: what its tenant said, and when.
+#[derive(Debug, Clone)]
+pub struct ProfileEntry {
+    pub profile: CachedProfile,
+    pub fetched: Instant,
+}
+
+/// An entry lives as long as it may be used: a profile `profile_ttl`, plus `stale_if_error`
+/// during which it is served only while its tenant fails; an absence only `negative_ttl`.
 struct ProfileExpiry {
     ttl: Duration,
     negative_ttl: Duration,
+    stale_if_error: Duration,
 }
 
-impl Expiry<UserKey, CachedProfile> for ProfileExpiry {
+impl ProfileExpiry {
+    fn remaining(&self, value: &ProfileEntry, now: Instant) -> Option<Duration> {
+        let lifetime = if value.profile.is_some() {
+            self.ttl + self.stale_if_error
+        } else {
+            self.negative_ttl
+        };
+        Some(lifetime.saturating_sub(now.saturating_duration_since(value.fetched)))
+    }
+}
+
+impl Expiry<UserKey, ProfileEntry> for ProfileExpiry {
     fn expire_after_create(
         &self,
         _: &UserKey,
-        value: &CachedProfile,
-        _: Instant,
+        value: &ProfileEntry,
+        now: Instant,
     ) -> Option<Duration> {
-        Some(if value.is_some() {
-            self.ttl
-        } else {
-            self.negative_ttl
-        })
+        self.remaining(value, now)
     }
 
     fn expire_after_update(
         &self,
         _: &UserKey,
-        value: &CachedProfile,
-        _: Instant,
+        value: &ProfileEntry,
+        now: Instant,
         _: Option<Duration>,
     ) -> Option<Duration> {
-        Some(if value.is_some() {
-            self.ttl
-        } else {
-            self.negative_ttl
-        })
+        self.remaining(value, now)
     }
 }
 
@@ -107,7 +119,8 @@ where
 
 #[derive(Clone)]
 pub struct Caches {
-    pub profiles: Cache<UserKey, CachedProfile>,
+    /// Profiles (and absences), kept past their TTL only to answer while a tenant fails.
+    pub profiles: Cache<UserKey, ProfileEntry>,
     /// The user ids holding an email in a tenant.
     pub emails: Cache<EmailKey, Arc<[Arc<str>]>>,
     /// Emails written through this gateway lately: read with users-by-email, not search.
@@ -125,9 +138,7 @@ pub struct Caches {
     /// Users written through this (or another) replica lately, with when: read by id, never
     /// through lagging search, and loads begun before the write are not kept.
     pub recent_writes: Cache<UserKey, std::time::Instant>,
-    /// Copies of profiles kept `stale_if_error` past their TTL, with when they were fetched, to
-    /// answer while their tenant fails.
-    pub stale_profiles: Cache<UserKey, (Arc<Profile>, std::time::Instant)>,
+    profile_ttl: Duration,
     metrics: Metrics,
 }
 
@@ -156,6 +167,7 @@ impl Caches {
                 .expire_after(ProfileExpiry {
                     ttl: config.profile_ttl,
                     negative_ttl: config.negative_ttl,
+                    stale_if_error: config.stale_if_error,
                 })
                 .build(),
             emails: bounded(many, config.email_ttl),
@@ -168,36 +180,38 @@ impl Caches {
             searches: bounded(few, config.search_ttl),
             figures: bounded(few, config.stats_ttl),
             recent_writes: bounded(config.max_profiles, config.recent_write_window),
-            stale_profiles: bounded(
-                if config.stale_if_error.is_zero() {
-                    0
-                } else {
-                    many
-                },
-                config.profile_ttl + config.stale_if_error,
-            ),
+            profile_ttl: config.profile_ttl,
             metrics,
         }
     }
 
-    /// A cached profile (or cached absence), counting the hit or miss.
+    /// A cached profile (or cached absence) within its TTL, counting the hit or miss.
     pub async fn profile(&self, key: &UserKey) -> Option<CachedProfile> {
-        let found = self.profiles.get(key).await;
+        let found = self
+            .profiles
+            .get(key)
+            .await
+            .filter(|entry| self.is_fresh(entry));
         self.metrics.cache_lookup("profiles", found.is_some());
-        found
+        found.map(|entry| entry.profile)
     }
 
-    /// Remembers what a tenant said about a user.
+    /// Whether an entry may be served as is (absences expire on their own, sooner).
+    pub fn is_fresh(&self, entry: &ProfileEntry) -> bool {
+        entry.profile.is_none() || entry.fetched.elapsed() <= self.profile_ttl
+    }
+
+    /// Remembers what a tenant said about a user, now.
     pub async fn put_profile(&self, key: UserKey, profile: CachedProfile) {
-        match &profile {
-            Some(found) => {
-                let copy = (found.clone(), std::time::Instant::now());
-                self.stale_profiles.insert(key.clone(), copy).await;
-            }
-            // Gone: never to be served again, stale or not.
-            None => self.stale_profiles.invalidate(&key).await,
-        }
-        self.profiles.insert(key, profile).await;
+        self.profiles
+            .insert(
+                key,
+                ProfileEntry {
+                    profile,
+                    fetched: Instant::now(),
+                },
+            )
+            .await;
     }
 
     pub fn metrics(&self) -> &Metrics {
@@ -207,7 +221,6 @@ impl Caches {
     /// Evicts everything known of a user that a write changed, and marks it written now.
     pub async fn forget_user(&self, key: &UserKey) {
         self.profiles.invalidate(key).await;
-        self.stale_profiles.invalidate(key).await;
         self.user_organizations.invalidate(key).await;
         self.user_roles.invalidate(key).await;
         self.recent_writes
@@ -237,7 +250,6 @@ impl Caches {
     /// lately stays marked.
     pub fn forget_everything(&self) {
         self.profiles.invalidate_all();
-        self.stale_profiles.invalidate_all();
         self.emails.invalidate_all();
         self.organization_members.invalidate_all();
         self.organization_index.invalidate_all();

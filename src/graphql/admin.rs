@@ -100,7 +100,7 @@ pub async fn create_user(
         Ok(profile) => profile,
         Err(error) => return Err(write_failed(ctx, client, None, error).await),
     };
-    audit.target(&created.user_id);
+    audit.target(&created.user_id());
     if let Some(organization) = &operator.organization {
         join_organization(ctx, client, organization, &created).await?;
     }
@@ -118,7 +118,7 @@ async fn join_organization(
 ) -> ClientResult<()> {
     let store = &services(ctx).store;
     match client
-        .add_organization_member(organization, &created.user_id)
+        .add_organization_member(organization, &created.user_id())
         .await
     {
         Ok(()) => {
@@ -126,10 +126,10 @@ async fn join_organization(
             Ok(())
         }
         Err(error) => {
-            tracing::warn!(tenant = %client.id, user = %created.user_id, %error, "adding a new user to its organization failed; deleting it");
-            let undone = client.delete_user(&created.user_id).await;
+            tracing::warn!(tenant = %client.id, user = %created.user_id(), %error, "adding a new user to its organization failed; deleting it");
+            let undone = client.delete_user(&created.user_id()).await;
             store
-                .deleted(client, &created.user_id, created.email.as_deref())
+                .deleted(client, &created.user_id(), created.email())
                 .await;
             match undone {
                 Ok(()) | Err(UpstreamError::NotFound) => Err(error.to_client(&client.id)),
@@ -137,7 +137,7 @@ async fn join_organization(
                     ErrorCode::UpstreamOutcomeUnknown,
                     format!(
                         "user {} was created in tenant {} but could not be added to the organization, nor deleted again; an administrator must remove it",
-                        created.user_id, client.id
+                        created.user_id(), client.id
                     ),
                 )
                 .for_tenant(client.id.to_string())),
@@ -165,7 +165,7 @@ pub async fn update_user(
     let client = target_in_reach(ctx, operator, tenant, id).await?;
     // The email index must forget the old address too, so learn it first.
     let old_email = if changes_email {
-        current(ctx, client, id).await?.email
+        current(ctx, client, id).await?.email().map(str::to_owned)
     } else {
         None
     };
@@ -189,7 +189,7 @@ pub async fn update_user(
 pub async fn delete_user(ctx: &Context<'_>, tenant: &str, id: &str) -> ClientResult<bool> {
     let operator = caller(ctx).operator_with(Permission::DeleteUsers)?;
     let client = target_in_reach(ctx, operator, tenant, id).await?;
-    let email = current(ctx, client, id).await?.email;
+    let email = current(ctx, client, id).await?.email().map(str::to_owned);
     match client.delete_user(id).await {
         Ok(()) => {
             services(ctx)
@@ -260,13 +260,13 @@ pub async fn verification_email(
     client: &TenantClient,
     profile: &Profile,
 ) -> ClientResult<Job> {
-    if profile.email.is_none() {
+    if profile.email().is_none() {
         return Err(ClientError::bad_input("the account has no email to verify"));
     }
-    if profile.email_verified {
+    if profile.email_verified() {
         return Err(ClientError::bad_input("the email is already verified"));
     }
-    match client.send_verification_email(&profile.user_id).await {
+    match client.send_verification_email(&profile.user_id()).await {
         Ok(job) => Ok(job.into()),
         Err(error) => Err(write_failed(ctx, client, None, error).await),
     }

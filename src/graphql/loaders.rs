@@ -166,10 +166,15 @@ pub async fn load_profiles(
     let mut found = HashMap::new();
     let mut missing = Vec::new();
     for key in keys {
-        match caches.profiles.get(&key).await {
-            Some(cached) => {
+        match caches
+            .profiles
+            .get(&key)
+            .await
+            .filter(|entry| caches.is_fresh(entry))
+        {
+            Some(entry) => {
                 caches.metrics().cache_lookup("profiles", true);
-                if let Some(profile) = cached {
+                if let Some(profile) = entry.profile {
                     found.insert(key, Ok(profile));
                 }
             }

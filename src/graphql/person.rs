@@ -95,7 +95,7 @@ pub async fn verified_accounts(
     email: &Arc<str>,
 ) -> Vec<User> {
     let mut users = accounts(ctx, scope, tenant, email).await;
-    users.retain(|u| u.profile.email_verified);
+    users.retain(|u| u.profile.email_verified());
     users
 }
 
@@ -119,11 +119,11 @@ pub fn person(email: &Arc<str>, accounts: Vec<User>) -> Option<Person> {
     }
     let newest = accounts
         .iter()
-        .max_by(|a, b| a.profile.updated_at.cmp(&b.profile.updated_at))
-        .and_then(|u| u.profile.name.clone());
+        .max_by(|a, b| a.profile.updated_at().cmp(&b.profile.updated_at()))
+        .and_then(|u| u.profile.name().map(str::to_owned));
     Some(Person {
         email: email.to_string(),
-        verified: accounts.iter().any(|u| u.profile.email_verified),
+        verified: accounts.iter().any(|u| u.profile.email_verified()),
         name: newest,
         accounts,
     })

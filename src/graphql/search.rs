@@ -51,11 +51,11 @@ impl UserOrder {
         }
     }
 
-    fn key(self, profile: &Profile) -> Option<String> {
+    fn key(self, profile: &Profile) -> Option<Box<str>> {
         match self {
-            Self::CreatedAtDesc | Self::CreatedAtAsc => profile.created_at.clone(),
-            Self::LastLoginDesc => profile.last_login.clone(),
-            Self::EmailAsc => profile.email_key(),
+            Self::CreatedAtDesc | Self::CreatedAtAsc => profile.created_at().map(Box::from),
+            Self::LastLoginDesc => profile.last_login().map(Box::from),
+            Self::EmailAsc => profile.email_key().map(String::into_boxed_str),
         }
     }
 
@@ -73,7 +73,7 @@ impl UserOrder {
         };
         by_key
             .then_with(|| a.tenant.id.cmp(&b.tenant.id))
-            .then_with(|| a.profile.user_id.cmp(&b.profile.user_id))
+            .then_with(|| a.profile.user_id().cmp(&b.profile.user_id()))
     }
 }
 
@@ -128,7 +128,7 @@ struct Cursor {
 struct Candidate {
     tenant: Arc<TenantClient>,
     profile: Arc<Profile>,
-    key: Option<String>,
+    key: Option<Box<str>>,
     stream: usize,
     /// Zero-based position in its stream's results.
     position: u32,

@@ -47,16 +47,16 @@ pub async fn update_me(
 pub async fn request_password_reset(ctx: &Context<'_>, audit: &mut Audit) -> ClientResult<bool> {
     let (client, id) = own_account(ctx, audit)?;
     let profile = current(ctx, client, id).await?;
-    let Some(identity) = profile.identities.iter().find(|i| i.provider == "auth0") else {
-        let provider = profile
-            .identities
+    let identities = profile.identities();
+    let Some(identity) = identities.iter().find(|i| i.provider == "auth0") else {
+        let provider = identities
             .first()
             .map_or("another provider", |i| i.provider.as_str());
         return Err(ClientError::bad_input(format!(
             "your account signs in with {provider}; its password is managed there, not by Auth0"
         )));
     };
-    let Some(email) = &profile.email else {
+    let Some(email) = profile.email() else {
         return Err(ClientError::bad_input(
             "your account has no email to send a reset link to",
         ));

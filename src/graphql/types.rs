@@ -70,82 +70,86 @@ impl User {
     }
 
     fn key(&self) -> UserKey {
-        UserKey::new(&self.tenant.id, &self.profile.user_id)
+        UserKey::new(&self.tenant.id, &self.profile.user_id())
     }
 }
 
-fn datetime(value: &Option<String>) -> Option<DateTime> {
-    value.clone().map(DateTime)
+fn datetime(value: Option<&str>) -> Option<DateTime> {
+    value.map(|v| DateTime(v.to_owned()))
 }
 
 #[Object]
 impl User {
     /// The Auth0 user id, e.g. `auth0|64f1c2…`.
     async fn id(&self) -> ID {
-        ID(self.profile.user_id.clone())
+        ID(self.profile.user_id().to_string())
     }
     async fn tenant(&self) -> Tenant {
         Tenant(self.tenant.clone())
     }
     async fn email(&self) -> Option<&str> {
-        self.profile.email.as_deref()
+        self.profile.email()
     }
     async fn email_verified(&self) -> bool {
-        self.profile.email_verified
+        self.profile.email_verified()
     }
     async fn username(&self) -> Option<&str> {
-        self.profile.username.as_deref()
+        self.profile.username()
     }
     async fn phone_number(&self) -> Option<&str> {
-        self.profile.phone_number.as_deref()
+        self.profile.phone_number()
     }
     async fn name(&self) -> Option<&str> {
-        self.profile.name.as_deref()
+        self.profile.name()
     }
     async fn nickname(&self) -> Option<&str> {
-        self.profile.nickname.as_deref()
+        self.profile.nickname()
     }
     async fn given_name(&self) -> Option<&str> {
-        self.profile.given_name.as_deref()
+        self.profile.given_name()
     }
     async fn family_name(&self) -> Option<&str> {
-        self.profile.family_name.as_deref()
+        self.profile.family_name()
     }
     async fn picture(&self) -> Option<&str> {
-        self.profile.picture.as_deref()
+        self.profile.picture()
     }
     async fn identities(&self) -> Vec<Identity> {
-        self.profile.identities.iter().map(Identity::from).collect()
+        self.profile
+            .identities()
+            .iter()
+            .map(Identity::from)
+            .collect()
     }
     async fn created_at(&self) -> Option<DateTime> {
-        datetime(&self.profile.created_at)
+        datetime(self.profile.created_at())
     }
     async fn updated_at(&self) -> Option<DateTime> {
-        datetime(&self.profile.updated_at)
+        datetime(self.profile.updated_at())
     }
     async fn last_login(&self) -> Option<DateTime> {
-        datetime(&self.profile.last_login)
+        datetime(self.profile.last_login())
     }
     async fn last_ip(&self) -> Option<&str> {
-        self.profile.last_ip.as_deref()
+        self.profile.last_ip()
     }
     async fn logins_count(&self) -> i32 {
-        i32::try_from(self.profile.logins_count).unwrap_or(i32::MAX)
+        i32::try_from(self.profile.logins_count()).unwrap_or(i32::MAX)
     }
     /// Blocked by an administrator (brute-force blocks are `bruteForceBlocks`).
     async fn blocked(&self) -> bool {
-        self.profile.blocked
+        self.profile.blocked()
     }
     /// The user's own metadata; `{}` when empty.
     async fn user_metadata(&self) -> Json<serde_json::Value> {
-        Json(self.profile.user_metadata.clone())
+        Json(self.profile.user_metadata())
     }
     /// Metadata the user may not see or change; null unless the caller holds
     /// `read:users_app_metadata`.
     async fn app_metadata(&self, ctx: &Context<'_>) -> Option<Json<serde_json::Value>> {
         match caller(ctx) {
             Caller::Operator(operator) if operator.has(Permission::ReadUsersAppMetadata) => {
-                Some(Json(self.profile.app_metadata.clone()))
+                Some(Json(self.profile.app_metadata()))
             }
             _ => None,
         }
@@ -199,7 +203,7 @@ impl User {
             .ok()
             .filter(|n| (1..=100).contains(n))
             .ok_or_else(|| ClientError::bad_input("logs(first:) must be between 1 and 100"))?;
-        match self.tenant.user_logs(&self.profile.user_id, count).await {
+        match self.tenant.user_logs(&self.profile.user_id(), count).await {
             Ok(events) => Ok(events.into_iter().map(LogEvent::from).collect()),
             Err(error) => {
                 report(ctx, &self.tenant.id, &error);
@@ -209,7 +213,7 @@ impl User {
     }
     /// Blocks Auth0 placed after too many failed logins (distinct from `blocked`).
     async fn brute_force_blocks(&self, ctx: &Context<'_>) -> Vec<BruteForceBlock> {
-        match self.tenant.user_blocks(&self.profile.user_id).await {
+        match self.tenant.user_blocks(&self.profile.user_id()).await {
             Ok(blocks) => blocks.into_iter().map(BruteForceBlock::from).collect(),
             Err(error) => {
                 report(ctx, &self.tenant.id, &error);
@@ -229,7 +233,7 @@ impl User {
                 return Vec::new();
             }
         };
-        let (true, Some(email)) = (self.profile.email_verified, self.profile.email_key()) else {
+        let (true, Some(email)) = (self.profile.email_verified(), self.profile.email_key()) else {
             return Vec::new();
         };
         let email: Arc<str> = Arc::from(email);
@@ -241,7 +245,7 @@ impl User {
             others.map(|tenant| super::person::verified_accounts(ctx, scope, tenant, &email));
         let mut linked: Vec<User> = join_all(lookups).await.into_iter().flatten().collect();
         linked.sort_by(|a, b| {
-            (&a.tenant.id, &a.profile.user_id).cmp(&(&b.tenant.id, &b.profile.user_id))
+            (&a.tenant.id, &a.profile.user_id()).cmp(&(&b.tenant.id, &b.profile.user_id()))
         });
         linked
     }
@@ -258,9 +262,9 @@ pub struct Identity {
 impl From<&model::Identity> for Identity {
     fn from(identity: &model::Identity) -> Self {
         Self {
-            connection: identity.connection.clone(),
-            provider: identity.provider.clone(),
-            user_id: identity.user_id.clone(),
+            connection: identity.connection.to_string(),
+            provider: identity.provider.to_string(),
+            user_id: identity.user_id.to_string(),
             is_social: identity.is_social,
         }
     }

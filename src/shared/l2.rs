@@ -85,7 +85,7 @@ impl Shared {
         let Ok(json) = serde_json::to_vec(profile) else {
             return;
         };
-        let stamp = profile.updated_at.clone().unwrap_or_default();
+        let stamp = profile.updated_at().unwrap_or_default().to_owned();
         let mut value = Vec::with_capacity(stamp.len() + 1 + json.len());
         value.extend_from_slice(stamp.as_bytes());
         value.push(b'\n');

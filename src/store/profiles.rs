@@ -21,7 +21,7 @@ use futures::FutureExt;
 use futures::future::{BoxFuture, Shared as SharedFuture, join_all};
 
 use super::{Store, TenantResult};
-use crate::cache::{CachedProfile, UserKey};
+use crate::cache::{CachedProfile, ProfileEntry, UserKey};
 use crate::shared::Shared;
 use crate::shared::l2::Cached;
 use crate::tenant::client::MAX_PER_PAGE;
@@ -190,13 +190,12 @@ impl Store {
     }
 
     /// Loads one key through the cache (sharing the load with concurrent callers); when the
-    /// tenant fails, falls back to a stale copy within `stale_if_error`.
+    /// tenant fails, falls back to the entry that expired, within `stale_if_error`.
     fn load_key(
         &self,
         key: UserKey,
         init: BoxFuture<'static, Result<CachedProfile, UpstreamError>>,
     ) -> BoxFuture<'_, (UserKey, TenantResult<CachedProfile>, Option<Duration>)> {
-        let stale_copies = self.caches.stale_profiles.clone();
         let shared = self.shared.clone();
         let copy_key = key.clone();
         let loaded_here = Arc::new(AtomicBool::new(false));
@@ -204,20 +203,29 @@ impl Store {
         let init = async move {
             let found = init.await?;
             loaded_flag.store(true, Ordering::Relaxed);
-            if let Some(profile) = &found {
-                stale_copies
-                    .insert(copy_key.clone(), (profile.clone(), Instant::now()))
-                    .await;
-                if let Some(shared) = shared {
-                    // Off the request's path; Redis keeps the newer of two profiles anyway.
-                    let profile = profile.clone();
-                    tokio::spawn(async move { shared.put_profile(&copy_key, &profile).await });
-                }
+            if let (Some(profile), Some(shared)) = (&found, shared) {
+                // Off the request's path; Redis keeps the newer of two profiles anyway.
+                let profile = profile.clone();
+                tokio::spawn(async move { shared.put_profile(&copy_key, &profile).await });
             }
-            Ok(found)
+            Ok(ProfileEntry {
+                profile: found,
+                fetched: Instant::now(),
+            })
         };
         async move {
             let started = Instant::now();
+            // An entry past its TTL is kept only to answer if the tenant fails: take it out, or
+            // the cache would hand it back instead of loading.
+            let expired = self
+                .caches
+                .profiles
+                .get(&key)
+                .await
+                .filter(|e| !self.caches.is_fresh(e));
+            if expired.is_some() {
+                self.caches.profiles.invalidate(&key).await;
+            }
             match self
                 .caches
                 .profiles
@@ -225,7 +233,7 @@ impl Store {
                 .await
                 .map_err(Arc::unwrap_or_clone)
             {
-                Ok(found) => {
+                Ok(entry) => {
                     // A write landed while this read was on its way: what it read may predate
                     // the write, so it is not kept (the caller began before the write answered;
                     // later readers must not see it).
@@ -235,9 +243,9 @@ impl Store {
                     {
                         self.caches.profiles.invalidate(&key).await;
                     }
-                    (key, Ok(found), None)
+                    (key, Ok(entry.profile), None)
                 }
-                Err(error) => match self.stale_copy(&key, &error).await {
+                Err(error) => match self.stale_fallback(&key, expired, &error).await {
                     Some((profile, past_ttl)) => (key, Ok(Some(profile)), Some(past_ttl)),
                     None => (key, Err(error), None),
                 },
@@ -246,24 +254,40 @@ impl Store {
         .boxed()
     }
 
-    /// A copy older than the TTL but within `stale_if_error`, when `error` says the tenant is
-    /// failing (not when it answered that something is wrong).
-    async fn stale_copy(
+    /// The expired entry, when `error` says the tenant is failing (not when it answered that
+    /// something is wrong) and the entry is within `stale_if_error`; it goes back into the cache
+    /// so that others asking meanwhile get it too.
+    async fn stale_fallback(
         &self,
         key: &UserKey,
+        expired: Option<ProfileEntry>,
         error: &UpstreamError,
     ) -> Option<(Arc<Profile>, Duration)> {
         let failing = matches!(
             error,
             UpstreamError::Unavailable { .. } | UpstreamError::Timeout | UpstreamError::RateLimited
         );
-        if !failing || self.config.stale_if_error.is_zero() {
+        let entry = match expired {
+            Some(entry) => entry,
+            // Another request took the expired entry out and put it back after its own failure.
+            None => self
+                .caches
+                .profiles
+                .get(key)
+                .await
+                .filter(|e| !self.caches.is_fresh(e))?,
+        };
+        let profile = entry.profile.clone()?;
+        let past_ttl = entry
+            .fetched
+            .elapsed()
+            .saturating_sub(self.config.profile_ttl);
+        if !failing || self.config.stale_if_error.is_zero() || past_ttl > self.config.stale_if_error
+        {
             return None;
         }
-        let (profile, fetched) = self.caches.stale_profiles.get(key).await?;
-        let age = fetched.elapsed();
-        let past_ttl = age.saturating_sub(self.config.profile_ttl);
-        (past_ttl <= self.config.stale_if_error).then_some((profile, past_ttl))
+        self.caches.profiles.insert(key.clone(), entry).await;
+        Some((profile, past_ttl))
     }
 
     /// Records a profile this gateway has just written (or deleted, `None`): the cache holds
@@ -284,7 +308,7 @@ fn batch_future(client: Arc<TenantClient>, ids: Vec<Arc<str>>) -> Batch {
         let found: HashMap<Arc<str>, Arc<Profile>> = page
             .users
             .into_iter()
-            .map(|profile| (Arc::from(profile.user_id.as_str()), Arc::new(profile)))
+            .map(|profile| (Arc::from(&*profile.user_id()), Arc::new(profile)))
             .collect();
         Ok(Arc::new(found))
     }

@@ -62,7 +62,7 @@ impl Store {
     async fn overlay_recent_writes(&self, tenant: &Arc<str>, page: Arc<SearchPage>) -> FreshPage {
         let mut users = Vec::with_capacity(page.users.len());
         for user in &page.users {
-            let key = UserKey::new(tenant, &user.user_id);
+            let key = UserKey::new(tenant, user.user_id());
             if !self.caches.recent_writes.contains_key(&key) {
                 users.push(Some(user.clone()));
                 continue;

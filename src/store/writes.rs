@@ -22,8 +22,8 @@ impl Store {
         old_email: Option<&str>,
     ) -> Arc<Profile> {
         let profile = Arc::new(profile);
-        let key = UserKey::new(&client.id, &profile.user_id);
-        let emails = emails([old_email, profile.email.as_deref()]);
+        let key = UserKey::new(&client.id, &profile.user_id());
+        let emails = emails([old_email, profile.email()]);
         for email in &emails {
             self.caches.forget_email(&client.id, email).await;
         }

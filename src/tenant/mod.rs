@@ -3,7 +3,7 @@
 //! - [`http`]: one call done properly (token, budget, deadline, retries, breaker, metrics).
 //! - [`client`]: the endpoints as typed methods.
 //! - [`writes`]: the endpoints written through.
-//! - [`model`]: the Auth0 shapes read.
+//! - [`model`]: the Auth0 shapes read; [`profile`]: the profile, packed for the cache.
 //! - [`token`], [`limiter`], [`breaker`]: the policies [`http`] applies.
 
 pub mod breaker;
@@ -12,6 +12,7 @@ pub mod error;
 pub mod http;
 pub mod limiter;
 pub mod model;
+pub mod profile;
 pub mod token;
 pub mod writes;
 

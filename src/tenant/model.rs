@@ -16,70 +16,7 @@ where
     Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
-fn empty_object() -> Value {
-    Value::Object(Default::default())
-}
-
-fn null_empty_object<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Value, D::Error> {
-    Ok(match Option::<Value>::deserialize(deserializer)? {
-        None | Some(Value::Null) => empty_object(),
-        Some(value) => value,
-    })
-}
-
-/// A user profile as the Management API returns it (the normalized profile plus metadata).
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-pub struct Profile {
-    pub user_id: String,
-    #[serde(default)]
-    pub email: Option<String>,
-    #[serde(default, deserialize_with = "null_default")]
-    pub email_verified: bool,
-    #[serde(default)]
-    pub username: Option<String>,
-    #[serde(default)]
-    pub phone_number: Option<String>,
-    #[serde(default)]
-    pub name: Option<String>,
-    #[serde(default)]
-    pub nickname: Option<String>,
-    #[serde(default)]
-    pub given_name: Option<String>,
-    #[serde(default)]
-    pub family_name: Option<String>,
-    #[serde(default)]
-    pub picture: Option<String>,
-    #[serde(default, deserialize_with = "null_default")]
-    pub identities: Vec<Identity>,
-    #[serde(default)]
-    pub created_at: Option<String>,
-    #[serde(default)]
-    pub updated_at: Option<String>,
-    #[serde(default)]
-    pub last_login: Option<String>,
-    #[serde(default)]
-    pub last_ip: Option<String>,
-    #[serde(default, deserialize_with = "null_default")]
-    pub logins_count: i64,
-    #[serde(default, deserialize_with = "null_default")]
-    pub blocked: bool,
-    #[serde(default = "empty_object", deserialize_with = "null_empty_object")]
-    pub user_metadata: Value,
-    #[serde(default = "empty_object", deserialize_with = "null_empty_object")]
-    pub app_metadata: Value,
-}
-
-impl Profile {
-    /// The lower-cased email, the key of the email index.
-    pub fn email_key(&self) -> Option<String> {
-        self.email.as_deref().map(str::to_lowercase)
-    }
-
-    /// Whether the account can sign in with a password (an Auth0 database identity).
-    pub fn has_database_identity(&self) -> bool {
-        self.identities.iter().any(|i| i.provider == "auth0")
-    }
-}
+pub use super::profile::Profile;
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 pub struct Identity {
@@ -176,23 +113,4 @@ pub struct Job {
     pub status: String,
     #[serde(default)]
     pub created_at: Option<String>,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_sparse_profile_takes_defaults() {
-        let profile: Profile = serde_json::from_value(serde_json::json!({
-            "user_id": "auth0|1", "email_verified": null, "user_metadata": null,
-            "identities": [{"connection": "github", "provider": "github", "user_id": 123, "isSocial": true}]
-        }))
-        .unwrap();
-        assert!(!profile.email_verified);
-        assert_eq!(profile.user_metadata, serde_json::json!({}));
-        assert_eq!(profile.app_metadata, serde_json::json!({}));
-        assert_eq!(profile.identities[0].user_id, "123");
-        assert!(!profile.has_database_identity());
-    }
 }
