@@ -100,7 +100,7 @@ pub async fn create_user(
         Ok(profile) => profile,
         Err(error) => return Err(write_failed(ctx, client, None, error).await),
     };
-    audit.target(&created.user_id());
+    audit.target(created.user_id());
     if let Some(organization) = &operator.organization {
         join_organization(ctx, client, organization, &created).await?;
     }
@@ -118,7 +118,7 @@ async fn join_organization(
 ) -> ClientResult<()> {
     let store = &services(ctx).store;
     match client
-        .add_organization_member(organization, &created.user_id())
+        .add_organization_member(organization, created.user_id())
         .await
     {
         Ok(()) => {
@@ -127,9 +127,9 @@ async fn join_organization(
         }
         Err(error) => {
             tracing::warn!(tenant = %client.id, user = %created.user_id(), %error, "adding a new user to its organization failed; deleting it");
-            let undone = client.delete_user(&created.user_id()).await;
+            let undone = client.delete_user(created.user_id()).await;
             store
-                .deleted(client, &created.user_id(), created.email())
+                .deleted(client, created.user_id(), created.email())
                 .await;
             match undone {
                 Ok(()) | Err(UpstreamError::NotFound) => Err(error.to_client(&client.id)),
@@ -266,7 +266,7 @@ pub async fn verification_email(
     if profile.email_verified() {
         return Err(ClientError::bad_input("the email is already verified"));
     }
-    match client.send_verification_email(&profile.user_id()).await {
+    match client.send_verification_email(profile.user_id()).await {
         Ok(job) => Ok(job.into()),
         Err(error) => Err(write_failed(ctx, client, None, error).await),
     }

@@ -73,7 +73,7 @@ impl UserOrder {
         };
         by_key
             .then_with(|| a.tenant.id.cmp(&b.tenant.id))
-            .then_with(|| a.profile.user_id().cmp(&b.profile.user_id()))
+            .then_with(|| a.profile.user_id().cmp(b.profile.user_id()))
     }
 }
 

@@ -70,7 +70,7 @@ impl User {
     }
 
     fn key(&self) -> UserKey {
-        UserKey::new(&self.tenant.id, &self.profile.user_id())
+        UserKey::new(&self.tenant.id, self.profile.user_id())
     }
 }
 
@@ -203,7 +203,7 @@ impl User {
             .ok()
             .filter(|n| (1..=100).contains(n))
             .ok_or_else(|| ClientError::bad_input("logs(first:) must be between 1 and 100"))?;
-        match self.tenant.user_logs(&self.profile.user_id(), count).await {
+        match self.tenant.user_logs(self.profile.user_id(), count).await {
             Ok(events) => Ok(events.into_iter().map(LogEvent::from).collect()),
             Err(error) => {
                 report(ctx, &self.tenant.id, &error);
@@ -213,7 +213,7 @@ impl User {
     }
     /// Blocks Auth0 placed after too many failed logins (distinct from `blocked`).
     async fn brute_force_blocks(&self, ctx: &Context<'_>) -> Vec<BruteForceBlock> {
-        match self.tenant.user_blocks(&self.profile.user_id()).await {
+        match self.tenant.user_blocks(self.profile.user_id()).await {
             Ok(blocks) => blocks.into_iter().map(BruteForceBlock::from).collect(),
             Err(error) => {
                 report(ctx, &self.tenant.id, &error);
@@ -262,9 +262,9 @@ pub struct Identity {
 impl From<&model::Identity> for Identity {
     fn from(identity: &model::Identity) -> Self {
         Self {
-            connection: identity.connection.to_string(),
-            provider: identity.provider.to_string(),
-            user_id: identity.user_id.to_string(),
+            connection: identity.connection.clone(),
+            provider: identity.provider.clone(),
+            user_id: identity.user_id.clone(),
             is_social: identity.is_social,
         }
     }

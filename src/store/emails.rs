@@ -145,7 +145,7 @@ impl Store {
     ) -> Ids {
         let mut ids: Vec<Arc<str>> = Vec::with_capacity(profiles.len());
         for profile in profiles {
-            let key = UserKey::new(tenant, &profile.user_id());
+            let key = UserKey::new(tenant, profile.user_id());
             ids.push(key.id.clone());
             if !self.caches.recent_writes.contains_key(&key) {
                 self.caches.put_profile(key, Some(Arc::new(profile))).await;

@@ -308,7 +308,7 @@ fn batch_future(client: Arc<TenantClient>, ids: Vec<Arc<str>>) -> Batch {
         let found: HashMap<Arc<str>, Arc<Profile>> = page
             .users
             .into_iter()
-            .map(|profile| (Arc::from(&*profile.user_id()), Arc::new(profile)))
+            .map(|profile| (Arc::from(profile.user_id()), Arc::new(profile)))
             .collect();
         Ok(Arc::new(found))
     }

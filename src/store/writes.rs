@@ -22,7 +22,7 @@ impl Store {
         old_email: Option<&str>,
     ) -> Arc<Profile> {
         let profile = Arc::new(profile);
-        let key = UserKey::new(&client.id, &profile.user_id());
+        let key = UserKey::new(&client.id, profile.user_id());
         let emails = emails([old_email, profile.email()]);
         for email in &emails {
             self.caches.forget_email(&client.id, email).await;
