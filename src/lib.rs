@@ -155,7 +155,7 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let router = server::router(self.state, &self.server);
+        let router = server::router(Arc::new(self.state), &self.server);
         let grace = self.server.shutdown_grace;
         let stopping = Arc::new(tokio::sync::Notify::new());
         let signalled = stopping.clone();

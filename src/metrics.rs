@@ -55,10 +55,20 @@ fn latency_histogram() -> Histogram {
     Histogram::new(exponential_buckets(0.0005, 2.0, 16))
 }
 
-/// Every metric tenantgraph exports. Cheap to clone: families share their storage.
+/// Every metric tenantgraph exports: a handle, cheap to clone.
 #[derive(Clone)]
-pub struct Metrics {
-    registry: Arc<Registry>,
+pub struct Metrics(Arc<Families>);
+
+impl std::ops::Deref for Metrics {
+    type Target = Families;
+
+    fn deref(&self) -> &Families {
+        &self.0
+    }
+}
+
+pub struct Families {
+    registry: Registry,
     pub upstream_requests: Family<UpstreamLabels, Counter>,
     pub upstream_duration: Family<UpstreamDurationLabels, Histogram, fn() -> Histogram>,
     pub cache_requests: Family<CacheLabels, Counter>,
@@ -73,7 +83,7 @@ pub struct Metrics {
     pub redis_connected: Gauge,
     /// Operation names seen so far: labels are bounded, so callers cannot inflate the metrics
     /// with endless names.
-    operations: Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
+    operations: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 /// Distinct operation names kept as labels; later ones count as `other`.
@@ -151,8 +161,8 @@ impl Metrics {
             "1 while the Redis connection and the invalidation subscription are up",
             redis_connected.clone(),
         );
-        Self {
-            registry: Arc::new(registry),
+        Self(Arc::new(Families {
+            registry,
             redis_errors,
             redis_connected,
             upstream_requests,
@@ -162,8 +172,8 @@ impl Metrics {
             graphql_duration,
             loader_batch_size,
             tenant_status,
-            operations: Arc::default(),
-        }
+            operations: Default::default(),
+        }))
     }
 
     /// Counts `hits` and `misses` of one cache at once.

@@ -1,72 +1,162 @@
-//! Checks on the parsed document that async-graphql does not make itself, run right after
-//! parsing, before validation and before any resolver: the number of aliased fields, and no
-//! mutation over `GET` (a link or an `<img>` must never change anything).
+//! Everything done to a request before async-graphql executes it: Apollo's automatic persisted
+//! queries, a bound on bracket nesting (checked before parsing: the parser recurses on nested
+//! values without a limit of its own), parsing through a cache of parsed documents, a bound on
+//! aliased fields, and no mutation over `GET` (a link or an `<img>` must never change
+//! anything). Depth and complexity are async-graphql's own limits, checked when it validates.
 //!
-//! Depth and complexity are async-graphql's own limits (`limit_depth`, `limit_complexity`),
-//! also checked before execution. Before any of that, [`nesting_depth`] bounds how deeply a
-//! document nests brackets at all: the parser recurses on nested values without a limit of its
-//! own, and a few kilobytes of `{a: {a: …` would overflow a worker's stack.
+//! This is done here rather than in async-graphql extensions because any extension makes
+//! async-graphql run every field through the extension chain, which costs more than the work.
+//! The only extension, [`RecordValidated`], is installed on the strictly validating schema and
+//! remembers the documents that passed, so they can be served by the one that is not.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest,
+    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextValidation,
 };
 use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
-use async_graphql::{Request, ServerError, ServerResult, Variables};
+use async_graphql::{Request, ServerError, ServerResult, ValidationResult, Variables};
+use moka::future::Cache;
+use sha2::{Digest, Sha256};
 
-use crate::error::ErrorCode;
+use crate::error::{ClientError, ErrorCode};
 
-/// Marks a request that arrived as `GET`.
-#[derive(Debug, Clone, Copy)]
-pub struct ViaGet;
+/// Deepest nesting of brackets a document may have, selections and values together.
+pub const MAX_NESTING: usize = 64;
 
-pub struct DocumentGuard {
-    pub max_aliases: usize,
-}
+/// Longest document kept parsed (and persisted).
+const MAX_KEPT_DOCUMENT: usize = 16 * 1024;
 
-impl ExtensionFactory for DocumentGuard {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(Guard {
-            max_aliases: self.max_aliases,
-        })
-    }
-}
-
-struct Guard {
+/// The documents a gateway has seen: parsed, validated, persisted by hash. Cheap to clone.
+#[derive(Clone)]
+pub struct Documents {
     max_aliases: usize,
+    parsed: Cache<Arc<str>, Arc<ExecutableDocument>>,
+    validated: Cache<Arc<str>, ()>,
+    /// Apollo's automatic persisted queries: SHA-256 (hex) → document text.
+    persisted: Cache<String, Arc<str>>,
 }
 
-fn refuse(code: ErrorCode, message: String) -> ServerError {
-    let mut error = ServerError::new(message, None);
-    let mut extensions = async_graphql::ErrorExtensionValues::default();
-    extensions.set("code", code.as_str());
-    error.extensions = Some(extensions);
-    error
-}
+impl Documents {
+    /// Keeps up to `capacity` documents of each kind.
+    pub fn new(max_aliases: usize, capacity: u64) -> Self {
+        Self {
+            max_aliases,
+            parsed: Cache::new(capacity),
+            validated: Cache::new(capacity),
+            persisted: Cache::new(capacity),
+        }
+    }
 
-#[async_graphql::async_trait::async_trait]
-impl Extension for Guard {
-    /// Runs before parsing (and before persisted queries are looked up: a stored query passed
-    /// this check when it was first sent).
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
+    /// Whether `document` passed every validation rule before.
+    pub fn is_validated(&self, document: &str) -> bool {
+        self.validated.contains_key(document)
+    }
+
+    /// Makes `request` ready to execute, or says why it cannot run.
+    pub async fn prepare(&self, request: &mut Request, via_get: bool) -> Result<(), ClientError> {
+        self.resolve_persisted(request).await?;
         let depth = nesting_depth(&request.query);
         if depth > MAX_NESTING {
-            return Err(refuse(
+            return Err(ClientError::new(
                 ErrorCode::QueryTooComplex,
                 format!(
                     "the document nests {depth} levels deep; at most {MAX_NESTING} are allowed"
                 ),
             ));
         }
-        next.run(ctx, request).await
+        let document = match self.parsed.get(request.query.as_str()).await {
+            Some(document) => ExecutableDocument::clone(&document),
+            None => {
+                let document = async_graphql::parser::parse_query(&request.query)
+                    .map_err(|e| ClientError::bad_input(e.to_string()))?;
+                let aliases = count_aliases(&document);
+                if aliases > self.max_aliases {
+                    return Err(ClientError::new(
+                        ErrorCode::QueryTooComplex,
+                        format!(
+                            "the query has {aliases} aliased fields; at most {} are allowed",
+                            self.max_aliases
+                        ),
+                    ));
+                }
+                if request.query.len() <= MAX_KEPT_DOCUMENT {
+                    self.parsed
+                        .insert(
+                            Arc::from(request.query.as_str()),
+                            Arc::new(document.clone()),
+                        )
+                        .await;
+                }
+                document
+            }
+        };
+        if via_get
+            && document
+                .operations
+                .iter()
+                .any(|(_, op)| op.node.ty == OperationType::Mutation)
+        {
+            return Err(ClientError::bad_input("mutations must be sent with POST"));
+        }
+        request.set_parsed_query(document);
+        Ok(())
     }
 
+    /// Apollo's protocol: a known hash alone stands for its document; a document sent with its
+    /// hash is kept for next time; an unknown hash alone answers `PersistedQueryNotFound`.
+    async fn resolve_persisted(&self, request: &mut Request) -> Result<(), ClientError> {
+        let Some(persisted) = request.extensions.get("persistedQuery") else {
+            return Ok(());
+        };
+        let hash = match persisted {
+            async_graphql::Value::Object(fields) => match fields.get("sha256Hash") {
+                Some(async_graphql::Value::String(hash)) => hash.to_ascii_lowercase(),
+                _ => return Err(ClientError::bad_input("persistedQuery needs a sha256Hash")),
+            },
+            _ => return Err(ClientError::bad_input("persistedQuery must be an object")),
+        };
+        if request.query.is_empty() {
+            return match self.persisted.get(&hash).await {
+                Some(query) => {
+                    request.query = query.to_string();
+                    Ok(())
+                }
+                None => Err(ClientError::bad_input("PersistedQueryNotFound")),
+            };
+        }
+        if format!("{:x}", Sha256::digest(request.query.as_bytes())) != hash {
+            return Err(ClientError::bad_input("provided sha does not match query"));
+        }
+        if request.query.len() <= MAX_KEPT_DOCUMENT {
+            self.persisted
+                .insert(hash, Arc::from(request.query.as_str()))
+                .await;
+        }
+        Ok(())
+    }
+}
+
+/// Installed on the strictly validating schema: remembers every document that passed.
+pub struct RecordValidated(pub Documents);
+
+impl ExtensionFactory for RecordValidated {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(Recorder {
+            documents: self.0.clone(),
+            query: Mutex::new(None),
+        })
+    }
+}
+
+struct Recorder {
+    documents: Documents,
+    /// This request's document text, recorded once validation passes.
+    query: Mutex<Option<Arc<str>>>,
+}
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for Recorder {
     async fn parse_query(
         &self,
         ctx: &ExtensionContext<'_>,
@@ -74,29 +164,25 @@ impl Extension for Guard {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
-        let document = next.run(ctx, query, variables).await?;
-        let aliases = count_aliases(&document);
-        if aliases > self.max_aliases {
-            return Err(refuse(
-                ErrorCode::QueryTooComplex,
-                format!(
-                    "the query has {aliases} aliased fields; at most {} are allowed",
-                    self.max_aliases
-                ),
-            ));
-        }
-        if ctx.data_opt::<ViaGet>().is_some()
-            && document
-                .operations
-                .iter()
-                .any(|(_, op)| op.node.ty == OperationType::Mutation)
+        if query.len() <= MAX_KEPT_DOCUMENT
+            && let Ok(mut current) = self.query.lock()
         {
-            return Err(refuse(
-                ErrorCode::BadUserInput,
-                "mutations must be sent with POST".to_owned(),
-            ));
+            *current = Some(Arc::from(query));
         }
-        Ok(document)
+        next.run(ctx, query, variables).await
+    }
+
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        let result = next.run(ctx).await;
+        let query = self.query.lock().ok().and_then(|mut q| q.take());
+        if let (Ok(_), Some(query)) = (&result, query) {
+            self.documents.validated.insert(query, ()).await;
+        }
+        result
     }
 }
 
@@ -123,7 +209,7 @@ fn count_aliases(document: &ExecutableDocument) -> usize {
                     pending.push(&field.node.selection_set.node);
                 }
                 Selection::InlineFragment(fragment) => {
-                    pending.push(&fragment.node.selection_set.node);
+                    pending.push(&fragment.node.selection_set.node)
                 }
                 Selection::FragmentSpread(_) => {}
             }
@@ -131,9 +217,6 @@ fn count_aliases(document: &ExecutableDocument) -> usize {
     }
     aliases
 }
-
-/// Deepest nesting of brackets a document may have, selections and values together.
-pub const MAX_NESTING: usize = 64;
 
 /// How deeply `document` nests `{`, `[` and `(`, outside strings and comments, scanning the
 /// bytes once without recursion.

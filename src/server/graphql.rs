@@ -20,7 +20,6 @@ use crate::auth::{Caller, Verifier};
 use crate::error::{ClientError, ErrorCode};
 use crate::graphql::RequestContext;
 use crate::graphql::context::StaleProfile;
-use crate::graphql::guard::ViaGet;
 use crate::metrics::{GraphqlLabels, Metrics};
 
 /// GraphiQL, opening on `/graphql` with `default_token` (if any) as its bearer token.
@@ -36,7 +35,7 @@ pub fn graphiql_page(default_token: Option<&str>) -> String {
 }
 
 pub async fn get(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
@@ -53,7 +52,7 @@ pub async fn get(
     }
     let request =
         match async_graphql::http::parse_query_string(query.as_deref().unwrap_or_default()) {
-            Ok(request) => request.data(ViaGet),
+            Ok(request) => request,
             Err(error) => {
                 return refuse(
                     StatusCode::BAD_REQUEST,
@@ -61,11 +60,11 @@ pub async fn get(
                 );
             }
         };
-    execute(&state, peer, &headers, BatchRequest::Single(request)).await
+    execute(&state, peer, &headers, BatchRequest::Single(request), true).await
 }
 
 pub async fn post(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Body,
@@ -105,7 +104,7 @@ pub async fn post(
             );
         }
     }
-    execute(&state, peer, &headers, request).await
+    execute(&state, peer, &headers, request, false).await
 }
 
 /// CSRF: a browser sends a cross-site POST without a preflight only with a "simple" content
@@ -134,6 +133,7 @@ async fn execute(
     peer: SocketAddr,
     headers: &HeaderMap,
     request: BatchRequest,
+    via_get: bool,
 ) -> Response {
     let started = Instant::now();
     let caller = match authenticate(&state.verifier, headers).await {
@@ -154,7 +154,7 @@ async fn execute(
     ));
     let request = request.data(context.clone());
     let names = operation_names(&state.metrics, &request);
-    let mut response = state.schema.execute_batch(request).await;
+    let mut response = state.schema.execute_batch(request, via_get).await;
     let stale = context.stale();
     for single in responses_mut(&mut response) {
         give_codes(single);

@@ -27,8 +27,7 @@ use crate::store::Store;
 
 pub use graphql::graphiql_page;
 
-/// What every handler shares.
-#[derive(Clone)]
+/// What every handler shares (axum clones it for each request: keep it behind an `Arc`).
 pub struct AppState {
     pub schema: TenantGraphSchema,
     pub verifier: Arc<Verifier>,
@@ -40,7 +39,7 @@ pub struct AppState {
     pub caller_limit: Arc<caller_limit::CallerLimiter>,
 }
 
-pub fn router(state: AppState, server: &ServerConfig) -> Router {
+pub fn router(state: Arc<AppState>, server: &ServerConfig) -> Router {
     let router = Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/healthz", get(|| async { "ok" }))

@@ -1,6 +1,8 @@
 //! Operations endpoints: `/readyz` (configuration loaded, each tenant's last known status) and
 //! `/metrics` (Prometheus text).
 
+use std::sync::Arc;
+
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -18,7 +20,7 @@ fn label(health: Health) -> &'static str {
 }
 
 /// 200 while at least one tenant is not down (partial results are still useful), else 503.
-pub async fn readyz(State(state): State<AppState>) -> Response {
+pub async fn readyz(State(state): State<Arc<AppState>>) -> Response {
     let mut tenants = serde_json::Map::new();
     let mut any_up = false;
     for tenant in state.store.tenants.all() {
@@ -38,7 +40,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
-pub async fn metrics(State(state): State<AppState>) -> Response {
+pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     for tenant in state.store.tenants.all() {
         let value = match tenant.health() {
             Health::Up => 0,

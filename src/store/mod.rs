@@ -23,9 +23,21 @@ use crate::config::CacheConfig;
 use crate::shared::Shared;
 use crate::tenant::{TenantClient, Tenants, UpstreamError};
 
-/// The cached view of every tenant, shared by all requests.
+/// The cached view of every tenant, shared by all requests. A handle: cloning it (once per
+/// request, for the request's loader) costs one reference count.
 #[derive(Debug, Clone)]
-pub struct Store {
+pub struct Store(Arc<StoreParts>);
+
+impl std::ops::Deref for Store {
+    type Target = StoreParts;
+
+    fn deref(&self) -> &StoreParts {
+        &self.0
+    }
+}
+
+#[derive(Debug)]
+pub struct StoreParts {
     pub tenants: Arc<Tenants>,
     pub caches: Caches,
     pub config: Arc<CacheConfig>,
@@ -43,12 +55,12 @@ impl Store {
         config: CacheConfig,
         shared: Option<Arc<Shared>>,
     ) -> Self {
-        Self {
+        Self(Arc::new(StoreParts {
             tenants,
             caches,
             config: Arc::new(config),
             shared,
-        }
+        }))
     }
 
     pub fn tenant(&self, id: &str) -> Option<&Arc<TenantClient>> {

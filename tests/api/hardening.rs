@@ -486,3 +486,38 @@ async fn metrics_expose_every_family_with_its_labels() {
         assert!(text.contains(needle), "missing {needle}\n{text}");
     }
 }
+
+#[tokio::test]
+async fn documents_seen_before_are_still_checked_where_it_matters() {
+    let app = spawn().await;
+    let token = &app.tokens.global_admin;
+    let user = &app.users_of("acme-eu")[0];
+    let query = "query($id: ID!, $n: Int) { user(tenant: \"acme-eu\", id: $id) { id logs(first: $n) { id } } }";
+    for _ in 0..2 {
+        let answer = app
+            .query(token, query, json!({"id": user.user_id, "n": 2}))
+            .await;
+        assert_eq!(data(&answer)["user"]["id"], user.user_id.as_str());
+    }
+    // The document is known now; wrong variables are still refused, with a code.
+    for variables in [
+        json!({"id": null}),
+        json!({"id": user.user_id, "n": "two"}),
+        json!({}),
+    ] {
+        let answer = app.query(token, query, variables.clone()).await;
+        let codes = error_codes(&answer);
+        assert!(
+            !codes.is_empty() && codes.iter().all(|c| c == "BAD_USER_INPUT"),
+            "{variables}: {answer}"
+        );
+    }
+    // An invalid document never becomes known.
+    for _ in 0..2 {
+        let answer = app
+            .query(token, "{ tenants { id nosuchfield } }", json!({}))
+            .await;
+        assert_eq!(error_codes(&answer), ["BAD_USER_INPUT"], "{answer}");
+        assert_eq!(answer["data"], Value::Null);
+    }
+}

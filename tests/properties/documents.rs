@@ -432,8 +432,11 @@ fn run_in_process(
         &state.store,
         None,
     )));
-    let mut response = block_on(Duration::from_secs(20), state.schema.execute(request))
-        .map_err(TestCaseError::fail)?;
+    let mut response = block_on(
+        Duration::from_secs(20),
+        state.schema.execute(request, false),
+    )
+    .map_err(TestCaseError::fail)?;
     tenantgraph::server::graphql::give_codes(&mut response);
     let answer = serde_json::to_value(&response)
         .map_err(|e| TestCaseError::fail(format!("the answer does not serialize: {e}")))?;
