@@ -209,7 +209,7 @@ fn count_aliases(document: &ExecutableDocument) -> usize {
                     pending.push(&field.node.selection_set.node);
                 }
                 Selection::InlineFragment(fragment) => {
-                    pending.push(&fragment.node.selection_set.node)
+                    pending.push(&fragment.node.selection_set.node);
                 }
                 Selection::FragmentSpread(_) => {}
             }
