@@ -1,5 +1,7 @@
 //! The contract's scalars: `DateTime` (RFC 3339, UTC, as Auth0 writes it) and `Date`
-//! (`YYYY-MM-DD`). `JSON` is async-graphql's `Json<serde_json::Value>`.
+//! (`YYYY-MM-DD`). `JSON` is async-graphql's `Json<serde_json::Value>`; [`JsonText`] answers
+//! with the same scalar straight from JSON text (cached metadata), without building a
+//! `serde_json::Value` first.
 
 use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value};
 use chrono::NaiveDate;
@@ -42,5 +44,29 @@ impl ScalarType for Date {
 
     fn to_value(&self) -> Value {
         Value::String(self.0.format("%Y-%m-%d").to_string())
+    }
+}
+
+/// JSON text answered as the `JSON` scalar, parsed straight into GraphQL's value form.
+pub struct JsonText<'a>(pub &'a str);
+
+impl async_graphql::OutputType for JsonText<'_> {
+    fn type_name() -> std::borrow::Cow<'static, str> {
+        <async_graphql::Json<serde_json::Value> as async_graphql::OutputType>::type_name()
+    }
+
+    fn create_type_info(registry: &mut async_graphql::registry::Registry) -> String {
+        // The one `JSON` scalar of the schema, whichever type answers with it.
+        <async_graphql::Json<serde_json::Value> as async_graphql::OutputType>::create_type_info(
+            registry,
+        )
+    }
+
+    async fn resolve(
+        &self,
+        _: &async_graphql::ContextSelectionSet<'_>,
+        _: &async_graphql::Positioned<async_graphql::parser::types::Field>,
+    ) -> async_graphql::ServerResult<Value> {
+        Ok(serde_json::from_str(self.0).unwrap_or_else(|_| Value::Object(Default::default())))
     }
 }

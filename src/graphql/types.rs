@@ -3,12 +3,12 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, Enum, ID, Json, Object, Result, SimpleObject};
+use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
 use futures::future::join_all;
 
 use super::context::{ReadScope, caller, report, report_client_error, request};
 use super::loaders::{OrganizationsOf, RolesOf};
-use super::scalars::DateTime;
+use super::scalars::{DateTime, JsonText};
 use crate::auth::{Caller, Permission};
 use crate::cache::UserKey;
 use crate::error::ClientError;
@@ -141,15 +141,15 @@ impl User {
         self.profile.blocked()
     }
     /// The user's own metadata; `{}` when empty.
-    async fn user_metadata(&self) -> Json<serde_json::Value> {
-        Json(self.profile.user_metadata())
+    async fn user_metadata(&self) -> JsonText<'_> {
+        JsonText(self.profile.user_metadata_text())
     }
     /// Metadata the user may not see or change; null unless the caller holds
     /// `read:users_app_metadata`.
-    async fn app_metadata(&self, ctx: &Context<'_>) -> Option<Json<serde_json::Value>> {
+    async fn app_metadata(&self, ctx: &Context<'_>) -> Option<JsonText<'_>> {
         match caller(ctx) {
             Caller::Operator(operator) if operator.has(Permission::ReadUsersAppMetadata) => {
-                Some(Json(self.profile.app_metadata()))
+                Some(JsonText(self.profile.app_metadata_text()))
             }
             _ => None,
         }

@@ -184,6 +184,16 @@ impl Profile {
             .unwrap_or_default()
     }
 
+    /// `user_metadata` as the JSON text Auth0 sent; `{}` when never set.
+    pub fn user_metadata_text(&self) -> &str {
+        self.field(Field::UserMetadata).unwrap_or("{}")
+    }
+
+    /// `app_metadata` as the JSON text Auth0 sent; `{}` when never set.
+    pub fn app_metadata_text(&self) -> &str {
+        self.field(Field::AppMetadata).unwrap_or("{}")
+    }
+
     /// `user_metadata` as a JSON value; `{}` when never set.
     pub fn user_metadata(&self) -> Value {
         metadata(self.field(Field::UserMetadata))
