@@ -35,7 +35,7 @@ pub struct CacheLabels {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct GraphqlLabels {
     /// The operation name, or `anonymous`.
-    pub operation: String,
+    pub operation: Arc<str>,
     /// `ok`, `error` (every field failed or the request was refused) or `partial`.
     pub outcome: &'static str,
 }
@@ -83,7 +83,9 @@ pub struct Families {
     pub redis_connected: Gauge,
     /// Operation names seen so far: labels are bounded, so callers cannot inflate the metrics
     /// with endless names.
-    operations: std::sync::Mutex<std::collections::HashSet<String>>,
+    operations: std::sync::Mutex<std::collections::HashSet<Arc<str>>>,
+    anonymous: Arc<str>,
+    other: Arc<str>,
 }
 
 /// Distinct operation names kept as labels; later ones count as `other`.
@@ -173,6 +175,8 @@ impl Metrics {
             loader_batch_size,
             tenant_status,
             operations: Default::default(),
+            anonymous: Arc::from("anonymous"),
+            other: Arc::from("other"),
         }))
     }
 
@@ -223,25 +227,28 @@ impl Metrics {
 
     /// The label for an operation: its name (the requested one, else the first named operation
     /// of the document), `anonymous`, or `other` past the bound of distinct names.
-    pub fn operation_label(&self, requested: Option<&str>, document: &str) -> String {
+    pub fn operation_label(&self, requested: Option<&str>, document: &str) -> Arc<str> {
         let Some(name) = requested.or_else(|| first_operation_name(document)) else {
-            return "anonymous".to_owned();
+            return self.anonymous.clone();
         };
         let valid = !name.is_empty()
             && name.len() <= 64
             && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
         if !valid {
-            return "other".to_owned();
+            return self.other.clone();
         }
         let Ok(mut seen) = self.operations.lock() else {
-            return "other".to_owned();
+            return self.other.clone();
         };
-        if seen.contains(name) || seen.len() < MAX_OPERATION_LABELS {
-            seen.insert(name.to_owned());
-            name.to_owned()
-        } else {
-            "other".to_owned()
+        if let Some(known) = seen.get(name) {
+            return known.clone();
         }
+        if seen.len() >= MAX_OPERATION_LABELS {
+            return self.other.clone();
+        }
+        let label: Arc<str> = Arc::from(name);
+        seen.insert(label.clone());
+        label
     }
 
     /// The Prometheus text exposition of every metric.
@@ -285,27 +292,30 @@ mod tests {
     fn operation_labels_are_names_or_bounded_fallbacks() {
         let metrics = Metrics::new();
         assert_eq!(
-            metrics.operation_label(None, "query Page($r: [UserRef!]!) { users }"),
+            &*metrics.operation_label(None, "query Page($r: [UserRef!]!) { users }"),
             "Page"
         );
         assert_eq!(
-            metrics.operation_label(None, "# comment\n mutation Block { x }"),
+            &*metrics.operation_label(None, "# comment\n mutation Block { x }"),
             "Block"
         );
         assert_eq!(
-            metrics.operation_label(None, "{ tenants { id } }"),
+            &*metrics.operation_label(None, "{ tenants { id } }"),
             "anonymous"
         );
         assert_eq!(
-            metrics.operation_label(None, "query($x: ID) { a }"),
+            &*metrics.operation_label(None, "query($x: ID) { a }"),
             "anonymous"
         );
-        assert_eq!(metrics.operation_label(Some("Named"), "{ a }"), "Named");
-        assert_eq!(metrics.operation_label(Some("bad name!"), "{ a }"), "other");
+        assert_eq!(&*metrics.operation_label(Some("Named"), "{ a }"), "Named");
+        assert_eq!(
+            &*metrics.operation_label(Some("bad name!"), "{ a }"),
+            "other"
+        );
         for i in 0..MAX_OPERATION_LABELS {
             metrics.operation_label(Some(&format!("Op{i}")), "");
         }
-        assert_eq!(metrics.operation_label(Some("OneTooMany"), ""), "other");
-        assert_eq!(metrics.operation_label(Some("Op3"), ""), "Op3");
+        assert_eq!(&*metrics.operation_label(Some("OneTooMany"), ""), "other");
+        assert_eq!(&*metrics.operation_label(Some("Op3"), ""), "Op3");
     }
 }

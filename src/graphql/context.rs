@@ -2,7 +2,7 @@
 //! loaders), the caller's [`ReadScope`], and partial-failure reporting.
 
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use async_graphql::Context;
 use async_graphql::dataloader::DataLoader;
@@ -30,7 +30,10 @@ pub struct Services {
 /// Per request: who calls, and loaders that batch and deduplicate within this request only.
 pub struct RequestContext {
     pub caller: Arc<Caller>,
-    pub loader: DataLoader<StoreLoader>,
+    /// Made on first use: a request answered from the cache needs none.
+    loader: OnceLock<DataLoader<StoreLoader>>,
+    store: Store,
+    request_id: Option<Arc<str>>,
     /// Profiles served stale because their tenant failed (see `cache.stale_if_error`).
     stale: Arc<Mutex<Vec<StaleProfile>>>,
     /// Tenant failures already reported, so a down tenant yields one error per field, not one
@@ -40,14 +43,26 @@ pub struct RequestContext {
 
 impl RequestContext {
     pub fn new(caller: Arc<Caller>, store: &Store, request_id: Option<Arc<str>>) -> Self {
-        let stale = Arc::new(Mutex::new(Vec::new()));
-        let loader = StoreLoader::new(store.clone(), request_id, stale.clone());
         Self {
             caller,
-            loader: DataLoader::new(loader, tokio::spawn),
-            stale,
+            loader: OnceLock::new(),
+            store: store.clone(),
+            request_id,
+            stale: Arc::default(),
             reported: Mutex::new(HashSet::new()),
         }
+    }
+
+    /// The request's loader, batching what its resolvers ask for within a tick.
+    pub fn loader(&self) -> &DataLoader<StoreLoader> {
+        self.loader.get_or_init(|| {
+            let loader = StoreLoader::new(
+                self.store.clone(),
+                self.request_id.clone(),
+                self.stale.clone(),
+            );
+            DataLoader::new(loader, tokio::spawn)
+        })
     }
 
     /// The profiles this request was answered with past their TTL.

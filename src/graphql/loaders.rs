@@ -182,7 +182,10 @@ pub async fn load_profiles(
         }
     }
     if !missing.is_empty() {
-        let Ok(loaded) = super::context::request(ctx).loader.load_many(missing).await;
+        let Ok(loaded) = super::context::request(ctx)
+            .loader()
+            .load_many(missing)
+            .await;
         found.extend(loaded);
     }
     found

@@ -50,7 +50,7 @@ pub async fn accounts(
     tenant: &Arc<TenantClient>,
     email: &Arc<str>,
 ) -> Vec<User> {
-    let loader = &request(ctx).loader;
+    let loader = request(ctx).loader();
     let key: EmailKey = (tenant.id.clone(), email.clone());
     let ids = match loader.load_one(key).await {
         Ok(Some(Ok(ids))) => ids,

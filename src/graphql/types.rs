@@ -162,7 +162,7 @@ impl User {
     /// organizations are asked per user (one cached call per user).
     async fn organizations(&self, ctx: &Context<'_>) -> Vec<Organization> {
         match request(ctx)
-            .loader
+            .loader()
             .load_one(OrganizationsOf(self.key()))
             .await
         {
@@ -177,7 +177,7 @@ impl User {
     /// Roles the user holds. Read like organizations: 1 + Σ⌈holders/100⌉ calls per tenant
     /// (one per role), cached, whatever the number of users.
     async fn roles(&self, ctx: &Context<'_>) -> Vec<Role> {
-        match request(ctx).loader.load_one(RolesOf(self.key())).await {
+        match request(ctx).loader().load_one(RolesOf(self.key())).await {
             Ok(Some(Ok(groups))) => groups.iter().map(|r| Role::from(&**r)).collect(),
             Ok(Some(Err(error))) => {
                 report(ctx, &self.tenant.id, &error);

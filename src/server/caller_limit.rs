@@ -4,6 +4,7 @@
 //! `Retry-After`.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasher, Hash, RandomState};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -20,7 +21,10 @@ pub struct CallerLimiter {
     /// How far ahead of schedule a caller may run (the burst).
     tolerance: Duration,
     /// Per caller, the theoretical arrival time of its next request.
-    schedule: Mutex<HashMap<String, Instant>>,
+    /// Keyed by a hash of the caller: two callers sharing a hash (as likely as a 64-bit
+    /// collision) would share a budget, nothing more.
+    schedule: Mutex<HashMap<u64, Instant>>,
+    hasher: RandomState,
 }
 
 impl std::fmt::Debug for CallerLimiter {
@@ -38,11 +42,13 @@ impl CallerLimiter {
             interval,
             tolerance: interval * config.burst.saturating_sub(1),
             schedule: Mutex::new(HashMap::new()),
+            hasher: RandomState::new(),
         }
     }
 
     /// Admits one request of `caller`, or says how long until it would be admitted.
-    pub fn check(&self, caller: &str) -> Result<(), Duration> {
+    pub fn check<K: Hash + ?Sized>(&self, caller: &K) -> Result<(), Duration> {
+        let caller = self.hasher.hash_one(caller);
         let now = Instant::now();
         let Ok(mut schedule) = self.schedule.lock() else {
             return Ok(());
@@ -50,12 +56,12 @@ impl CallerLimiter {
         if schedule.len() >= SWEEP_AT {
             schedule.retain(|_, next| *next > now);
         }
-        let next = schedule.get(caller).copied().unwrap_or(now).max(now);
+        let next = schedule.get(&caller).copied().unwrap_or(now).max(now);
         let ahead = next.saturating_duration_since(now);
         if ahead > self.tolerance {
             return Err(ahead - self.tolerance);
         }
-        schedule.insert(caller.to_owned(), next + self.interval);
+        schedule.insert(caller, next + self.interval);
         Ok(())
     }
 }

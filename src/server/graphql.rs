@@ -140,11 +140,11 @@ async fn execute(
         Ok(caller) => caller,
         Err(error) => return unauthenticated(&error),
     };
-    let key = match caller.identity() {
-        Some((issuer, subject)) => format!("{issuer}\u{0}{subject}"),
-        None => format!("peer\u{0}{}", peer.ip()),
+    let limited = match caller.identity() {
+        Some(identity) => state.caller_limit.check(&identity),
+        None => state.caller_limit.check(&peer.ip()),
     };
-    if let Err(wait) = state.caller_limit.check(&key) {
+    if let Err(wait) = limited {
         return rate_limited(wait);
     }
     let context = Arc::new(RequestContext::new(
@@ -279,7 +279,7 @@ pub fn give_codes(response: &mut async_graphql::Response) {
     }
 }
 
-fn operation_names(metrics: &Metrics, request: &BatchRequest) -> Vec<String> {
+fn operation_names(metrics: &Metrics, request: &BatchRequest) -> Vec<Arc<str>> {
     let name =
         |r: &async_graphql::Request| metrics.operation_label(r.operation_name.as_deref(), &r.query);
     match request {
@@ -288,7 +288,7 @@ fn operation_names(metrics: &Metrics, request: &BatchRequest) -> Vec<String> {
     }
 }
 
-fn record(metrics: &Metrics, names: &[String], response: &BatchResponse, started: Instant) {
+fn record(metrics: &Metrics, names: &[Arc<str>], response: &BatchResponse, started: Instant) {
     let responses: Vec<&async_graphql::Response> = match response {
         BatchResponse::Single(r) => vec![r],
         BatchResponse::Batch(rs) => rs.iter().collect(),
