@@ -132,7 +132,10 @@ pub struct Caches {
     /// Per-user memberships, for tenants too large to index.
     pub user_organizations: Cache<UserKey, Groups<Organization>>,
     pub user_roles: Cache<UserKey, Groups<Role>>,
+    /// Kept twice `search_ttl`: past the first, answered while being refreshed.
     pub searches: Cache<SearchKey, Arc<SearchPage>>,
+    /// Search pages being refreshed in the background.
+    pub refreshing: Cache<SearchKey, ()>,
     /// (tenant, days) → figures.
     pub figures: Cache<(Arc<str>, u32), Arc<TenantFigures>>,
     /// Users written through this (or another) replica lately, with when: read by id, never
@@ -177,7 +180,11 @@ impl Caches {
             role_index: bounded(few, config.membership_ttl),
             user_organizations: bounded(many, config.membership_ttl),
             user_roles: bounded(many, config.membership_ttl),
-            searches: bounded(few, config.search_ttl),
+            searches: bounded(few, config.search_ttl * 2),
+            refreshing: bounded(
+                few,
+                config.search_ttl.max(std::time::Duration::from_secs(1)) * 2,
+            ),
             figures: bounded(few, config.stats_ttl),
             recent_writes: bounded(config.max_profiles, config.recent_write_window),
             profile_ttl: config.profile_ttl,

@@ -1,11 +1,16 @@
 //! Pages of one tenant's search results, cached briefly (`cache.search_ttl`).
 //!
+//! A page older than `search_ttl` is still answered while one background search refreshes it
+//! (for up to another `search_ttl`): a search costs Auth0 tens of milliseconds, and without
+//! this every expiry would make the requests of that moment wait for it.
+//!
 //! Auth0's search index lags behind writes. A page is therefore overlaid, on every read, with
 //! what this gateway wrote lately: a user written within `cache.recent_write_window` is shown as
 //! last written (or as `None` when deleted, keeping its position), so a caller never sees its
 //! own write undone.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use super::{Store, TenantResult};
 use crate::cache::{SearchKey, UserKey};
@@ -18,6 +23,7 @@ pub struct SearchPage {
     /// How many users match in the tenant (Auth0's `total`).
     pub total: u64,
     pub users: Vec<Arc<Profile>>,
+    fetched: Instant,
 }
 
 /// A page with this gateway's recent writes applied; `None` marks a user deleted here.
@@ -44,19 +50,43 @@ impl Store {
             page,
             per_page,
         };
-        let load = async {
-            let answer = client.search(query, Some(sort), page, per_page).await?;
-            let users = answer.users.into_iter().map(Arc::new).collect();
-            Ok(Arc::new(SearchPage {
-                total: answer.total,
-                users,
-            }))
+        let cached = match self.caches.searches.get(&key).await {
+            Some(page) => {
+                self.caches.metrics().cache_lookup("searches", true);
+                if page.fetched.elapsed() > self.config.search_ttl {
+                    self.refresh_in_background(client, key).await;
+                }
+                page
+            }
+            None => {
+                self.caches.metrics().cache_lookup("searches", false);
+                let load = fetch_page(client.clone(), key.clone());
+                self.caches
+                    .searches
+                    .try_get_with(key, load)
+                    .await
+                    .map_err(Arc::unwrap_or_clone)?
+            }
         };
-        let cached = self
-            .caches
-            .through(&self.caches.searches, "searches", key, load)
-            .await?;
         Ok(self.overlay_recent_writes(&client.id, cached).await)
+    }
+
+    /// Starts one background search replacing an expired page (none if one is under way).
+    async fn refresh_in_background(&self, client: &Arc<TenantClient>, key: SearchKey) {
+        if self.caches.refreshing.contains_key(&key) {
+            return;
+        }
+        self.caches.refreshing.insert(key.clone(), ()).await;
+        let (store, client) = (self.clone(), client.clone());
+        tokio::spawn(async move {
+            match fetch_page(client, key.clone()).await {
+                Ok(page) => store.caches.searches.insert(key.clone(), page).await,
+                Err(error) => {
+                    tracing::debug!(%error, "refreshing a search page failed; the old one expires")
+                }
+            }
+            store.caches.refreshing.invalidate(&key).await;
+        });
     }
 
     async fn overlay_recent_writes(&self, tenant: &Arc<str>, page: Arc<SearchPage>) -> FreshPage {
@@ -78,4 +108,16 @@ impl Store {
             users,
         }
     }
+}
+
+async fn fetch_page(client: Arc<TenantClient>, key: SearchKey) -> TenantResult<Arc<SearchPage>> {
+    let answer = client
+        .search(key.query.as_deref(), Some(key.sort), key.page, key.per_page)
+        .await?;
+    let users = answer.users.into_iter().map(Arc::new).collect();
+    Ok(Arc::new(SearchPage {
+        total: answer.total,
+        users,
+        fetched: Instant::now(),
+    }))
 }

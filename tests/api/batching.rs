@@ -169,3 +169,31 @@ async fn memberships_of_a_page_cost_a_bound_independent_of_its_size() {
         .await;
     assert_eq!(membership_calls(&large), 0, "{:?}", large.upstream_calls());
 }
+
+#[tokio::test]
+async fn an_expired_search_page_is_answered_while_one_refresh_runs() {
+    let app = crate::helpers::spawn_with(crate::helpers::Options::default().gateway(|c| {
+        c.cache.search_ttl = std::time::Duration::from_millis(300);
+    }))
+    .await;
+    let query = "{ searchUsers(tenants: [\"globex\"], first: 5) { totalCount } }";
+    let searches = || {
+        app.tenant_calls("globex")
+            .get("GET /api/v2/users")
+            .copied()
+            .unwrap_or(0)
+    };
+    data(&app.query(&app.tokens.global_admin, query, json!({})).await);
+    assert_eq!(searches(), 1);
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await; // past the TTL
+    // Expired: answered at once from the old page, while a single search refreshes it.
+    let answers = futures::future::join_all(
+        (0..5).map(|_| app.query(&app.tokens.global_admin, query, json!({}))),
+    )
+    .await;
+    assert!(answers.iter().all(|a| a.get("errors").is_none()));
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    assert_eq!(searches(), 2, "one refresh for five requests");
+    data(&app.query(&app.tokens.global_admin, query, json!({})).await);
+    assert_eq!(searches(), 2, "the refreshed page is fresh");
+}
