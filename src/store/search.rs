@@ -82,7 +82,7 @@ impl Store {
             match fetch_page(client, key.clone()).await {
                 Ok(page) => store.caches.searches.insert(key.clone(), page).await,
                 Err(error) => {
-                    tracing::debug!(%error, "refreshing a search page failed; the old one expires")
+                    tracing::debug!(%error, "refreshing a search page failed; the old one expires");
                 }
             }
             store.caches.refreshing.invalidate(&key).await;
