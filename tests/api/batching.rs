@@ -147,6 +147,9 @@ async fn memberships_of_a_page_cost_a_bound_independent_of_its_size() {
         }
         bound += 1;
     }
+    eprintln!(
+        "memberships of a page: {for_ten} calls for 10 users, {for_fifty} for 50; bound {bound}"
+    );
     assert_eq!(for_ten, for_fifty, "the cost does not grow with the page");
     assert!(
         for_fifty <= bound,
