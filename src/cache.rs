@@ -194,13 +194,18 @@ impl Caches {
 
     /// A cached profile (or cached absence) within its TTL, counting the hit or miss.
     pub async fn profile(&self, key: &UserKey) -> Option<CachedProfile> {
-        let found = self
-            .profiles
+        let found = self.fresh_profile(key).await;
+        self.metrics.cache_lookup("profiles", found.is_some());
+        found
+    }
+
+    /// As [`Self::profile`], without counting: for a caller whose misses are counted later.
+    pub async fn fresh_profile(&self, key: &UserKey) -> Option<CachedProfile> {
+        self.profiles
             .get(key)
             .await
-            .filter(|entry| self.is_fresh(entry));
-        self.metrics.cache_lookup("profiles", found.is_some());
-        found.map(|entry| entry.profile)
+            .filter(|entry| self.is_fresh(entry))
+            .map(|entry| entry.profile)
     }
 
     /// Whether an entry may be served as is (absences expire on their own, sooner).

@@ -100,10 +100,9 @@ impl Verifier {
         };
         let mut issuers = HashMap::new();
         for tenant in tenants.all() {
-            let issuer = format!("https://{}/", tenant.domain);
             let url = format!("{}/.well-known/jwks.json", tenant.transport().base_url());
             issuers.insert(
-                issuer,
+                tenant.issuer.clone(),
                 Issuer {
                     kind: IssuerKind::EndUsersOf(tenant.id.clone()),
                     jwks: jwks(url),
@@ -240,7 +239,6 @@ impl Verifier {
         ))
     }
 
-    /// `"*"` or `["*"]` → all; a list → those; anything else (absent included) → none.
     /// `"*"` or a list of ids (`"*"` among them means all); absent means none. Anything else
     /// is a misconfigured issuer: the token is refused rather than read as "none".
     fn tenant_scope(&self, claims: &Value) -> Result<TenantScope, AuthError> {

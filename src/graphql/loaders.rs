@@ -14,6 +14,7 @@ use futures::future::join_all;
 
 use crate::cache::{EmailKey, UserKey};
 use crate::server::request_id;
+use crate::store::memberships::Groups;
 use crate::store::profiles::StaleProfile;
 use crate::store::{Store, TenantResult};
 use crate::tenant::model::{Organization, Profile, Role};
@@ -84,14 +85,8 @@ impl Loader<EmailKey> for StoreLoader {
     type Error = Infallible;
 
     async fn load(&self, keys: &[EmailKey]) -> Result<HashMap<EmailKey, Self::Value>, Infallible> {
-        let mut by_tenant: HashMap<Arc<str>, Vec<Arc<str>>> = HashMap::new();
-        for (tenant, email) in keys {
-            by_tenant
-                .entry(tenant.clone())
-                .or_default()
-                .push(email.clone());
-        }
-        let loads = by_tenant.into_iter().filter_map(|(tenant, emails)| {
+        let groups = by_tenant(keys.iter().map(|(tenant, email)| (tenant, email)));
+        let loads = groups.into_iter().filter_map(|(tenant, emails)| {
             let client = self.store.tenant(&tenant)?.clone();
             Some(async move {
                 let found = self.store.accounts_by_email(&client, &emails).await;
@@ -117,7 +112,7 @@ impl Loader<OrganizationsOf> for StoreLoader {
         &self,
         keys: &[OrganizationsOf],
     ) -> Result<HashMap<OrganizationsOf, Self::Value>, Infallible> {
-        let groups = by_tenant(keys.iter().map(|k| &k.0));
+        let groups = by_tenant(keys.iter().map(|k| (&k.0.tenant, &k.0.id)));
         let loads = groups.into_iter().filter_map(|(tenant, users)| {
             let client = self.store.tenant(&tenant)?.clone();
             Some(async move {
@@ -139,7 +134,7 @@ impl Loader<RolesOf> for StoreLoader {
     type Error = Infallible;
 
     async fn load(&self, keys: &[RolesOf]) -> Result<HashMap<RolesOf, Self::Value>, Infallible> {
-        let groups = by_tenant(keys.iter().map(|k| &k.0));
+        let groups = by_tenant(keys.iter().map(|k| (&k.0.tenant, &k.0.id)));
         let loads = groups.into_iter().filter_map(|(tenant, users)| {
             let client = self.store.tenant(&tenant)?.clone();
             Some(async move {
@@ -166,15 +161,11 @@ pub async fn load_profiles(
     let mut found = HashMap::new();
     let mut missing = Vec::new();
     for key in keys {
-        match caches
-            .profiles
-            .get(&key)
-            .await
-            .filter(|entry| caches.is_fresh(entry))
-        {
-            Some(entry) => {
+        // A miss is counted by the loader's own lookup.
+        match caches.fresh_profile(&key).await {
+            Some(cached) => {
                 caches.metrics().cache_lookup("profiles", true);
-                if let Some(profile) = entry.profile {
+                if let Some(profile) = cached {
                     found.insert(key, Ok(profile));
                 }
             }
@@ -199,19 +190,16 @@ pub async fn load_profile(
     load_profiles(ctx, [key.clone()]).await.remove(&key)
 }
 
-fn by_tenant<'a>(keys: impl Iterator<Item = &'a UserKey>) -> HashMap<Arc<str>, Vec<Arc<str>>> {
+/// Keys grouped by tenant: `(tenant, id or email)` pairs in, the ids or emails of each tenant out.
+fn by_tenant<'a>(
+    keys: impl Iterator<Item = (&'a Arc<str>, &'a Arc<str>)>,
+) -> HashMap<Arc<str>, Vec<Arc<str>>> {
     let mut groups: HashMap<Arc<str>, Vec<Arc<str>>> = HashMap::new();
-    for key in keys {
-        groups
-            .entry(key.tenant.clone())
-            .or_default()
-            .push(key.id.clone());
+    for (tenant, item) in keys {
+        groups.entry(tenant.clone()).or_default().push(item.clone());
     }
     groups
 }
-
-/// Groups (organizations or roles) of one user.
-type Groups<G> = Arc<[Arc<G>]>;
 
 /// One tenant's answer for many users, as one entry per user (the error repeated if it failed).
 fn spread<K, G>(

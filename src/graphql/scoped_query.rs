@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use crate::error::{ClientError, ClientResult};
-use crate::store::profiles::{MAX_QUERY_BYTES, encoded_len, user_id_query};
+use crate::store::any_of::{MAX_QUERY_BYTES, chunk_by_length, encoded_len, user_id_query};
 use crate::tenant::client::MAX_PER_PAGE;
 
 /// The caller's query, parsed and printed canonically; `None` for no query (all users).
@@ -27,7 +27,7 @@ pub fn canonical_query(query: Option<&str>) -> ClientResult<Option<String>> {
 pub fn restrict_to_members(canonical: Option<&str>, mut members: Vec<Arc<str>>) -> Vec<String> {
     members.sort();
     let budget = MAX_QUERY_BYTES.saturating_sub(canonical.map_or(0, encoded_len) + 40);
-    chunk_by_length(&members, budget)
+    chunk_by_length(&members, |id| id, MAX_PER_PAGE as usize, budget)
         .into_iter()
         .map(|chunk| {
             let filter = user_id_query(chunk);
@@ -37,25 +37,6 @@ pub fn restrict_to_members(canonical: Option<&str>, mut members: Vec<Arc<str>>) 
             }
         })
         .collect()
-}
-
-fn chunk_by_length(ids: &[Arc<str>], budget: usize) -> Vec<&[Arc<str>]> {
-    let mut chunks = Vec::new();
-    let mut start = 0;
-    let mut length = 0;
-    for (i, id) in ids.iter().enumerate() {
-        let cost = encoded_len(&search_query::quote(id)) + 4;
-        if i > start && (i - start == MAX_PER_PAGE as usize || length + cost > budget) {
-            chunks.push(&ids[start..i]);
-            start = i;
-            length = 0;
-        }
-        length += cost;
-    }
-    if start < ids.len() {
-        chunks.push(&ids[start..]);
-    }
-    chunks
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! within the tenant's `rate_limit`. A taker that must wait reserves its token and sleeps, as
 //! the local bucket does. When Redis cannot answer, the caller falls back to its local bucket.
 
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use redis::Script;
@@ -13,7 +14,7 @@ use crate::config::RateLimitConfig;
 /// `KEYS[1]`: the bucket; `ARGV`: rate per second, burst, longest acceptable wait (ms).
 /// Answers the wait in ms (≥ 0) after reserving a token, or -1 when the wait would be longer
 /// (nothing reserved).
-const TAKE: &str = r"
+const TAKE_SOURCE: &str = r"
 local now_parts = redis.call('TIME')
 local now = now_parts[1] * 1000 + now_parts[2] / 1000
 local rate = tonumber(ARGV[1]) / 1000
@@ -33,6 +34,8 @@ redis.call('HSET', KEYS[1], 'tokens', tokens - 1, 'at', now)
 redis.call('PEXPIRE', KEYS[1], 60000)
 return math.ceil(wait)
 ";
+/// Built once: `Script::new` hashes the source (SHA-1) each time it is called.
+static TAKE: LazyLock<Script> = LazyLock::new(|| Script::new(TAKE_SOURCE));
 
 /// What the shared bucket said.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,8 +58,7 @@ impl Shared {
         let max_wait_ms = max_wait.as_millis() as u64;
         let answer: i64 = self
             .run("budget", |mut connection| async move {
-                Script::new(TAKE)
-                    .key(key)
+                TAKE.key(key)
                     .arg(budget.per_second)
                     .arg(budget.burst)
                     .arg(max_wait_ms)

@@ -6,17 +6,17 @@
 //! deletion). Keys expire after `redis.profile_ttl`.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use redis::Script;
 
 use super::Shared;
-use crate::cache::UserKey;
+use crate::cache::{CachedProfile, UserKey};
 use crate::tenant::model::Profile;
 
 /// Sets `KEYS[1]` to `ARGV[2]` for `ARGV[3]` ms unless the stored value carries a newer stamp
 /// than `ARGV[1]` (stamps are RFC 3339 instants, ordered as text).
-const PUT_IF_NEWER: &str = r"
+const PUT_IF_NEWER_SOURCE: &str = r"
 local current = redis.call('GET', KEYS[1])
 if current then
   local stamp
@@ -31,22 +31,17 @@ end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 return 1
 ";
-
-/// What Redis holds for a user.
-#[derive(Debug, Clone)]
-pub enum Cached {
-    Present(Arc<Profile>),
-    /// Deleted lately through some replica.
-    Deleted,
-}
+/// Built once: `Script::new` hashes the source (SHA-1) each time it is called.
+static PUT_IF_NEWER: LazyLock<Script> = LazyLock::new(|| Script::new(PUT_IF_NEWER_SOURCE));
 
 impl Shared {
     fn profile_key(&self, key: &UserKey) -> String {
         self.key(&["p", &key.tenant, &key.id])
     }
 
-    /// The profiles Redis holds for these keys (absent keys are left out).
-    pub async fn profiles(&self, keys: &[UserKey]) -> HashMap<UserKey, Cached> {
+    /// The profiles Redis holds for these keys: `None` for a user deleted lately through some
+    /// replica; keys Redis knows nothing of are left out.
+    pub async fn profiles(&self, keys: &[UserKey]) -> HashMap<UserKey, CachedProfile> {
         if keys.is_empty() {
             return HashMap::new();
         }
@@ -63,7 +58,7 @@ impl Shared {
         for (key, value) in keys.iter().zip(values.unwrap_or_default()) {
             let Some(value) = value else { continue };
             if value.first() == Some(&b'~') {
-                found.insert(key.clone(), Cached::Deleted);
+                found.insert(key.clone(), None);
                 continue;
             }
             let json = value
@@ -72,7 +67,7 @@ impl Shared {
                 .map_or(&value[..], |at| &value[at + 1..]);
             match serde_json::from_slice::<Profile>(json) {
                 Ok(profile) => {
-                    found.insert(key.clone(), Cached::Present(Arc::new(profile)));
+                    found.insert(key.clone(), Some(Arc::new(profile)));
                 }
                 Err(error) => tracing::warn!(%error, "unreadable profile in redis; ignored"),
             }
@@ -93,7 +88,7 @@ impl Shared {
         let name = self.profile_key(key);
         let ttl = self.config.profile_ttl.as_millis().max(1) as u64;
         self.run("l2_put", |mut connection| async move {
-            Script::new(PUT_IF_NEWER)
+            PUT_IF_NEWER
                 .key(name)
                 .arg(stamp)
                 .arg(value)

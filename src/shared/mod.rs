@@ -74,10 +74,6 @@ impl Shared {
         Ok(shared)
     }
 
-    pub fn replica(&self) -> &str {
-        &self.replica
-    }
-
     fn connection(&self) -> Option<ConnectionManager> {
         self.connection.read().ok()?.clone()
     }

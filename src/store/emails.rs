@@ -8,10 +8,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use futures::FutureExt;
 use futures::future::join_all;
 
-use super::profiles::{MAX_QUERY_BYTES, encoded_len};
+use super::any_of::{FIELD_OVERHEAD, MAX_QUERY_BYTES, any_of, chunk_by_length};
 use super::{Store, TenantResult};
 use crate::cache::{EmailKey, UserKey};
 use crate::tenant::client::MAX_PER_PAGE;
@@ -55,27 +54,21 @@ impl Store {
         if batched.len() == 1 {
             singles.append(&mut batched);
         }
-        let single_loads = singles.into_iter().map(|email| {
-            let store = self.clone();
-            let client = client.clone();
-            async move {
-                let key: EmailKey = (client.id.clone(), email.clone());
-                let load = store.clone().load_single(client, email.clone());
-                let result = store
-                    .caches
-                    .emails
-                    .try_get_with(key, load)
-                    .await
-                    .map_err(Arc::unwrap_or_clone);
-                (email, result)
-            }
-            .boxed()
+        let single_loads = singles.into_iter().map(|email| async move {
+            let key: EmailKey = (client.id.clone(), email.clone());
+            let result = self
+                .caches
+                .emails
+                .try_get_with(key, self.load_single(client, &email))
+                .await
+                .map_err(Arc::unwrap_or_clone);
+            (email, result)
         });
-        let batch_loads = chunk_emails(&batched).into_iter().map(|chunk| {
-            let store = self.clone();
-            let client = client.clone();
-            async move { store.load_batch(&client, chunk).await }.boxed()
-        });
+        let budget = MAX_QUERY_BYTES - FIELD_OVERHEAD;
+        let chunks = chunk_by_length(&batched, |email| email, EMAILS_PER_BATCH, budget);
+        let batch_loads = chunks
+            .into_iter()
+            .map(|chunk| self.load_batch(client, chunk));
         let (singles, batches) = futures::join!(join_all(single_loads), join_all(batch_loads));
         results.extend(singles);
         for batch in batches {
@@ -85,21 +78,20 @@ impl Store {
     }
 
     async fn load_single(
-        self,
-        client: Arc<TenantClient>,
-        email: Arc<str>,
+        &self,
+        client: &TenantClient,
+        email: &Arc<str>,
     ) -> Result<Ids, UpstreamError> {
-        let profiles = client.users_by_email(&email).await?;
-        Ok(self.remember_accounts(&client.id, &email, profiles).await)
+        let profiles = client.users_by_email(email).await?;
+        Ok(self.remember_accounts(&client.id, email, profiles).await)
     }
 
     async fn load_batch(
         &self,
-        client: &Arc<TenantClient>,
-        emails: Vec<Arc<str>>,
+        client: &TenantClient,
+        emails: &[Arc<str>],
     ) -> Vec<(Arc<str>, TenantResult<Ids>)> {
-        let quoted: Vec<String> = emails.iter().map(|e| search_query::quote(e)).collect();
-        let query = format!("email:({})", quoted.join(" OR "));
+        let query = any_of("email", emails);
         let mut profiles = Vec::new();
         let mut page = 0;
         loop {
@@ -114,8 +106,8 @@ impl Store {
                 }
                 Err(error) => {
                     return emails
-                        .into_iter()
-                        .map(|e| (e, Err(error.clone())))
+                        .iter()
+                        .map(|e| (e.clone(), Err(error.clone())))
                         .collect();
                 }
             }
@@ -128,9 +120,9 @@ impl Store {
         }
         let mut results = Vec::with_capacity(emails.len());
         for email in emails {
-            let accounts = by_email.remove(&email).unwrap_or_default();
-            let ids = self.remember_accounts(&client.id, &email, accounts).await;
-            results.push((email, Ok(ids)));
+            let accounts = by_email.remove(email).unwrap_or_default();
+            let ids = self.remember_accounts(&client.id, email, accounts).await;
+            results.push((email.clone(), Ok(ids)));
         }
         results
     }
@@ -159,25 +151,4 @@ impl Store {
             .await;
         ids
     }
-}
-
-fn chunk_emails(emails: &[Arc<str>]) -> Vec<Vec<Arc<str>>> {
-    let mut chunks: Vec<Vec<Arc<str>>> = Vec::new();
-    let mut current = Vec::new();
-    let mut length = 20;
-    for email in emails {
-        let cost = encoded_len(&search_query::quote(email)) + 4;
-        if !current.is_empty()
-            && (current.len() == EMAILS_PER_BATCH || length + cost > MAX_QUERY_BYTES)
-        {
-            chunks.push(std::mem::take(&mut current));
-            length = 20;
-        }
-        length += cost;
-        current.push(email.clone());
-    }
-    if !current.is_empty() {
-        chunks.push(current);
-    }
-    chunks
 }

@@ -2,13 +2,14 @@
 //! cache does not have it, batched per tenant, with one upstream call per key however many
 //! requests want it at once.
 //!
-//! - [`profiles`]: users by (tenant, id), batched into `user_id:(…)` searches.
+//! - [`profiles`]: users by (tenant, id), batched into `user_id:(…)` searches ([`any_of`]).
 //! - [`emails`]: accounts by email.
 //! - [`memberships`]: organizations and roles of users, through per-tenant indexes.
 //! - [`search`]: pages of a tenant's search results.
 //! - [`figures`]: the numbers behind `stats`.
 //! - [`writes`]: keeping the caches true after a write.
 
+pub mod any_of;
 pub mod emails;
 pub mod figures;
 pub mod memberships;

@@ -20,17 +20,13 @@ use std::time::{Duration, Instant};
 use futures::FutureExt;
 use futures::future::{BoxFuture, Shared as SharedFuture, join_all};
 
+use super::any_of::{FIELD_OVERHEAD, MAX_QUERY_BYTES, chunk_by_length, user_id_query};
 use super::{Store, TenantResult};
 use crate::cache::{CachedProfile, ProfileEntry, UserKey};
 use crate::shared::Shared;
-use crate::shared::l2::Cached;
 use crate::tenant::client::MAX_PER_PAGE;
 use crate::tenant::model::Profile;
 use crate::tenant::{TenantClient, UpstreamError};
-
-/// Longest `q` parameter, percent-encoded, that a batch may send. Auth0 answers 414 to long
-/// query strings; 4 kB keeps far from any limit a proxy or Auth0 may apply.
-pub const MAX_QUERY_BYTES: usize = 4096;
 
 /// A profile served past its TTL because its tenant failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,11 +118,7 @@ impl Store {
         for group in misses.values_mut() {
             group.retain(|key| !found.contains_key(key));
         }
-        for (key, cached) in found {
-            let profile = match cached {
-                Cached::Present(profile) => Some(profile),
-                Cached::Deleted => None,
-            };
+        for (key, profile) in found {
             self.caches.put_profile(key.clone(), profile.clone()).await;
             loaded.profiles.insert(key, Ok(profile));
         }
@@ -164,13 +156,14 @@ impl Store {
         // Every key is paired with the batch that will fetch it; the batch runs only if moka
         // asks for at least one of its keys (another request may already be loading them).
         let mut loads = Vec::with_capacity(by_id.len() + batched.len());
-        for chunk in chunk_ids(&batched) {
+        let budget = MAX_QUERY_BYTES - FIELD_OVERHEAD;
+        for chunk in chunk_by_length(&batched, |key| &key.id, MAX_PER_PAGE as usize, budget) {
             let batch = batch_future(client.clone(), chunk.iter().map(|k| k.id.clone()).collect());
             self.caches
                 .metrics()
                 .loader_batch_size
                 .observe(chunk.len() as f64);
-            for key in chunk {
+            for key in chunk.iter().cloned() {
                 let batch = batch.clone();
                 let id = key.id.clone();
                 let init = async move {
@@ -263,10 +256,7 @@ impl Store {
         expired: Option<ProfileEntry>,
         error: &UpstreamError,
     ) -> Option<(Arc<Profile>, Duration)> {
-        let failing = matches!(
-            error,
-            UpstreamError::Unavailable { .. } | UpstreamError::Timeout | UpstreamError::RateLimited
-        );
+        let failing = error.is_outage();
         let entry = match expired {
             Some(entry) => entry,
             // Another request took the expired entry out and put it back after its own failure.
@@ -314,86 +304,4 @@ fn batch_future(client: Arc<TenantClient>, ids: Vec<Arc<str>>) -> Batch {
     }
     .boxed()
     .shared()
-}
-
-/// `user_id:("a" OR "b" …)` with every id quoted, so no id can change the query's meaning.
-pub fn user_id_query(ids: &[Arc<str>]) -> String {
-    let quoted: Vec<String> = ids.iter().map(|id| search_query::quote(id)).collect();
-    format!("user_id:({})", quoted.join(" OR "))
-}
-
-/// The length of `value` once form-urlencoded, as it will travel in the query string.
-pub fn encoded_len(value: &str) -> usize {
-    value
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._* ".contains(&b) {
-                1
-            } else {
-                3
-            }
-        })
-        .sum()
-}
-
-/// Splits keys into batches of at most 100 ids whose query stays under [`MAX_QUERY_BYTES`].
-fn chunk_ids(keys: &[UserKey]) -> Vec<Vec<UserKey>> {
-    const OVERHEAD: usize = 20; // `user_id:(` … `)`, encoded
-    const SEPARATOR: usize = 4; // ` OR ` (spaces encode as `+`)
-    let mut chunks: Vec<Vec<UserKey>> = Vec::new();
-    let mut current: Vec<UserKey> = Vec::new();
-    let mut length = OVERHEAD;
-    for key in keys {
-        let cost = encoded_len(&search_query::quote(&key.id)) + SEPARATOR;
-        if !current.is_empty()
-            && (current.len() == MAX_PER_PAGE as usize || length + cost > MAX_QUERY_BYTES)
-        {
-            chunks.push(std::mem::take(&mut current));
-            length = OVERHEAD;
-        }
-        length += cost;
-        current.push(key.clone());
-    }
-    if !current.is_empty() {
-        chunks.push(current);
-    }
-    chunks
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn keys(n: usize, id_len: usize) -> Vec<UserKey> {
-        let tenant: Arc<str> = Arc::from("t");
-        (0..n)
-            .map(|i| UserKey::new(&tenant, &format!("auth0|{i:0id_len$}")))
-            .collect()
-    }
-
-    #[test]
-    fn batches_hold_at_most_a_page_of_ids() {
-        let chunks = chunk_ids(&keys(250, 24));
-        assert!(chunks.iter().all(|c| c.len() <= 100));
-        assert_eq!(chunks.iter().map(Vec::len).sum::<usize>(), 250);
-    }
-
-    #[test]
-    fn long_ids_make_smaller_batches_under_the_length_bound() {
-        let chunks = chunk_ids(&keys(100, 200));
-        assert!(chunks.len() > 1);
-        for chunk in chunks {
-            let ids: Vec<Arc<str>> = chunk.iter().map(|k| k.id.clone()).collect();
-            assert!(encoded_len(&user_id_query(&ids)) <= MAX_QUERY_BYTES);
-        }
-    }
-
-    #[test]
-    fn ids_are_quoted_in_the_batch_query() {
-        let ids = vec![Arc::from("auth0|a"), Arc::from("x\" OR user_id:*")];
-        assert_eq!(
-            user_id_query(&ids),
-            r#"user_id:("auth0|a" OR "x\" OR user_id:*")"#
-        );
-    }
 }

@@ -90,17 +90,22 @@ impl Store {
     }
 
     async fn overlay_recent_writes(&self, tenant: &Arc<str>, page: Arc<SearchPage>) -> FreshPage {
-        let mut users = Vec::with_capacity(page.users.len());
-        for user in &page.users {
-            let key = UserKey::new(tenant, user.user_id());
-            if !self.caches.recent_writes.contains_key(&key) {
-                users.push(Some(user.clone()));
-                continue;
-            }
-            match self.profile(&key).await {
-                Ok(fresh) => users.push(fresh),
-                // The tenant failed just now: the indexed version is the best there is.
-                Err(_) => users.push(Some(user.clone())),
+        let mut users: Vec<Option<Arc<Profile>>> = page.users.iter().cloned().map(Some).collect();
+        let written: Vec<(usize, UserKey)> = page
+            .users
+            .iter()
+            .enumerate()
+            .map(|(row, user)| (row, UserKey::new(tenant, user.user_id())))
+            .filter(|(_, key)| self.caches.recent_writes.contains_key(key))
+            .collect();
+        if !written.is_empty() {
+            let keys: Vec<UserKey> = written.iter().map(|(_, key)| key.clone()).collect();
+            let mut loaded = self.profiles(&keys).await.profiles;
+            for (row, key) in written {
+                // When the tenant failed just now, the indexed version is the best there is.
+                if let Some(Ok(fresh)) = loaded.remove(&key) {
+                    users[row] = fresh;
+                }
             }
         }
         FreshPage {

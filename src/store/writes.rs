@@ -32,7 +32,7 @@ impl Store {
         if let Some(shared) = &self.shared {
             shared.put_profile(&key, &profile).await;
             shared
-                .publish(invalidation(client, Some(&key), emails, None))
+                .publish(invalidation(client, Some(&key), emails, None, false))
                 .await;
         }
         profile
@@ -45,15 +45,14 @@ impl Store {
         for email in &emails {
             self.caches.forget_email(&client.id, email).await;
         }
-        self.caches.user_organizations.invalidate(&key).await;
-        self.caches.user_roles.invalidate(&key).await;
-        self.remember_write(key.clone(), None).await;
+        self.caches.forget_user(&key).await;
+        self.caches.put_profile(key.clone(), None).await;
         self.caches.forget_memberships(&client.id, None).await;
         if let Some(shared) = &self.shared {
             shared.put_deleted(&key).await;
-            let mut message = invalidation(client, Some(&key), emails, None);
-            message.memberships = true;
-            shared.publish(message).await;
+            shared
+                .publish(invalidation(client, Some(&key), emails, None, true))
+                .await;
         }
     }
 
@@ -72,7 +71,7 @@ impl Store {
                 shared.forget_profile(key).await;
             }
             shared
-                .publish(invalidation(client, key.as_ref(), emails, None))
+                .publish(invalidation(client, key.as_ref(), emails, None, false))
                 .await;
         }
     }
@@ -83,9 +82,15 @@ impl Store {
             .forget_memberships(&client.id, Some(organization))
             .await;
         if let Some(shared) = &self.shared {
-            let mut message = invalidation(client, None, Vec::new(), Some(organization));
-            message.memberships = true;
-            shared.publish(message).await;
+            shared
+                .publish(invalidation(
+                    client,
+                    None,
+                    Vec::new(),
+                    Some(organization),
+                    true,
+                ))
+                .await;
         }
     }
 }
@@ -107,13 +112,14 @@ fn invalidation(
     key: Option<&UserKey>,
     emails: Vec<String>,
     organization: Option<&str>,
+    memberships: bool,
 ) -> Invalidation {
     Invalidation {
         origin: String::new(),
         tenant: client.id.to_string(),
         user: key.map(|k| k.id.to_string()),
         emails,
-        memberships: false,
+        memberships,
         organization: organization.map(str::to_owned),
     }
 }

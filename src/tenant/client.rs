@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
 use super::breaker::Health;
 use super::error::UpstreamError;
@@ -34,6 +35,8 @@ pub struct TenantClient {
     pub id: Arc<str>,
     pub name: String,
     pub domain: String,
+    /// The `iss` of the tokens this tenant gives its end users.
+    pub issuer: String,
     client_id: String,
     http: TenantHttp,
 }
@@ -46,26 +49,16 @@ impl std::fmt::Debug for TenantClient {
     }
 }
 
+/// One page of a checkpoint-paged list, under whichever name its endpoint gives the list.
 #[derive(Deserialize)]
-struct OrganizationsChunk {
-    #[serde(default)]
-    organizations: Vec<Organization>,
-    #[serde(default)]
-    next: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct MembersChunk {
-    #[serde(default)]
-    members: Vec<MemberRef>,
-    #[serde(default)]
-    next: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct RoleUsersChunk {
-    #[serde(default)]
-    users: Vec<MemberRef>,
+struct Checkpoint<T> {
+    #[serde(
+        default = "Vec::new",
+        alias = "organizations",
+        alias = "members",
+        alias = "users"
+    )]
+    items: Vec<T>,
     #[serde(default)]
     next: Option<String>,
 }
@@ -123,6 +116,7 @@ impl TenantClient {
             id: Arc::from(config.id.as_str()),
             name: config.name.clone(),
             domain: config.domain.clone(),
+            issuer: config.issuer(),
             client_id: config.client_id.clone(),
             http: TenantHttp::new(config, http, metrics, shared),
         }
@@ -189,22 +183,9 @@ impl TenantClient {
 
     /// Every organization of the tenant (checkpoint paging).
     pub async fn organizations(&self) -> Result<Vec<Organization>, UpstreamError> {
-        let mut all = Vec::new();
-        let mut from: Option<String> = None;
-        loop {
-            let mut call = Call::get("GET /api/v2/organizations", "/api/v2/organizations".into())
-                .query("take", MAX_PER_PAGE.to_string());
-            if let Some(from) = from.take() {
-                call = call.query("from", from);
-            }
-            let chunk: OrganizationsChunk = self.http.json(&call).await?;
-            let done = chunk.organizations.is_empty() || chunk.next.is_none();
-            all.extend(chunk.organizations);
-            if done {
-                return Ok(all);
-            }
-            from = chunk.next;
-        }
+        self.checkpoint_paged("GET /api/v2/organizations", "/api/v2/organizations".into())
+            .await?
+            .ok_or(UpstreamError::NotFound)
     }
 
     /// The user ids of an organization's members (checkpoint paging); `None` if it is gone.
@@ -216,19 +197,32 @@ impl TenantClient {
             "/api/v2/organizations/{}/members",
             encode_segment(organization)
         );
+        let members: Option<Vec<MemberRef>> = self
+            .checkpoint_paged("GET /api/v2/organizations/{id}/members", path)
+            .await?;
+        Ok(members.map(|members| members.into_iter().map(|m| m.user_id).collect()))
+    }
+
+    /// Every item of a checkpoint-paged list (`take`/`from`); `None` when the list's owner is
+    /// gone (404), which can also happen between two pages.
+    async fn checkpoint_paged<T: DeserializeOwned>(
+        &self,
+        endpoint: &'static str,
+        path: String,
+    ) -> Result<Option<Vec<T>>, UpstreamError> {
         let mut all = Vec::new();
         let mut from: Option<String> = None;
         loop {
-            let mut call = Call::get("GET /api/v2/organizations/{id}/members", path.clone())
-                .query("take", MAX_PER_PAGE.to_string());
+            let mut call =
+                Call::get(endpoint, path.clone()).query("take", MAX_PER_PAGE.to_string());
             if let Some(from) = from.take() {
                 call = call.query("from", from);
             }
-            let Some(chunk) = optional(self.http.json::<MembersChunk>(&call).await)? else {
+            let Some(chunk) = optional(self.http.json::<Checkpoint<T>>(&call).await)? else {
                 return Ok(None);
             };
-            let done = chunk.members.is_empty() || chunk.next.is_none();
-            all.extend(chunk.members.into_iter().map(|m| m.user_id));
+            let done = chunk.items.is_empty() || chunk.next.is_none();
+            all.extend(chunk.items);
             if done {
                 return Ok(Some(all));
             }
@@ -254,27 +248,17 @@ impl TenantClient {
         Ok(all)
     }
 
-    /// The user ids holding a role (checkpoint paging).
+    /// The user ids holding a role (checkpoint paging); none when the role is gone.
     pub async fn role_users(&self, role: &str) -> Result<Vec<String>, UpstreamError> {
         let path = format!("/api/v2/roles/{}/users", encode_segment(role));
-        let mut all = Vec::new();
-        let mut from: Option<String> = None;
-        loop {
-            let mut call = Call::get("GET /api/v2/roles/{id}/users", path.clone())
-                .query("take", MAX_PER_PAGE.to_string());
-            if let Some(from) = from.take() {
-                call = call.query("from", from);
-            }
-            let Some(chunk) = optional(self.http.json::<RoleUsersChunk>(&call).await)? else {
-                return Ok(all);
-            };
-            let done = chunk.users.is_empty() || chunk.next.is_none();
-            all.extend(chunk.users.into_iter().map(|m| m.user_id));
-            if done {
-                return Ok(all);
-            }
-            from = chunk.next;
-        }
+        let users: Option<Vec<MemberRef>> = self
+            .checkpoint_paged("GET /api/v2/roles/{id}/users", path)
+            .await?;
+        Ok(users
+            .unwrap_or_default()
+            .into_iter()
+            .map(|m| m.user_id)
+            .collect())
     }
 
     /// `GET /api/v2/users/{id}/organizations` (first 100).

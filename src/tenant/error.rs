@@ -45,6 +45,15 @@ impl UpstreamError {
         )
     }
 
+    /// Whether the tenant is failing to answer (down, slow, out of budget) rather than answering
+    /// that something is wrong: the failures a stale profile may stand in for.
+    pub fn is_outage(&self) -> bool {
+        matches!(
+            self,
+            Self::Unavailable { .. } | Self::Timeout | Self::RateLimited
+        )
+    }
+
     /// The client-facing error, naming the tenant. Upstream bodies and causes stay in the log.
     pub fn to_client(&self, tenant: &str) -> ClientError {
         let error = match self {

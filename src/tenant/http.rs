@@ -164,14 +164,6 @@ impl TenantHttp {
         &self.base_url
     }
 
-    pub fn http(&self) -> &reqwest::Client {
-        &self.http
-    }
-
-    pub fn timeout(&self) -> Duration {
-        self.timeout
-    }
-
     /// Makes the call and decodes a JSON answer.
     pub async fn json<T: DeserializeOwned>(&self, call: &Call) -> Result<T, UpstreamError> {
         self.execute(call, |body| {
@@ -310,13 +302,13 @@ impl TenantHttp {
         let answer = match request.send().await {
             Ok(response) => {
                 let status = response.status();
-                let headers = response.headers().clone();
-                response.bytes().await.map(|body| (status, headers, body))
+                let limits = RateHeaders::read(response.headers());
+                response.bytes().await.map(|body| (status, limits, body))
             }
             Err(error) => Err(error),
         };
         let elapsed = started.elapsed();
-        let (status, headers, body) = match answer {
+        let (status, limits, body) = match answer {
             Ok(answer) => answer,
             Err(error) => {
                 let label = if error.is_timeout() {
@@ -336,26 +328,19 @@ impl TenantHttp {
             Arc::from(status.as_str()),
             elapsed,
         );
-        let reset = header_u64(&headers, "x-ratelimit-reset");
-        self.limiter
-            .observe(header_u64(&headers, "x-ratelimit-remaining"), reset);
+        self.limiter.observe(limits.remaining, limits.reset);
 
         if status.is_success() {
             return match decode(&body) {
                 Ok(value) => Attempt::Done(Ok(value)),
                 Err(error) => {
                     tracing::warn!(tenant = %self.tenant, endpoint = call.endpoint, %error, "unreadable answer");
-                    let error_ = if read {
-                        UpstreamError::unavailable("unreadable answer")
-                    } else {
-                        UpstreamError::OutcomeUnknown {
-                            reason: "unreadable answer".into(),
-                        }
-                    };
                     if read {
-                        Attempt::Retry(backoff(1), error_)
+                        Attempt::Retry(backoff(1), UpstreamError::unavailable("unreadable answer"))
                     } else {
-                        Attempt::Done(Err(error_))
+                        Attempt::Done(Err(UpstreamError::OutcomeUnknown {
+                            reason: "unreadable answer".into(),
+                        }))
                     }
                 }
             };
@@ -371,10 +356,10 @@ impl TenantHttp {
                 })),
             },
             StatusCode::TOO_MANY_REQUESTS => {
-                self.limiter.rate_limited(reset);
+                self.limiter.rate_limited(limits.reset);
                 self.breaker.rate_limited();
                 // A 429 means the call was not processed: safe to repeat, even a write.
-                Attempt::Retry(retry_wait(&headers, 0), UpstreamError::RateLimited)
+                Attempt::Retry(limits.retry_wait(0), UpstreamError::RateLimited)
             }
             StatusCode::NOT_FOUND => Attempt::Done(Err(UpstreamError::NotFound)),
             StatusCode::CONFLICT => Attempt::Done(Err(UpstreamError::Conflict {
@@ -387,7 +372,7 @@ impl TenantHttp {
                 message: auth0_message(&body),
             })),
             s if read => Attempt::Retry(
-                retry_wait(&headers, 1),
+                limits.retry_wait(1),
                 UpstreamError::unavailable(format!("answered {s}")),
             ),
             s => Attempt::Done(Err(UpstreamError::OutcomeUnknown {
@@ -419,21 +404,37 @@ impl TenantHttp {
     }
 }
 
-fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
-    headers.get(name)?.to_str().ok()?.trim().parse().ok()
+/// The rate-limit headers of an answer, read before its body consumes it.
+struct RateHeaders {
+    retry_after: Option<u64>,
+    remaining: Option<u64>,
+    /// `X-RateLimit-Reset`: when the budget refills, in seconds since the epoch.
+    reset: Option<u64>,
 }
 
-/// How long to wait before repeating a call the tenant turned away, as Auth0's SDKs do.
-fn retry_wait(headers: &HeaderMap, attempt: u32) -> Duration {
-    if let Some(seconds) = header_u64(headers, "retry-after") {
-        return Duration::from_secs(seconds).min(MAX_WAIT);
+impl RateHeaders {
+    fn read(headers: &HeaderMap) -> Self {
+        let number =
+            |name: &str| -> Option<u64> { headers.get(name)?.to_str().ok()?.trim().parse().ok() };
+        Self {
+            retry_after: number("retry-after"),
+            remaining: number("x-ratelimit-remaining"),
+            reset: number("x-ratelimit-reset"),
+        }
     }
-    if let Some(reset) = header_u64(headers, "x-ratelimit-reset") {
-        let wait = until_epoch(reset);
-        let jitter = rand::thread_rng().gen_range(0.0..0.2);
-        return wait.mul_f64(1.0 + jitter).min(MAX_WAIT);
+
+    /// How long to wait before repeating a call the tenant turned away, as Auth0's SDKs do.
+    fn retry_wait(&self, attempt: u32) -> Duration {
+        if let Some(seconds) = self.retry_after {
+            return Duration::from_secs(seconds).min(MAX_WAIT);
+        }
+        if let Some(reset) = self.reset {
+            let wait = until_epoch(reset);
+            let jitter = rand::thread_rng().gen_range(0.0..0.2);
+            return wait.mul_f64(1.0 + jitter).min(MAX_WAIT);
+        }
+        backoff(attempt)
     }
-    backoff(attempt)
 }
 
 const MAX_WAIT: Duration = Duration::from_secs(60);

@@ -175,15 +175,41 @@ mod tests {
         limiter.acquire(Duration::ZERO).await.unwrap();
     }
 
+    /// The epoch second `seconds` from now, as a tenant's `X-RateLimit-Reset` says it.
+    fn epoch_in(seconds: u64) -> u64 {
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+        now.as_secs() + seconds
+    }
+
     #[tokio::test(start_paused = true)]
     async fn remaining_zero_pauses_until_the_reset() {
         let limiter = limiter(100.0, 100);
-        limiter.observe(Some(0), None);
+        limiter.observe(Some(1), Some(epoch_in(3)));
+        limiter.acquire(Duration::ZERO).await.unwrap();
+        limiter.observe(Some(0), Some(epoch_in(3)));
         let refused = limiter
             .acquire(Duration::from_millis(10))
             .await
             .unwrap_err();
+        // The reset is a whole second: between two and three seconds from now.
+        assert!(
+            refused.wait > Duration::from_secs(2) && refused.wait <= Duration::from_secs(3),
+            "{:?}",
+            refused.wait
+        );
+        limiter.acquire(Duration::from_secs(4)).await.unwrap();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_pause_is_a_second_without_a_reset_and_a_minute_at_most() {
+        let limiter = limiter(100.0, 100);
+        limiter.observe(Some(0), None);
+        let refused = limiter.acquire(Duration::ZERO).await.unwrap_err();
         assert_eq!(refused.wait, Duration::from_secs(1));
-        limiter.acquire(Duration::from_secs(2)).await.unwrap();
+
+        let limiter = self::limiter(100.0, 100);
+        limiter.rate_limited(Some(epoch_in(3600)));
+        let refused = limiter.acquire(Duration::ZERO).await.unwrap_err();
+        assert_eq!(refused.wait, Duration::from_secs(60));
     }
 }

@@ -26,12 +26,11 @@ pub use error::UpstreamError;
 use crate::config::TenantConfig;
 use crate::metrics::Metrics;
 
-/// Every configured tenant, in configuration order, found by id or by token issuer.
+/// Every configured tenant, in configuration order, found by id.
 #[derive(Debug)]
 pub struct Tenants {
     list: Vec<Arc<TenantClient>>,
     by_id: HashMap<Arc<str>, Arc<TenantClient>>,
-    by_issuer: HashMap<String, Arc<TenantClient>>,
 }
 
 impl Tenants {
@@ -43,7 +42,6 @@ impl Tenants {
     ) -> Self {
         let mut list = Vec::with_capacity(configs.len());
         let mut by_id = HashMap::new();
-        let mut by_issuer = HashMap::new();
         for config in configs {
             let client = Arc::new(TenantClient::new(
                 config,
@@ -52,14 +50,9 @@ impl Tenants {
                 shared.cloned(),
             ));
             by_id.insert(client.id.clone(), client.clone());
-            by_issuer.insert(config.issuer(), client.clone());
             list.push(client);
         }
-        Self {
-            list,
-            by_id,
-            by_issuer,
-        }
+        Self { list, by_id }
     }
 
     pub fn all(&self) -> &[Arc<TenantClient>] {
@@ -68,10 +61,5 @@ impl Tenants {
 
     pub fn get(&self, id: &str) -> Option<&Arc<TenantClient>> {
         self.by_id.get(id)
-    }
-
-    /// The tenant whose end users carry this `iss`.
-    pub fn by_issuer(&self, issuer: &str) -> Option<&Arc<TenantClient>> {
-        self.by_issuer.get(issuer)
     }
 }

@@ -11,7 +11,6 @@ use std::borrow::Cow;
 use serde::de::Error as _;
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use serde_json::Value;
 use serde_json::value::RawValue;
 
 use super::model::Identity;
@@ -194,16 +193,6 @@ impl Profile {
         self.field(Field::AppMetadata).unwrap_or("{}")
     }
 
-    /// `user_metadata` as a JSON value; `{}` when never set.
-    pub fn user_metadata(&self) -> Value {
-        metadata(self.field(Field::UserMetadata))
-    }
-
-    /// `app_metadata` as a JSON value; `{}` when never set.
-    pub fn app_metadata(&self) -> Value {
-        metadata(self.field(Field::AppMetadata))
-    }
-
     /// The lower-cased email, the key of the email index.
     pub fn email_key(&self) -> Option<String> {
         self.email().map(str::to_lowercase)
@@ -217,13 +206,6 @@ impl Profile {
     /// How many bytes the profile holds (its text and table), for sizing.
     pub fn packed_size(&self) -> usize {
         std::mem::size_of::<Self>() + self.text.len()
-    }
-}
-
-fn metadata(json: Option<&str>) -> Value {
-    match json.and_then(|json| serde_json::from_str::<Value>(json).ok()) {
-        Some(Value::Null) | None => Value::Object(Default::default()),
-        Some(value) => value,
     }
 }
 
@@ -349,7 +331,7 @@ impl Serialize for Profile {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn profile(value: Value) -> Profile {
         serde_json::from_str(&value.to_string()).unwrap()
@@ -377,11 +359,12 @@ mod tests {
         assert!(p.email_verified() && p.blocked());
         assert_eq!(p.logins_count(), 7);
         assert!(p.has_database_identity());
+        let user_metadata: Value = serde_json::from_str(p.user_metadata_text()).unwrap();
         assert_eq!(
-            p.user_metadata(),
+            user_metadata,
             json!({"language": "fr", "nested": {"a": [1, 2]}})
         );
-        assert_eq!(p.app_metadata(), json!({"plan": "pro"}));
+        assert_eq!(p.app_metadata_text(), r#"{"plan":"pro"}"#);
         assert!(p.packed_size() < 600, "{}", p.packed_size());
     }
 
@@ -392,8 +375,8 @@ mod tests {
             "identities": [{"connection": "github", "provider": "github", "user_id": 123, "isSocial": true}]}),
         );
         assert!(!p.email_verified());
-        assert_eq!(p.user_metadata(), json!({}));
-        assert_eq!(p.app_metadata(), json!({}));
+        assert_eq!(p.user_metadata_text(), "{}", "null is never set");
+        assert_eq!(p.app_metadata_text(), "{}");
         assert_eq!(p.identities()[0].user_id, "123");
         assert!(!p.has_database_identity());
     }

@@ -129,17 +129,4 @@ impl TenantClient {
         .without_token();
         self.transport().send(&call).await
     }
-
-    /// The whole profile as Auth0 holds it, every field (for data-subject exports).
-    pub async fn raw_user(&self, id: &str) -> Result<Option<Value>, UpstreamError> {
-        let call = Call::get(
-            "GET /api/v2/users/{id}",
-            format!("/api/v2/users/{}", encode_segment(id)),
-        );
-        match self.transport().json(&call).await {
-            Ok(value) => Ok(Some(value)),
-            Err(UpstreamError::NotFound) => Ok(None),
-            Err(error) => Err(error),
-        }
-    }
 }

@@ -18,7 +18,7 @@ use search_query::{Filter, Query};
 use serde_json::{Value, json};
 use tenantgraph::error::ErrorCode;
 use tenantgraph::graphql::scoped_query::{canonical_query, restrict_to_members};
-use tenantgraph::store::profiles::user_id_query;
+use tenantgraph::store::any_of::user_id_query;
 
 use crate::support::{clip, config};
 
