@@ -1,9 +1,13 @@
 //! The Authentication API: `POST /oauth/token` (see `token`), the key set and OpenID
-//! configuration, and `POST /dbconnections/change_password`.
+//! configuration, and `POST /dbconnections/change_password`. The password check (`authenticate`)
+//! and the claims of end-user tokens (`user_tokens`) are apart from the grants that use them.
 
+mod authenticate;
 mod token;
+mod user_tokens;
 
 use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
 use axum::Router;
@@ -15,7 +19,7 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use crate::errors::{AuthError, json_response};
-use crate::state::SharedState;
+use crate::state::{AppState, SharedState};
 use crate::store::{LogEvent, LogKind};
 
 pub fn router() -> Router<SharedState> {
@@ -54,6 +58,37 @@ pub fn read_form(headers: &HeaderMap, body: &Bytes) -> Result<Form, AuthError> {
             _ => None,
         })
         .collect())
+}
+
+/// The client's IPv4 address, as logs and brute-force blocks record it.
+fn client_ip(peer: SocketAddr) -> Ipv4Addr {
+    match peer.ip() {
+        IpAddr::V4(v4) => v4,
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().unwrap_or(Ipv4Addr::LOCALHOST),
+    }
+}
+
+/// 401 `access_denied` "Unauthorized": the token endpoint's answer to bad client credentials.
+fn unauthorized() -> AuthError {
+    AuthError::access_denied(StatusCode::UNAUTHORIZED, "Unauthorized")
+}
+
+/// Signs with the tenant's current key (RS256).
+fn sign(state: &AppState, claims: &Value) -> Result<String, AuthError> {
+    let key = Arc::clone(state.keys().current());
+    key.sign(claims, None).map_err(|error| {
+        tracing::error!(%error, "signing a token");
+        AuthError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            "Could not sign the token",
+        )
+    })
+}
+
+/// Lifetime of access tokens, in seconds.
+fn ttl_seconds(state: &AppState) -> i64 {
+    i64::try_from(state.tenant.token_ttl.as_secs()).unwrap_or(86_400)
 }
 
 /// `GET /.well-known/jwks.json`

@@ -38,6 +38,8 @@ pub enum LogKind {
     Blocked,
     /// `sapi`: successful Management API operation.
     Api,
+    /// `fu`: login with an unknown email.
+    WrongUsername,
 }
 
 impl LogKind {
@@ -55,6 +57,7 @@ impl LogKind {
             Self::Deleted => "du",
             Self::Blocked => "limit_wc",
             Self::Api => "sapi",
+            Self::WrongUsername => "fu",
         }
     }
 
@@ -62,7 +65,7 @@ impl LogKind {
         match self {
             Self::Login => "Successful login",
             Self::FailedLogin => "Failed login",
-            Self::WrongPassword => "Wrong email or password.",
+            Self::WrongPassword | Self::WrongUsername => "Wrong email or password.",
             Self::Signup => "Successful signup",
             Self::PasswordChanged => "Password changed successfully",
             Self::PasswordChangeRequest => "Password change request",
@@ -205,6 +208,12 @@ impl Logs {
         // Events nearly always arrive in time order; keep the list sorted when they do not.
         let at = events.partition_point(|e| e.at <= event.at);
         events.insert(at, event);
+    }
+
+    /// Stores an event no user can be named for (a login with an unknown email), under an empty
+    /// user id. No endpoint reads them yet.
+    pub fn push_unattributed(&mut self, event: LogEvent) {
+        self.push(&Arc::from(""), event);
     }
 
     /// Events of a user, oldest first.
