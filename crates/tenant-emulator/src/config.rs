@@ -66,6 +66,8 @@ pub struct EmulatorConfig {
     pub now: Option<DateTime<Utc>>,
     /// Lifetime of issued access tokens (default 86400 s, Auth0's).
     pub token_ttl: Duration,
+    /// Users the login page offers to sign in with one button each (an emulator convenience).
+    pub personas: Vec<Persona>,
 }
 
 impl EmulatorConfig {
@@ -84,6 +86,7 @@ impl EmulatorConfig {
             extra_users: Vec::new(),
             now: None,
             token_ttl: Duration::from_secs(86_400),
+            personas: Vec::new(),
         }
     }
 }
@@ -95,6 +98,40 @@ pub struct ClientConfig {
     pub client_secret: String,
     /// Management API scopes granted to the client.
     pub scopes: Vec<String>,
+    /// Auth0's "Allowed Callback URLs": the only `redirect_uri`s `/authorize` accepts, compared
+    /// exactly. None by default, as for a new Auth0 application.
+    #[serde(default)]
+    pub callbacks: Vec<String>,
+    /// Auth0's "Allowed Logout URLs": where the logout endpoints may send the browser.
+    #[serde(default)]
+    pub allowed_logout_urls: Vec<String>,
+    /// How the client authenticates when it exchanges an authorization code.
+    #[serde(default)]
+    pub token_endpoint_auth_method: TokenEndpointAuthMethod,
+}
+
+impl ClientConfig {
+    /// Adds an allowed callback URL.
+    #[must_use]
+    pub fn with_callback(mut self, url: impl Into<String>) -> Self {
+        self.callbacks.push(url.into());
+        self
+    }
+
+    /// Adds an allowed logout URL.
+    #[must_use]
+    pub fn with_logout_url(mut self, url: impl Into<String>) -> Self {
+        self.allowed_logout_urls.push(url.into());
+        self
+    }
+
+    /// A public client (a single-page or native app): no secret at the token endpoint, so its
+    /// authorization codes must carry a PKCE challenge.
+    #[must_use]
+    pub fn public(mut self) -> Self {
+        self.token_endpoint_auth_method = TokenEndpointAuthMethod::None;
+        self
+    }
 }
 
 impl std::fmt::Debug for ClientConfig {
@@ -104,6 +141,12 @@ impl std::fmt::Debug for ClientConfig {
             .field("client_id", &self.client_id)
             .field("client_secret", &"<redacted>")
             .field("scopes", &self.scopes)
+            .field("callbacks", &self.callbacks)
+            .field("allowed_logout_urls", &self.allowed_logout_urls)
+            .field(
+                "token_endpoint_auth_method",
+                &self.token_endpoint_auth_method,
+            )
             .finish()
     }
 }
@@ -114,8 +157,24 @@ impl Default for ClientConfig {
             client_id: "tenantgraph".to_owned(),
             client_secret: "tenantgraph-secret".to_owned(),
             scopes: ALL_SCOPES.iter().map(|s| (*s).to_owned()).collect(),
+            callbacks: Vec::new(),
+            allowed_logout_urls: Vec::new(),
+            token_endpoint_auth_method: TokenEndpointAuthMethod::default(),
         }
     }
+}
+
+/// Auth0's `token_endpoint_auth_method` of an application.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenEndpointAuthMethod {
+    /// A public client: it cannot keep a secret.
+    None,
+    /// The secret in the body (`client_secret`); HTTP Basic is accepted too.
+    #[default]
+    ClientSecretPost,
+    /// The secret by HTTP Basic; `client_secret` in the body is accepted too.
+    ClientSecretBasic,
 }
 
 /// A token bucket: `burst` requests at once, refilled at `per_second`.
@@ -153,6 +212,24 @@ impl ExtraUser {
             email: email.into(),
             password: password.into(),
             ..Self::default()
+        }
+    }
+}
+
+/// A user the login page offers as a one-click sign-in, "Sign in as {label}", for demos and
+/// browser tests. Shown only while `email` belongs to a database user of the tenant.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Persona {
+    pub label: String,
+    pub email: String,
+}
+
+impl Persona {
+    pub fn new(label: impl Into<String>, email: impl Into<String>) -> Self {
+        Self {
+            label: label.into(),
+            email: email.into(),
         }
     }
 }

@@ -49,6 +49,7 @@ mod errors;
 mod extra_users;
 mod faults;
 mod keys;
+mod login_state;
 mod mgmt;
 mod profile;
 mod ratelimit;
@@ -57,6 +58,7 @@ mod server;
 mod state;
 mod stats;
 mod store;
+mod universal_login;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -70,7 +72,7 @@ use tokio::task::JoinHandle;
 
 pub use config::{
     ALL_SCOPES, ClientConfig, DATABASE_CONNECTION, DEFAULT_PASSWORD, EmulatorConfig, ExtraUser,
-    RateLimit, SOCIAL_CONNECTION,
+    Persona, RateLimit, SOCIAL_CONNECTION, TokenEndpointAuthMethod,
 };
 pub use control::{Control, KeyChoice, MintRequest, OrganizationSummary, UserSummary, UsersPage};
 pub use faults::Faults;
@@ -124,6 +126,7 @@ impl Emulator {
             store,
             keys,
             RateLimiter::new(config.rate_limit),
+            config.personas.clone(),
         ));
         let (shutdown, signal) = watch::channel(false);
         let app = server::router(Arc::clone(&state));

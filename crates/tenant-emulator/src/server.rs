@@ -21,7 +21,7 @@ use tower::ServiceExt as _;
 use crate::errors::ApiError;
 use crate::faults::{self, DropConnection};
 use crate::state::SharedState;
-use crate::{auth_api, control, mgmt};
+use crate::{auth_api, control, mgmt, universal_login};
 
 /// The longest request target (path and query) served; longer ones answer 414. Auth0 documents
 /// a 414 without a figure; 8 kB is the common front-end default (nginx, many load balancers).
@@ -32,6 +32,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 pub fn router(state: SharedState) -> Router {
     let apis = auth_api::router()
+        .merge(universal_login::router())
         .merge(mgmt::router(state.clone()))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

@@ -4,9 +4,10 @@ use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
 use crate::clock::Clock;
-use crate::config::ClientConfig;
+use crate::config::{ClientConfig, Persona};
 use crate::faults::FaultState;
 use crate::keys::KeyRing;
+use crate::login_state::LoginState;
 use crate::mgmt::auth::TokenCache;
 use crate::ratelimit::RateLimiter;
 use crate::stats::RequestStats;
@@ -41,6 +42,8 @@ pub struct AppState {
     pub faults: FaultState,
     pub stats: RequestStats,
     pub tokens: TokenCache,
+    /// Login transactions, authorization codes, login sessions and personas.
+    pub login: LoginState,
 }
 
 pub type SharedState = Arc<AppState>;
@@ -52,6 +55,7 @@ impl AppState {
         store: Store,
         keys: KeyRing,
         limiter: RateLimiter,
+        personas: Vec<Persona>,
     ) -> Self {
         Self {
             tenant,
@@ -62,6 +66,7 @@ impl AppState {
             faults: FaultState::default(),
             stats: RequestStats::default(),
             tokens: TokenCache::default(),
+            login: LoginState::new(personas),
         }
     }
 

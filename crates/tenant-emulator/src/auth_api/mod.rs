@@ -1,8 +1,11 @@
 //! The Authentication API: `POST /oauth/token` (see `token`), the key set and OpenID
 //! configuration, and `POST /dbconnections/change_password`. The password check (`authenticate`)
-//! and the claims of end-user tokens (`user_tokens`) are apart from the grants that use them.
+//! and the claims of end-user tokens (`user_tokens`) are apart from the grants that use them;
+//! the browser side of sign-in (`/authorize`, the login page) is `universal_login`, which shares
+//! `authenticate`.
 
-mod authenticate;
+pub(crate) mod authenticate;
+mod code_grant;
 mod token;
 mod user_tokens;
 
@@ -61,7 +64,7 @@ pub fn read_form(headers: &HeaderMap, body: &Bytes) -> Result<Form, AuthError> {
 }
 
 /// The client's IPv4 address, as logs and brute-force blocks record it.
-fn client_ip(peer: SocketAddr) -> Ipv4Addr {
+pub(crate) fn client_ip(peer: SocketAddr) -> Ipv4Addr {
     match peer.ip() {
         IpAddr::V4(v4) => v4,
         IpAddr::V6(v6) => v6.to_ipv4_mapped().unwrap_or(Ipv4Addr::LOCALHOST),

@@ -1,5 +1,5 @@
-//! `POST /oauth/token`: client credentials (management tokens) and the password-realm grant
-//! (end-user tokens), with the Authentication API's errors.
+//! `POST /oauth/token`: client credentials (management tokens), the password-realm grant and the
+//! authorization code grant (end-user tokens), with the Authentication API's errors.
 
 use std::net::{Ipv4Addr, SocketAddr};
 
@@ -13,8 +13,9 @@ use serde_json::{Value, json};
 
 use super::authenticate::{Attempt, Proof, Refusal, authenticate};
 use super::user_tokens::{self, TokenRequest};
-use super::{Form, client_ip, read_form, sign, ttl_seconds, unauthorized};
+use super::{Form, client_ip, code_grant, read_form, sign, ttl_seconds, unauthorized};
 use crate::clock::unix_now;
+use crate::config::TokenEndpointAuthMethod;
 use crate::errors::{AuthError, json_response};
 use crate::state::{AppState, SharedState};
 
@@ -36,6 +37,7 @@ pub async fn token(
         )),
         Some("client_credentials") => client_credentials(&state, &form),
         Some(PASSWORD_REALM) => password_realm(&state, &form, ip),
+        Some("authorization_code") => code_grant::exchange(&state, &form, ip),
         Some(other) => Err(AuthError::new(
             StatusCode::FORBIDDEN,
             "unsupported_grant_type",
@@ -69,6 +71,13 @@ fn basic_credentials(headers: &HeaderMap, form: &mut Form) {
 fn client_credentials(state: &AppState, form: &Form) -> Result<Value, AuthError> {
     let client_id = form.get("client_id").ok_or_else(unauthorized)?;
     let client = state.tenant.client(client_id).ok_or_else(unauthorized)?;
+    if client.token_endpoint_auth_method == TokenEndpointAuthMethod::None {
+        return Err(AuthError::new(
+            StatusCode::FORBIDDEN,
+            "unauthorized_client",
+            "Grant type 'client_credentials' not allowed for the client.",
+        ));
+    }
     if form.get("client_secret") != Some(&client.client_secret) {
         return Err(unauthorized());
     }

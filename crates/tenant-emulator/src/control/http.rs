@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use serde_json::json;
 
 use super::{Control, MintRequest};
-use crate::config::ExtraUser;
+use crate::config::{ExtraUser, Persona};
 use crate::errors::{ApiError, json_response};
 use crate::faults::Faults;
 use crate::state::SharedState;
@@ -27,6 +27,7 @@ pub fn router() -> Router<SharedState> {
         )
         .route("/__emulator/users", get(users).post(add_user))
         .route("/__emulator/organizations", get(organizations))
+        .route("/__emulator/personas", get(personas).post(add_persona))
         .route("/__emulator/tokens", post(mint_token))
         .route("/__emulator/keys/rotate", post(rotate_keys))
 }
@@ -115,6 +116,18 @@ async fn add_user(State(state): State<SharedState>, bytes: Bytes) -> Result<Resp
 
 async fn organizations(State(state): State<SharedState>) -> Response {
     json_response(StatusCode::OK, &control(&state).organizations())
+}
+
+async fn personas(State(state): State<SharedState>) -> Response {
+    json_response(StatusCode::OK, &control(&state).personas())
+}
+
+async fn add_persona(State(state): State<SharedState>, bytes: Bytes) -> Result<Response, ApiError> {
+    let persona: Persona = body(&bytes)?;
+    control(&state)
+        .add_persona(persona.clone())
+        .map_err(|e| bad_request(&e))?;
+    Ok(json_response(StatusCode::CREATED, &persona))
 }
 
 async fn mint_token(State(state): State<SharedState>, bytes: Bytes) -> Result<Response, ApiError> {

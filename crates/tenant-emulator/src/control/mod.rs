@@ -1,5 +1,5 @@
 //! The control API: request counts, faults, a consistent view of users and organizations, extra
-//! users, arbitrary tokens and key rotation. [`Control`] is the in-process twin of the HTTP routes
+//! users, login-page personas, arbitrary tokens and key rotation. [`Control`] is the in-process twin of the HTTP routes
 //! under `/__emulator/` (see `http`), which call it.
 
 pub mod http;
@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::clock::unix_now;
-use crate::config::ExtraUser;
+use crate::config::{ExtraUser, Persona};
 use crate::faults::Faults;
 use crate::keys::{self, KeyPair};
 use crate::state::SharedState;
@@ -156,6 +156,22 @@ impl Control {
         let mut store = self.state.write();
         let profile = crate::extra_users::add(&mut store, &user, now)?;
         Ok((*profile).clone())
+    }
+
+    /// Offers a persona on the login page ("Sign in as {label}"), replacing one with the same
+    /// label. Shown only while its email belongs to a database user, so it may be added before
+    /// the user exists.
+    pub fn add_persona(&self, persona: Persona) -> anyhow::Result<()> {
+        if persona.label.trim().is_empty() || persona.email.trim().is_empty() {
+            anyhow::bail!("a persona needs a label and an email");
+        }
+        self.state.login.add_persona(persona);
+        Ok(())
+    }
+
+    /// The personas configured, whether or not the login page shows them.
+    pub fn personas(&self) -> Vec<Persona> {
+        self.state.login.personas()
     }
 
     /// Signs arbitrary claims. The first use of the foreign key generates it (a fraction of a

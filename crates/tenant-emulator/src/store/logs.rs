@@ -40,6 +40,10 @@ pub enum LogKind {
     Api,
     /// `fu`: login with an unknown email.
     WrongUsername,
+    /// `seacft`: authorization code exchanged for tokens.
+    CodeExchange,
+    /// `feacft`: authorization code exchange refused.
+    FailedCodeExchange,
 }
 
 impl LogKind {
@@ -58,6 +62,8 @@ impl LogKind {
             Self::Blocked => "limit_wc",
             Self::Api => "sapi",
             Self::WrongUsername => "fu",
+            Self::CodeExchange => "seacft",
+            Self::FailedCodeExchange => "feacft",
         }
     }
 
@@ -75,6 +81,8 @@ impl LogKind {
             Self::Deleted => "User deleted",
             Self::Blocked => "Too many failed login attempts: account blocked",
             Self::Api => "Success API Operation",
+            Self::CodeExchange => "Authorization Code for Access Token",
+            Self::FailedCodeExchange => "Failed Exchange of Authorization Code for Access Token",
         }
     }
 }
@@ -210,8 +218,8 @@ impl Logs {
         events.insert(at, event);
     }
 
-    /// Stores an event no user can be named for (a login with an unknown email), under an empty
-    /// user id. No endpoint reads them yet.
+    /// Stores an event no user can be named for (a login with an unknown email, a code nobody
+    /// was given), under an empty user id. No endpoint reads them yet.
     pub fn push_unattributed(&mut self, event: LogEvent) {
         self.push(&Arc::from(""), event);
     }

@@ -437,7 +437,16 @@ async fn auth0_answers_conformance_table() {
             403,
             Shape::Auth("unsupported_grant_type"),
         )
-        .body(json!({"grant_type": "authorization_code"}))
+        .body(json!({"grant_type": "implicit"}))
+        .token(Token::Missing),
+        row(
+            "token: code from an unknown client",
+            post.clone(),
+            "/oauth/token",
+            401,
+            Shape::Auth("access_denied"),
+        )
+        .body(json!({"grant_type": "authorization_code", "client_id": "nobody", "code": "x"}))
         .token(Token::Missing),
         row(
             "token: wrong password",

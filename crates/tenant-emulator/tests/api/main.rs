@@ -1,9 +1,11 @@
 //! The emulator driven over HTTP as an Auth0 client would, one behaviour per test.
 
+mod browser;
 mod helpers;
 
 mod binary;
 mod blocks;
+mod code_grant;
 mod conformance;
 mod control;
 mod directory;
@@ -15,5 +17,6 @@ mod search;
 mod seed;
 mod tickets;
 mod tokens;
+mod universal_login;
 mod users_read;
 mod users_write;
