@@ -1,13 +1,13 @@
-//! The Authentication API: `POST /oauth/token` (see `token`), the key set and OpenID
-//! configuration, and `POST /dbconnections/change_password`. The password check (`authenticate`)
-//! and the claims of end-user tokens (`user_tokens`) are apart from the grants that use them;
-//! the browser side of sign-in (`/authorize`, the login page) is `universal_login`, which shares
-//! `authenticate`.
+//! The Authentication API: `POST /oauth/token` (see `token`), `GET /userinfo`, the key set and
+//! OpenID configuration, and `POST /dbconnections/change_password`. The browser side of sign-in
+//! (`/authorize`, the login page, logout) is `universal_login`, which shares `authenticate`.
 
 pub(crate) mod authenticate;
+pub(crate) mod bearer;
 mod code_grant;
 mod token;
 mod user_tokens;
+mod userinfo;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -28,6 +28,7 @@ use crate::store::{LogEvent, LogKind};
 pub fn router() -> Router<SharedState> {
     Router::new()
         .route("/oauth/token", post(token::token))
+        .route("/userinfo", get(userinfo::userinfo))
         .route("/.well-known/jwks.json", get(jwks))
         .route(
             "/.well-known/openid-configuration",
@@ -100,8 +101,10 @@ async fn jwks(State(state): State<SharedState>) -> Response {
     json_response(StatusCode::OK, &keys)
 }
 
-/// `GET /.well-known/openid-configuration`, pointing at this emulator's own address so that a
-/// verifier discovering keys from the issuer can reach them.
+/// `GET /.well-known/openid-configuration`: Auth0's discovery document, trimmed to what the
+/// emulator serves (no device, MFA, registration, revocation or back-channel endpoints; only
+/// `response_type=code` with the `query` response mode; RS256 only), with every endpoint at the
+/// emulator's own address so that clients discovering from the issuer can reach them.
 async fn openid_configuration(State(state): State<SharedState>, headers: HeaderMap) -> Response {
     let host = headers
         .get(header::HOST)
@@ -112,14 +115,29 @@ async fn openid_configuration(State(state): State<SharedState>, headers: HeaderM
         StatusCode::OK,
         &json!({
             "issuer": state.tenant.issuer,
-            "jwks_uri": format!("{base}/.well-known/jwks.json"),
+            "authorization_endpoint": format!("{base}/authorize"),
             "token_endpoint": format!("{base}/oauth/token"),
-            "grant_types_supported": [
-                "client_credentials",
-                "http://auth0.com/oauth/grant-type/password-realm"
+            "userinfo_endpoint": format!("{base}/userinfo"),
+            "jwks_uri": format!("{base}/.well-known/jwks.json"),
+            "scopes_supported": [
+                "openid", "profile", "offline_access", "name", "given_name", "family_name",
+                "nickname", "email", "email_verified", "picture", "created_at", "identities",
+                "phone", "address"
             ],
-            "id_token_signing_alg_values_supported": ["RS256"],
+            "response_types_supported": ["code"],
+            "code_challenge_methods_supported": ["S256", "plain"],
+            "response_modes_supported": ["query"],
+            "subject_types_supported": ["public"],
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            "claims_supported": [
+                "aud", "auth_time", "created_at", "email", "email_verified", "exp",
+                "family_name", "given_name", "iat", "identities", "iss", "name", "nickname",
+                "phone_number", "picture", "sub"
+            ],
+            "request_uri_parameter_supported": false,
+            "request_parameter_supported": false,
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "end_session_endpoint": format!("{base}/oidc/logout"),
         }),
     )
 }

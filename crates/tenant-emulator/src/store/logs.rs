@@ -44,6 +44,8 @@ pub enum LogKind {
     CodeExchange,
     /// `feacft`: authorization code exchange refused.
     FailedCodeExchange,
+    /// `slo`: logout.
+    Logout,
 }
 
 impl LogKind {
@@ -64,6 +66,7 @@ impl LogKind {
             Self::WrongUsername => "fu",
             Self::CodeExchange => "seacft",
             Self::FailedCodeExchange => "feacft",
+            Self::Logout => "slo",
         }
     }
 
@@ -83,6 +86,7 @@ impl LogKind {
             Self::Api => "Success API Operation",
             Self::CodeExchange => "Authorization Code for Access Token",
             Self::FailedCodeExchange => "Failed Exchange of Authorization Code for Access Token",
+            Self::Logout => "Success Logout",
         }
     }
 }

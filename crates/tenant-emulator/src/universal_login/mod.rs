@@ -1,7 +1,7 @@
 //! The browser side of signing in, as Auth0's Universal Login offers it to a web app using the
 //! authorization code flow (with PKCE): `GET /authorize` (`authorize`), the login page at
-//! `/u/login` with its persona buttons (`login`), and the pages they render (`page`). The code is
-//! then exchanged at `POST /oauth/token` (`auth_api`).
+//! `/u/login` with its persona buttons (`login`), the logout endpoints (`logout`), and the pages
+//! they render (`page`). The code is then exchanged at `POST /oauth/token` (`auth_api`).
 //!
 //! The browser is known by one cookie, `auth0`, as at Auth0: it ties login transactions to the
 //! browser that started them and, after sign-in, carries the login session that lets the next
@@ -9,6 +9,7 @@
 
 mod authorize;
 mod login;
+mod logout;
 mod page;
 
 use axum::Router;
@@ -22,6 +23,8 @@ pub fn router() -> Router<SharedState> {
     Router::new()
         .route("/authorize", get(authorize::authorize))
         .route("/u/login", get(login::show).post(login::submit))
+        .route("/v2/logout", get(logout::v2_logout))
+        .route("/oidc/logout", get(logout::oidc_logout))
 }
 
 /// The cookie naming the browser (Auth0's session cookie has the same name).
@@ -43,6 +46,13 @@ fn browser_cookie(headers: &HeaderMap) -> Option<&str> {
 /// on the top-level navigations to `/authorize` that single sign-on needs.
 fn set_cookie(response: &mut Response, value: &str) {
     let cookie = format!("{COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax");
+    if let Ok(cookie) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+}
+
+fn clear_cookie(response: &mut Response) {
+    let cookie = format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
     if let Ok(cookie) = HeaderValue::from_str(&cookie) {
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }

@@ -11,6 +11,7 @@ mod control;
 mod directory;
 mod faults;
 mod lag;
+mod login_sessions;
 mod logs_stats;
 mod ratelimit;
 mod search;

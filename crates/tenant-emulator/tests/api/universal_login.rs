@@ -1,4 +1,4 @@
-//! `/authorize` and the login page: Auth0's error pages and error redirects, the page
+//! `/authorize` and the login page: discovery, Auth0's error pages and error redirects, the page
 //! itself, wrong credentials, blocks, and the persona buttons.
 
 use reqwest::StatusCode;
@@ -21,6 +21,63 @@ fn spa_params(challenge: &str) -> Vec<(&str, &str)> {
         ("code_challenge", challenge),
         ("code_challenge_method", "S256"),
     ]
+}
+
+#[tokio::test]
+async fn discovery_lists_the_code_flow_endpoints_at_the_emulators_own_address() {
+    let t = spawn_with(login_config(5)).await;
+    let (status, doc) = read(
+        client()
+            .get(t.url("/.well-known/openid-configuration"))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(doc["issuer"], "https://test.auth0.test/");
+    for (field, path) in [
+        ("authorization_endpoint", "/authorize"),
+        ("token_endpoint", "/oauth/token"),
+        ("userinfo_endpoint", "/userinfo"),
+        ("jwks_uri", "/.well-known/jwks.json"),
+        ("end_session_endpoint", "/oidc/logout"),
+    ] {
+        assert_eq!(doc[field], json!(t.url(path)), "{field}");
+    }
+    assert_eq!(doc["response_types_supported"], json!(["code"]));
+    assert_eq!(
+        doc["code_challenge_methods_supported"],
+        json!(["S256", "plain"])
+    );
+    assert_eq!(
+        doc["id_token_signing_alg_values_supported"],
+        json!(["RS256"])
+    );
+    assert_eq!(doc["subject_types_supported"], json!(["public"]));
+    for scope in ["openid", "profile", "email", "offline_access"] {
+        assert!(
+            doc["scopes_supported"]
+                .as_array()
+                .expect("scopes")
+                .contains(&json!(scope))
+        );
+    }
+    for claim in [
+        "sub",
+        "email",
+        "email_verified",
+        "name",
+        "nickname",
+        "picture",
+    ] {
+        assert!(
+            doc["claims_supported"]
+                .as_array()
+                .expect("claims")
+                .contains(&json!(claim))
+        );
+    }
 }
 
 #[tokio::test]
