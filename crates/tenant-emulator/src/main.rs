@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Parser;
-use tenant_emulator::{ClientConfig, Emulator, EmulatorConfig, RateLimit};
+use tenant_emulator::{ClientConfig, Emulator, EmulatorConfig, Persona, RateLimit};
 use tracing_subscriber::EnvFilter;
 
 /// A local emulator of Auth0 tenants (Authentication and Management API).
@@ -54,6 +54,24 @@ struct Args {
     /// Password of every seeded database user.
     #[arg(long, default_value = tenant_emulator::DEFAULT_PASSWORD)]
     password: String,
+    /// An allowed callback URL of the client, for `/authorize` (repeatable).
+    #[arg(long = "callback-url")]
+    callback_urls: Vec<String>,
+    /// An allowed logout URL of the client (repeatable).
+    #[arg(long = "logout-url")]
+    logout_urls: Vec<String>,
+    /// A login-page persona, `LABEL=EMAIL` (repeatable).
+    #[arg(long = "persona", value_parser = parse_persona)]
+    personas: Vec<Persona>,
+}
+
+fn parse_persona(text: &str) -> Result<Persona, String> {
+    match text.split_once('=') {
+        Some((label, email)) if !label.is_empty() && !email.is_empty() => {
+            Ok(Persona::new(label, email))
+        }
+        _ => Err(format!("expected LABEL=EMAIL, got {text:?}")),
+    }
 }
 
 impl Args {
@@ -83,8 +101,11 @@ impl Args {
         config.clients = vec![ClientConfig {
             client_id: self.client_id.clone(),
             client_secret: self.client_secret.clone(),
+            callbacks: self.callback_urls.clone(),
+            allowed_logout_urls: self.logout_urls.clone(),
             ..ClientConfig::default()
         }];
+        config.personas.clone_from(&self.personas);
         config.rate_limit = self.rate_limit();
         config.search_lag = Duration::from_millis(self.search_lag_ms);
         Ok(config)

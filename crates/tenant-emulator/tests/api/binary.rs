@@ -64,3 +64,67 @@ async fn the_binary_serves_one_tenant_per_flag_and_prints_their_urls() {
         assert_eq!(response.status(), StatusCode::OK);
     }
 }
+
+#[tokio::test]
+async fn the_binary_takes_callback_and_logout_urls_and_personas() {
+    let mut child = Child(
+        Command::new(env!("CARGO_BIN_EXE_tenant-emulator"))
+            .args([
+                "--tenant",
+                "portal",
+                "--users",
+                "5",
+                "--callback-url",
+                "http://localhost:3000/callback",
+                "--logout-url",
+                "http://localhost:3000/",
+                "--persona",
+                "global_admin=admin@example.com",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("binary starts"),
+    );
+    let stdout = child.0.stdout.take().expect("stdout");
+    let line = tokio::task::spawn_blocking(move || {
+        BufReader::new(stdout)
+            .lines()
+            .next()
+            .expect("a line")
+            .expect("line")
+    })
+    .await
+    .expect("read line");
+    let url = line.split(' ').nth(2).expect("url").to_owned();
+    let http = crate::browser::client();
+    let authorize = http
+        .get(format!("{url}/authorize"))
+        .query(&[
+            ("response_type", "code"),
+            ("client_id", "tenantgraph"),
+            ("redirect_uri", "http://localhost:3000/callback"),
+        ])
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(authorize.status(), StatusCode::FOUND);
+    let logout = http
+        .get(format!("{url}/v2/logout?client_id=tenantgraph"))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(logout.headers()["location"], "http://localhost:3000/");
+    let personas: serde_json::Value = http
+        .get(format!("{url}/__emulator/personas"))
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        personas,
+        serde_json::json!([{"label": "global_admin", "email": "admin@example.com"}])
+    );
+}
