@@ -1,9 +1,10 @@
-//! A faithful local Auth0 tenant: the Authentication API (`/oauth/token` with client credentials
-//! and password-realm, the JWKS, password-reset requests) and the user, search, ticket, job,
-//! block, log, organization, role and stats endpoints of the Management API, with Auth0's shapes,
-//! errors, limits, merge rules, rate-limit headers, eventual consistency of search, and a
-//! deterministic seed of realistic users. A control API under `/__emulator/` counts requests and
-//! injects faults.
+//! A faithful local Auth0 tenant: the Authentication API (`/oauth/token` with client credentials,
+//! password-realm and authorization codes, `/userinfo`, the JWKS and discovery, password-reset
+//! requests), Universal Login's sign-in with the authorization code flow and PKCE (`/authorize`,
+//! a server-rendered login page, logout), and the user, search, ticket, job, block, log,
+//! organization, role and stats endpoints of the Management API, with Auth0's shapes, errors,
+//! limits, merge rules, rate-limit headers, eventual consistency of search, and a deterministic
+//! seed of realistic users. A control API under `/__emulator/` counts requests and injects faults.
 //!
 //! Faithful is the point: a client that works against it should work against Auth0, so Auth0's
 //! awkward behaviour (the 1000-result window, search lag, 429s, error shapes) is reproduced, not
@@ -34,7 +35,12 @@
 //!   blocks, jobs.
 //! - `seed`: the deterministic seed; `profile`: profile construction; `extra_users`: named users.
 //! - `keys`: RSA keys, JWKS, signing, rotation.
-//! - `auth_api`: `/oauth/token`, `/.well-known/*`, `/dbconnections/change_password`.
+//! - `auth_api`: `/oauth/token`, `/userinfo`, `/.well-known/*`,
+//!   `/dbconnections/change_password`; the password check every login shares
+//!   (`auth_api::authenticate`) and the claims of end-user tokens.
+//! - `universal_login`: `/authorize`, the login page (`/u/login`) with its persona buttons, the
+//!   logout endpoints, and the HTML they render. `login_state`: what that flow keeps on the
+//!   server (login transactions, authorization codes, login sessions, personas).
 //! - `mgmt`: the Management API, one module per area, with the token check (`mgmt::auth`),
 //!   parameter parsing (`mgmt::params`), field selection and sort (`mgmt::projection`) and the
 //!   write rules (`mgmt::validate`).
