@@ -14,6 +14,10 @@ pub const SOCIAL_CONNECTION: &str = "google-oauth2";
 /// Password of every seeded database user unless configured otherwise.
 pub const DEFAULT_PASSWORD: &str = "Tenant-Emulator-1";
 
+/// How long logs are kept unless configured otherwise: 30 days, the longest any Auth0 plan keeps
+/// them (Enterprise), so nothing the emulator returns is older than what some real tenant shows.
+pub const DEFAULT_LOG_RETENTION: Duration = Duration::from_secs(30 * 86_400);
+
 /// Every Management API scope the emulator knows; the default client holds them all.
 pub const ALL_SCOPES: &[&str] = &[
     "read:users",
@@ -62,6 +66,9 @@ pub struct EmulatorConfig {
     pub search_lag: Duration,
     /// Named database users added after the seed.
     pub extra_users: Vec<ExtraUser>,
+    /// How long log events stay readable, on the tenant clock (default 30 days). Auth0 keeps
+    /// them 1 to 30 days by plan.
+    pub log_retention: Duration,
     /// Reference time of the seed (default: now). Fix it for byte-identical seeds.
     pub now: Option<DateTime<Utc>>,
     /// Lifetime of issued access tokens (default 86400 s, Auth0's).
@@ -82,6 +89,7 @@ impl EmulatorConfig {
             rate_limit: None,
             search_lag: Duration::ZERO,
             extra_users: Vec::new(),
+            log_retention: DEFAULT_LOG_RETENTION,
             now: None,
             token_ttl: Duration::from_secs(86_400),
         }

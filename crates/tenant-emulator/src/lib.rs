@@ -69,8 +69,8 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use config::{
-    ALL_SCOPES, ClientConfig, DATABASE_CONNECTION, DEFAULT_PASSWORD, EmulatorConfig, ExtraUser,
-    RateLimit, SOCIAL_CONNECTION,
+    ALL_SCOPES, ClientConfig, DATABASE_CONNECTION, DEFAULT_LOG_RETENTION, DEFAULT_PASSWORD,
+    EmulatorConfig, ExtraUser, RateLimit, SOCIAL_CONNECTION,
 };
 pub use control::{Control, KeyChoice, MintRequest, OrganizationSummary, UserSummary, UsersPage};
 pub use faults::Faults;
@@ -150,6 +150,9 @@ fn validate(config: &EmulatorConfig) -> anyhow::Result<()> {
     }
     if config.clients.is_empty() {
         bail!("a tenant needs at least one client");
+    }
+    if config.log_retention.is_zero() {
+        bail!("a log retention must be longer than zero");
     }
     Ok(())
 }

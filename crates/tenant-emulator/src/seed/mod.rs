@@ -18,7 +18,7 @@ use serde_json::json;
 
 use crate::config::{DATABASE_CONNECTION, EmulatorConfig, SOCIAL_CONNECTION};
 use crate::profile::random_alnum;
-use crate::store::{App, Connection, Directory, Organization, Role, Store};
+use crate::store::{App, Connection, Directory, Organization, Role, Store, StoreSettings};
 
 /// A generator for one purpose, derived from the seed and a path of labels, so adding a draw in
 /// one place never shifts the values drawn anywhere else.
@@ -39,7 +39,7 @@ const POOL_SHARE: f64 = 0.25;
 /// Builds the seeded store of `config`'s tenant at `reference` time, extra users included.
 pub fn build(config: &EmulatorConfig, reference: DateTime<Utc>) -> anyhow::Result<Store> {
     let directory = directory(config);
-    let mut store = Store::new(config.search_lag, directory);
+    let mut store = Store::new(StoreSettings::of(config), directory);
     let password: Arc<str> = Arc::from(config.password.as_str());
     let tenant = config.tenant.as_str();
     let n = config.users;
