@@ -34,6 +34,7 @@ pub const ALL_SCOPES: &[&str] = &[
     "read:stats",
     "read:organizations",
     "read:organization_members",
+    "read:organization_member_roles",
     "create:organization_members",
     "delete:organization_members",
     "read:roles",

@@ -4,6 +4,7 @@
 
 pub mod http;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use anyhow::Context as _;
@@ -41,6 +42,8 @@ pub struct OrganizationSummary {
     pub display_name: String,
     /// Member user ids, in `user_id` order.
     pub members: Vec<String>,
+    /// Role ids each member holds in this organization; members without roles are absent.
+    pub member_roles: BTreeMap<String, Vec<String>>,
 }
 
 /// Which key signs a minted token.
@@ -146,6 +149,11 @@ impl Control {
                 name: o.name.clone(),
                 display_name: o.display_name.clone(),
                 members: o.members.iter().map(ToString::to_string).collect(),
+                member_roles: o
+                    .member_roles
+                    .iter()
+                    .map(|(user, roles)| (user.to_string(), roles.clone()))
+                    .collect(),
             })
             .collect()
     }

@@ -12,12 +12,16 @@ use serde_json::{Map, Value, json};
 use super::PathId;
 use super::auth::Auth;
 use super::params::{Paging, QueryParams, checkpoint_window_error, query_error};
+use super::projection::FieldSelection;
 use crate::errors::{ApiError, json_response};
 use crate::state::SharedState;
-use crate::store::Store;
+use crate::store::{Organization, Store};
 
 const OFFSET: &[&str] = &["page", "per_page", "include_totals"];
 const OFFSET_AND_CHECKPOINT: &[&str] = &["page", "per_page", "include_totals", "from", "take"];
+
+/// What `fields` may name on organization members. `roles` is only sent when named.
+const MEMBER_FIELDS: &[&str] = &["user_id", "email", "picture", "name", "roles"];
 
 /// Items with the id checkpoint paging resumes after.
 type Keyed = Vec<(String, Value)>;
@@ -113,6 +117,25 @@ pub async fn organizations(
     ))
 }
 
+/// An organization member as the members list shows it: `roles` (their roles in this
+/// organization) only when asked for, then the `fields` selection.
+fn organization_member(
+    store: &Store,
+    org: &Organization,
+    id: &str,
+    fields: Option<&FieldSelection>,
+) -> Option<(String, Value)> {
+    let (id, mut entry) = member(store, id)?;
+    let with_roles = fields.is_some_and(|f| f.names_included("roles"));
+    if let (true, Some(object)) = (with_roles, entry.as_object_mut()) {
+        object.insert("roles".into(), store.directory.member_roles_json(org, &id));
+    }
+    if let (Some(fields), Some(object)) = (fields, entry.as_object_mut()) {
+        object.retain(|key, _| fields.keeps(key));
+    }
+    Some((id, entry))
+}
+
 /// `GET /api/v2/organizations/{id}/members`
 pub async fn organization_members(
     State(state): State<SharedState>,
@@ -121,7 +144,13 @@ pub async fn organization_members(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     caller.require(&["read:organization_members"])?;
-    let query = QueryParams::parse(raw.as_deref(), OFFSET_AND_CHECKPOINT)?;
+    let mut known = OFFSET_AND_CHECKPOINT.to_vec();
+    known.extend(["fields", "include_fields"]);
+    let query = QueryParams::parse(raw.as_deref(), &known)?;
+    let fields = FieldSelection::read_among(&query, MEMBER_FIELDS)?;
+    if fields.as_ref().is_some_and(|f| f.names_included("roles")) {
+        caller.require(&["read:organization_member_roles"])?;
+    }
     let store = state.read();
     let org = store.directory.organization(&id).ok_or_else(|| {
         ApiError::new(
@@ -133,7 +162,7 @@ pub async fn organization_members(
     let items: Keyed = org
         .members
         .iter()
-        .filter_map(|m| member(&store, m))
+        .filter_map(|m| organization_member(&store, org, m, fields.as_ref()))
         .collect();
     drop(store);
     Ok(json_response(

@@ -124,7 +124,7 @@ pub async fn remove(
         return Err(organization_not_found());
     };
     for member in &members {
-        org.members.remove(member.as_str());
+        org.remove_member(member);
     }
     let path = format!("/api/v2/organizations/{id}/members");
     for member in &members {

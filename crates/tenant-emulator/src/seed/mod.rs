@@ -1,6 +1,7 @@
 //! The deterministic seed: from (seed, user count, tenant slug, reference time) the same tenant
 //! every time: applications, connections, organizations, roles, users with identities,
-//! metadata, blocks, memberships and 60 days of logins and log events.
+//! metadata, blocks, memberships (with roles within organizations) and 60 days of logins and log
+//! events.
 
 mod accounts;
 mod names;
@@ -10,8 +11,8 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use rand::SeedableRng as _;
 use rand::seq::SliceRandom as _;
+use rand::{Rng as _, SeedableRng as _};
 use rand_chacha::ChaCha8Rng;
 use rsa::sha2::{Digest as _, Sha256};
 use serde_json::json;
@@ -61,10 +62,39 @@ pub fn build(config: &EmulatorConfig, reference: DateTime<Utc>) -> anyhow::Resul
         let person = people::local(config.seed, tenant, i, &mut used);
         seeder.add(&person, &format!("local-{i}"));
     }
+    assign_member_roles(&mut store.directory, config);
     for extra in &config.extra_users {
         crate::extra_users::add_indexed(&mut store, extra, reference)?;
     }
     Ok(store)
+}
+
+/// Roles within their organizations for about 40% of members (one, sometimes two), drawn after
+/// every membership so the earlier draws stay as they were.
+fn assign_member_roles(directory: &mut Directory, config: &EmulatorConfig) {
+    let role_ids: Vec<String> = directory.roles.iter().map(|r| r.id.clone()).collect();
+    if role_ids.is_empty() {
+        return;
+    }
+    for org in &mut directory.organizations {
+        let mut rng = rng(
+            config.seed,
+            &["organization member roles", &config.tenant, &org.id],
+        );
+        for member in &org.members {
+            let count = match rng.gen_range(0..100) {
+                0..60 => 0,
+                60..90 => 1,
+                _ => 2,
+            };
+            let mut held: Vec<String> =
+                role_ids.choose_multiple(&mut rng, count).cloned().collect();
+            if !held.is_empty() {
+                held.sort();
+                org.member_roles.insert(Arc::clone(member), held);
+            }
+        }
+    }
 }
 
 fn directory(config: &EmulatorConfig) -> Directory {
@@ -110,6 +140,7 @@ fn directory(config: &EmulatorConfig) -> Directory {
             display_name: (*display_name).to_owned(),
             metadata: json!({ "industry": industry, "tenant": tenant }),
             members: Default::default(),
+            member_roles: Default::default(),
         })
         .collect();
     let roles = names::ROLES

@@ -1,7 +1,7 @@
 //! Everything in a tenant besides profiles: applications, connections, organizations, roles,
 //! brute-force blocks and jobs.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::Ipv4Addr;
 use std::sync::Arc;
 
@@ -38,9 +38,18 @@ pub struct Organization {
     pub metadata: Value,
     /// Member user ids, in `user_id` order (the order members are listed in).
     pub members: BTreeSet<Arc<str>>,
+    /// Role ids each member holds in this organization (Auth0's organization member roles,
+    /// apart from the roles a user holds tenant-wide). Members without roles are absent.
+    pub member_roles: BTreeMap<Arc<str>, Vec<String>>,
 }
 
 impl Organization {
+    /// Removes a member with the roles they held here (Auth0 drops them with the membership).
+    pub fn remove_member(&mut self, user_id: &str) {
+        self.members.remove(user_id);
+        self.member_roles.remove(user_id);
+    }
+
     pub fn to_json(&self) -> Value {
         json!({
             "id": self.id,
@@ -152,6 +161,16 @@ impl Directory {
             .filter(move |o| o.members.contains(user_id))
     }
 
+    /// The roles `user_id` holds in `organization`, as `{id, name}` (the members list's shape).
+    pub fn member_roles_json(&self, organization: &Organization, user_id: &str) -> Value {
+        let held = organization.member_roles.get(user_id).into_iter().flatten();
+        let roles: Vec<Value> = held
+            .filter_map(|id| self.role(id))
+            .map(|r| json!({ "id": r.id, "name": r.name }))
+            .collect();
+        Value::Array(roles)
+    }
+
     pub fn roles_of<'a>(&'a self, user_id: &'a str) -> impl Iterator<Item = &'a Role> {
         self.roles.iter().filter(move |r| r.users.contains(user_id))
     }
@@ -168,7 +187,7 @@ impl Directory {
     /// A deleted user leaves its organizations and roles.
     pub fn forget_user(&mut self, user_id: &str) {
         for org in &mut self.organizations {
-            org.members.remove(user_id);
+            org.remove_member(user_id);
         }
         for role in &mut self.roles {
             role.users.remove(user_id);
