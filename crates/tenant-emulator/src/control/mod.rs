@@ -40,6 +40,8 @@ pub struct OrganizationSummary {
     pub id: String,
     pub name: String,
     pub display_name: String,
+    /// When it was created (Auth0 does not send this, but sorts by it).
+    pub created_at: String,
     /// Member user ids, in `user_id` order.
     pub members: Vec<String>,
     /// Role ids each member holds in this organization; members without roles are absent.
@@ -148,6 +150,7 @@ impl Control {
                 id: o.id.clone(),
                 name: o.name.clone(),
                 display_name: o.display_name.clone(),
+                created_at: crate::clock::iso(o.created_at),
                 members: o.members.iter().map(ToString::to_string).collect(),
                 member_roles: o
                     .member_roles

@@ -1,6 +1,9 @@
 //! Organizations and roles: `GET /api/v2/organizations`, `…/organizations/{id}/members`,
 //! `GET /api/v2/roles`, `…/roles/{id}/users`, `GET /api/v2/users/{id}/organizations` and
-//! `…/users/{id}/roles`, with offset paging and, where Auth0 has it, checkpoint paging.
+//! `…/users/{id}/roles`, with offset paging and, where Auth0 has it, checkpoint paging; the
+//! organizations list also sorts.
+
+use std::cmp::Ordering;
 
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
@@ -45,7 +48,12 @@ fn page_of(
                     .ok()
                     .and_then(|b| String::from_utf8(b).ok())
                     .ok_or_else(|| query_error("from", "Invalid checkpoint"))?;
-                items.partition_point(|(id, _)| id.as_str() <= after.as_str())
+                // Resume after the checkpoint's item in the list's order; an item gone since
+                // (a removed member) resumes at its place in `id` order, the lists' default.
+                match items.iter().position(|(id, _)| *id == after) {
+                    Some(at) => at + 1,
+                    None => items.partition_point(|(id, _)| id.as_str() <= after.as_str()),
+                }
             }
         };
         let end = start.saturating_add(take).min(items.len());
@@ -94,6 +102,62 @@ fn member(store: &Store, id: &str) -> Option<(String, Value)> {
     Some((id.to_owned(), Value::Object(entry)))
 }
 
+/// The fields `GET /api/v2/organizations` sorts by.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum OrganizationField {
+    Name,
+    DisplayName,
+    CreatedAt,
+}
+
+/// `sort=name:1`, `display_name:-1`, `created_at:1`…
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct OrganizationSort {
+    field: OrganizationField,
+    descending: bool,
+}
+
+const ORGANIZATION_SORT_PATTERN: &str = "^(name|display_name|created_at):(1|-1)$";
+
+impl OrganizationSort {
+    fn parse(raw: &str) -> Result<Self, ApiError> {
+        let bad = || {
+            query_error(
+                "sort",
+                &format!("String does not match pattern {ORGANIZATION_SORT_PATTERN}: {raw}"),
+            )
+        };
+        let (field, order) = raw.split_once(':').ok_or_else(bad)?;
+        let field = match field {
+            "name" => OrganizationField::Name,
+            "display_name" => OrganizationField::DisplayName,
+            "created_at" => OrganizationField::CreatedAt,
+            _ => return Err(bad()),
+        };
+        let descending = match order {
+            "1" => false,
+            "-1" => true,
+            _ => return Err(bad()),
+        };
+        Ok(Self { field, descending })
+    }
+
+    /// Orders by the field, ties by id (so paging through a sorted list is stable).
+    fn compare(self, a: &Organization, b: &Organization) -> Ordering {
+        let by_field = match self.field {
+            OrganizationField::Name => a.name.cmp(&b.name),
+            OrganizationField::DisplayName => a.display_name.cmp(&b.display_name),
+            OrganizationField::CreatedAt => a.created_at.cmp(&b.created_at),
+        };
+        let by_field = if self.descending {
+            by_field.reverse()
+        } else {
+            by_field
+        };
+        by_field.then_with(|| a.id.cmp(&b.id))
+    }
+}
+
 /// `GET /api/v2/organizations`
 pub async fn organizations(
     State(state): State<SharedState>,
@@ -101,16 +165,24 @@ pub async fn organizations(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     caller.require(&["read:organizations"])?;
-    let query = QueryParams::parse(raw.as_deref(), OFFSET_AND_CHECKPOINT)?;
+    let mut known = OFFSET_AND_CHECKPOINT.to_vec();
+    known.push("sort");
+    let query = QueryParams::parse(raw.as_deref(), &known)?;
+    let sort = query
+        .non_empty("sort")
+        .map(OrganizationSort::parse)
+        .transpose()?;
     let store = state.read();
-    let mut items: Keyed = store
-        .directory
-        .organizations
-        .iter()
+    let mut organizations: Vec<&Organization> = store.directory.organizations.iter().collect();
+    match sort {
+        Some(sort) => organizations.sort_by(|a, b| sort.compare(a, b)),
+        None => organizations.sort_by(|a, b| a.id.cmp(&b.id)),
+    }
+    let items: Keyed = organizations
+        .into_iter()
         .map(|o| (o.id.clone(), o.to_json()))
         .collect();
     drop(store);
-    items.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(json_response(
         StatusCode::OK,
         &page_of(items, "organizations", &query, true)?,

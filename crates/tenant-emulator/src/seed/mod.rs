@@ -10,7 +10,7 @@ mod people;
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use rand::seq::SliceRandom as _;
 use rand::{Rng as _, SeedableRng as _};
 use rand_chacha::ChaCha8Rng;
@@ -39,7 +39,7 @@ const POOL_SHARE: f64 = 0.25;
 
 /// Builds the seeded store of `config`'s tenant at `reference` time, extra users included.
 pub fn build(config: &EmulatorConfig, reference: DateTime<Utc>) -> anyhow::Result<Store> {
-    let directory = directory(config);
+    let directory = directory(config, reference);
     let mut store = Store::new(StoreSettings::of(config), directory);
     let password: Arc<str> = Arc::from(config.password.as_str());
     let tenant = config.tenant.as_str();
@@ -97,8 +97,11 @@ fn assign_member_roles(directory: &mut Directory, config: &EmulatorConfig) {
     }
 }
 
-fn directory(config: &EmulatorConfig) -> Directory {
+fn directory(config: &EmulatorConfig, reference: DateTime<Utc>) -> Directory {
     let tenant = config.tenant.as_str();
+    // Organizations are created 30 days to 2.5 years before the reference time, drawn apart so
+    // the directory's own draws keep their values.
+    let mut dates = rng(config.seed, &["organization created", tenant]);
     let mut rng = rng(config.seed, &["directory", tenant]);
     let mut apps: Vec<App> = config
         .clients
@@ -139,6 +142,7 @@ fn directory(config: &EmulatorConfig) -> Directory {
             name: (*name).to_owned(),
             display_name: (*display_name).to_owned(),
             metadata: json!({ "industry": industry, "tenant": tenant }),
+            created_at: reference - TimeDelta::minutes(dates.gen_range(30 * 1440..900 * 1440)),
             members: Default::default(),
             member_roles: Default::default(),
         })

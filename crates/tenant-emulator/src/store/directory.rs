@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::Ipv4Addr;
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 /// An application, as named in log events.
@@ -36,6 +37,9 @@ pub struct Organization {
     pub name: String,
     pub display_name: String,
     pub metadata: Value,
+    /// When the organization was created: not part of its JSON (Auth0 does not send it), but
+    /// `GET /api/v2/organizations` sorts by it.
+    pub created_at: DateTime<Utc>,
     /// Member user ids, in `user_id` order (the order members are listed in).
     pub members: BTreeSet<Arc<str>>,
     /// Role ids each member holds in this organization (Auth0's organization member roles,

@@ -419,3 +419,72 @@ async fn a_removed_member_loses_the_roles_held_in_the_organization() {
         .expect("a member again");
     assert_eq!(back["roles"], json!([]));
 }
+
+#[tokio::test]
+async fn organizations_sort_by_name_display_name_and_created_at_in_both_directions() {
+    let t = spawn(20).await;
+    let summaries = t.handle.control().organizations();
+    let mut by_id: Vec<String> = summaries.iter().map(|o| o.id.clone()).collect();
+    by_id.sort();
+    let mut some_order_differs_from_ids = false;
+    for field in ["name", "display_name", "created_at"] {
+        let mut expected: Vec<(String, String)> = summaries
+            .iter()
+            .map(|o| {
+                let key = match field {
+                    "name" => o.name.clone(),
+                    "display_name" => o.display_name.clone(),
+                    _ => o.created_at.clone(),
+                };
+                (key, o.id.clone())
+            })
+            .collect();
+        expected.sort();
+        let ascending: Vec<String> = expected.iter().map(|(_, id)| id.clone()).collect();
+        some_order_differs_from_ids |= ascending != by_id;
+        let descending: Vec<String> = ascending.iter().rev().cloned().collect();
+        for (order, want) in [("1", &ascending), ("-1", &descending)] {
+            let sort = format!("{field}:{order}");
+            let (status, orgs) = t
+                .get_json("/api/v2/organizations", &[("sort", &sort)])
+                .await;
+            assert_eq!(status, StatusCode::OK, "{sort}: {orgs}");
+            assert_eq!(&ids(&orgs, "id"), want, "{sort}");
+            // Checkpoint paging walks the sorted order.
+            let (_, first) = t
+                .get_json("/api/v2/organizations", &[("sort", &sort), ("take", "4")])
+                .await;
+            let next = first["next"].as_str().expect("next");
+            let (_, rest) = t
+                .get_json(
+                    "/api/v2/organizations",
+                    &[("sort", &sort), ("take", "4"), ("from", next)],
+                )
+                .await;
+            let mut walked = ids(&first["organizations"], "id");
+            walked.extend(ids(&rest["organizations"], "id"));
+            assert_eq!(&walked, want, "{sort} by checkpoint");
+        }
+    }
+    assert!(
+        some_order_differs_from_ids,
+        "the seed makes sorting observable"
+    );
+}
+
+#[tokio::test]
+async fn a_bad_organization_sort_answers_auth0s_400() {
+    let t = spawn(5).await;
+    for sort in [
+        "industry:1",
+        "name",
+        "name:2",
+        "created_at:-1:1",
+        "metadata.industry:1",
+    ] {
+        let (status, body) = t.get_json("/api/v2/organizations", &[("sort", sort)]).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{sort}");
+        let message = assert_error(&body, 400, "invalid_query_string");
+        assert!(message.contains("property sort"), "{message}");
+    }
+}
