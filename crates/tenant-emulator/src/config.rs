@@ -65,6 +65,9 @@ pub struct EmulatorConfig {
     pub rate_limit: Option<RateLimit>,
     /// How long search (`GET /api/v2/users`) keeps seeing a user as it was before a write.
     pub search_lag: Duration,
+    /// How long `GET /api/v2/organizations/{id}/members` keeps showing the members as they were
+    /// before a membership write (Auth0 documents that list as eventually consistent).
+    pub membership_lag: Duration,
     /// Named database users added after the seed.
     pub extra_users: Vec<ExtraUser>,
     /// How long log events stay readable, on the tenant clock (default 30 days). Auth0 keeps
@@ -89,6 +92,7 @@ impl EmulatorConfig {
             clients: vec![ClientConfig::default()],
             rate_limit: None,
             search_lag: Duration::ZERO,
+            membership_lag: Duration::ZERO,
             extra_users: Vec::new(),
             log_retention: DEFAULT_LOG_RETENTION,
             now: None,

@@ -30,8 +30,8 @@
 //! - `config`: [`EmulatorConfig`] and what it is made of.
 //! - `server`: the router, the layers every API request passes, the accept loop.
 //! - `state`: what handlers share; `clock`: the tenant's time.
-//! - `store`: users with hash indexes and the lagging search view; logs, organizations, roles,
-//!   blocks, jobs.
+//! - `store`: users with hash indexes and the lagging search view; logs kept for the retention;
+//!   organizations with the lagging members list; roles, blocks, jobs.
 //! - `seed`: the deterministic seed; `profile`: profile construction; `extra_users`: named users.
 //! - `keys`: RSA keys, JWKS, signing, rotation.
 //! - `auth_api`: `/oauth/token`, `/.well-known/*`, `/dbconnections/change_password`.

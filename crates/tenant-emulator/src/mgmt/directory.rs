@@ -4,6 +4,7 @@
 //! organizations list also sorts.
 
 use std::cmp::Ordering;
+use std::time::Instant;
 
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
@@ -18,7 +19,7 @@ use super::params::{Paging, QueryParams, checkpoint_window_error, query_error};
 use super::projection::FieldSelection;
 use crate::errors::{ApiError, json_response};
 use crate::state::SharedState;
-use crate::store::{Organization, Store};
+use crate::store::{ListedMember, Organization, Store};
 
 const OFFSET: &[&str] = &["page", "per_page", "include_totals"];
 const OFFSET_AND_CHECKPOINT: &[&str] = &["page", "per_page", "include_totals", "from", "take"];
@@ -91,7 +92,10 @@ fn page_of(
 
 /// A member or role user as Auth0 lists them.
 fn member(store: &Store, id: &str) -> Option<(String, Value)> {
-    let user = store.get(id)?;
+    Some(member_entry(id, store.get(id)?))
+}
+
+fn member_entry(id: &str, user: &Value) -> (String, Value) {
     let mut entry = Map::new();
     entry.insert("user_id".into(), json!(id));
     for field in ["email", "name", "picture"] {
@@ -99,7 +103,7 @@ fn member(store: &Store, id: &str) -> Option<(String, Value)> {
             entry.insert(field.into(), value.clone());
         }
     }
-    Some((id.to_owned(), Value::Object(entry)))
+    (id.to_owned(), Value::Object(entry))
 }
 
 /// The fields `GET /api/v2/organizations` sorts by.
@@ -190,17 +194,27 @@ pub async fn organizations(
 }
 
 /// An organization member as the members list shows it: `roles` (their roles in this
-/// organization) only when asked for, then the `fields` selection.
+/// organization) only when asked for, then the `fields` selection. A member whose removal the
+/// list does not show yet appears as they were.
 fn organization_member(
     store: &Store,
     org: &Organization,
-    id: &str,
+    listed: &ListedMember<'_>,
     fields: Option<&FieldSelection>,
 ) -> Option<(String, Value)> {
-    let (id, mut entry) = member(store, id)?;
+    let id: &str = listed.user_id;
+    let departed = listed.departed;
+    let profile = store
+        .get(id)
+        .or_else(|| departed.and_then(|d| d.profile.as_ref()))?;
+    let (id, mut entry) = member_entry(id, profile);
     let with_roles = fields.is_some_and(|f| f.names_included("roles"));
     if let (true, Some(object)) = (with_roles, entry.as_object_mut()) {
-        object.insert("roles".into(), store.directory.member_roles_json(org, &id));
+        let roles = match departed {
+            Some(departed) => store.directory.roles_json(&departed.roles),
+            None => store.directory.member_roles_json(org, &id),
+        };
+        object.insert("roles".into(), roles);
     }
     if let (Some(fields), Some(object)) = (fields, entry.as_object_mut()) {
         object.retain(|key, _| fields.keeps(key));
@@ -232,7 +246,7 @@ pub async fn organization_members(
         )
     })?;
     let items: Keyed = org
-        .members
+        .listed_members(Instant::now(), store.directory.membership_lag)
         .iter()
         .filter_map(|m| organization_member(&store, org, m, fields.as_ref()))
         .collect();

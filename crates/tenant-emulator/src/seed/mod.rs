@@ -145,6 +145,7 @@ fn directory(config: &EmulatorConfig, reference: DateTime<Utc>) -> Directory {
             created_at: reference - TimeDelta::minutes(dates.gen_range(30 * 1440..900 * 1440)),
             members: Default::default(),
             member_roles: Default::default(),
+            unlisted: Vec::new(),
         })
         .collect();
     let roles = names::ROLES

@@ -6,6 +6,7 @@
 
 mod directory;
 mod logs;
+mod membership_view;
 mod search_view;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -16,11 +17,13 @@ use serde_json::{Map, Value};
 
 pub use directory::{App, BlockedFor, Connection, Directory, Job, Organization, Role};
 pub use logs::{LogEvent, LogKind, Logs, USER_AGENTS};
+pub use membership_view::ListedMember;
 
 /// How the store's eventually consistent views trail writes, and how long it keeps logs.
 #[derive(Clone, Copy, Debug)]
 pub struct StoreSettings {
     pub search_lag: Duration,
+    pub membership_lag: Duration,
     pub log_retention: Duration,
 }
 
@@ -28,6 +31,7 @@ impl StoreSettings {
     pub fn of(config: &crate::config::EmulatorConfig) -> Self {
         Self {
             search_lag: config.search_lag,
+            membership_lag: config.membership_lag,
             log_retention: config.log_retention,
         }
     }
@@ -37,6 +41,7 @@ impl Default for StoreSettings {
     fn default() -> Self {
         Self {
             search_lag: Duration::ZERO,
+            membership_lag: Duration::ZERO,
             log_retention: crate::config::DEFAULT_LOG_RETENTION,
         }
     }
@@ -104,7 +109,8 @@ pub fn connection(profile: &Value) -> Option<&str> {
 }
 
 impl Store {
-    pub fn new(settings: StoreSettings, directory: Directory) -> Self {
+    pub fn new(settings: StoreSettings, mut directory: Directory) -> Self {
+        directory.membership_lag = settings.membership_lag;
         Self {
             users: HashMap::new(),
             order: BTreeSet::new(),
@@ -247,7 +253,7 @@ impl Store {
         self.mature(now);
         let key = self.interned_id(id)?;
         self.unindex(&key, &old);
-        self.directory.forget_user(&key);
+        self.directory.forget_user(&key, &old, now);
         self.live -= 1;
         self.record_write(&key, None, Some(now));
         Some(old)

@@ -111,3 +111,47 @@ async fn the_log_retention_flag_limits_how_far_back_logs_are_returned() {
     }
     assert!(seen > 0, "some user logged in during the last day");
 }
+
+#[tokio::test]
+async fn the_membership_lag_flag_delays_the_members_list() {
+    let (_child, lines) = start(&["--users", "30", "--membership-lag-ms", "60000"], 1).await;
+    let url = lines[0].split(' ').nth(2).expect("a URL").to_owned();
+    let http = crate::helpers::http();
+    let token = crate::helpers::client_credentials(&http, &url, "dev.auth0.test", None).await;
+    let orgs: serde_json::Value = http
+        .get(format!("{url}/__emulator/organizations"))
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("JSON");
+    let org = &orgs[0];
+    let member = org["members"][0].as_str().expect("a member");
+    let members = format!(
+        "{url}/api/v2/organizations/{}/members",
+        org["id"].as_str().expect("id")
+    );
+    let response = http
+        .delete(&members)
+        .bearer_auth(&token)
+        .json(&serde_json::json!({ "members": [member] }))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let listed: serde_json::Value = http
+        .get(format!("{members}?per_page=100"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("JSON");
+    let listed = listed.as_array().expect("members");
+    assert!(
+        listed.iter().any(|m| m["user_id"] == member),
+        "still listed for a minute"
+    );
+}
