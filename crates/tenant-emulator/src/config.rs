@@ -18,6 +18,13 @@ pub const DEFAULT_PASSWORD: &str = "Tenant-Emulator-1";
 /// them (Enterprise), so nothing the emulator returns is older than what some real tenant shows.
 pub const DEFAULT_LOG_RETENTION: Duration = Duration::from_secs(30 * 86_400);
 
+/// Auth0's limit on `POST /dbconnections/change_password` from one IP for one email, as published
+/// for the Free, Essentials and Professional plans: a burst of 10, then 1 a minute.
+pub const CHANGE_PASSWORD_LIMIT: RateLimit = RateLimit {
+    per_second: 1.0 / 60.0,
+    burst: 10,
+};
+
 /// Every Management API scope the emulator knows; the default client holds them all.
 pub const ALL_SCOPES: &[&str] = &[
     "read:users",
@@ -63,6 +70,9 @@ pub struct EmulatorConfig {
     pub clients: Vec<ClientConfig>,
     /// Management API rate limit; `None` = unlimited (the headers are still sent).
     pub rate_limit: Option<RateLimit>,
+    /// The limit on password-reset requests per (email, IP); default Auth0's
+    /// ([`CHANGE_PASSWORD_LIMIT`]), `None` = unlimited.
+    pub change_password_limit: Option<RateLimit>,
     /// How long search (`GET /api/v2/users`) keeps seeing a user as it was before a write.
     pub search_lag: Duration,
     /// How long `GET /api/v2/organizations/{id}/members` keeps showing the members as they were
@@ -91,6 +101,7 @@ impl EmulatorConfig {
             password: DEFAULT_PASSWORD.to_owned(),
             clients: vec![ClientConfig::default()],
             rate_limit: None,
+            change_password_limit: Some(CHANGE_PASSWORD_LIMIT),
             search_lag: Duration::ZERO,
             membership_lag: Duration::ZERO,
             extra_users: Vec::new(),

@@ -69,8 +69,8 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use config::{
-    ALL_SCOPES, ClientConfig, DATABASE_CONNECTION, DEFAULT_LOG_RETENTION, DEFAULT_PASSWORD,
-    EmulatorConfig, ExtraUser, RateLimit, SOCIAL_CONNECTION,
+    ALL_SCOPES, CHANGE_PASSWORD_LIMIT, ClientConfig, DATABASE_CONNECTION, DEFAULT_LOG_RETENTION,
+    DEFAULT_PASSWORD, EmulatorConfig, ExtraUser, RateLimit, SOCIAL_CONNECTION,
 };
 pub use control::{Control, KeyChoice, MintRequest, OrganizationSummary, UserSummary, UsersPage};
 pub use faults::Faults;
@@ -80,7 +80,7 @@ pub use stats::{RecordedRequest, Stats};
 
 use crate::clock::Clock;
 use crate::keys::KeyRing;
-use crate::ratelimit::RateLimiter;
+use crate::ratelimit::{KeyedRateLimiter, RateLimiter};
 use crate::state::{AppState, Tenant};
 
 /// Starts emulated tenants.
@@ -124,6 +124,7 @@ impl Emulator {
             store,
             keys,
             RateLimiter::new(config.rate_limit),
+            KeyedRateLimiter::new(config.change_password_limit),
         ));
         let (shutdown, signal) = watch::channel(false);
         let app = server::router(Arc::clone(&state));
@@ -143,10 +144,13 @@ fn validate(config: &EmulatorConfig) -> anyhow::Result<()> {
     if config.tenant.is_empty() || config.domain.is_empty() {
         bail!("a tenant needs a name and a domain");
     }
-    if let Some(limit) = config.rate_limit
-        && (!(limit.per_second > 0.0 && limit.per_second.is_finite()) || limit.burst == 0)
+    for limit in [config.rate_limit, config.change_password_limit]
+        .into_iter()
+        .flatten()
     {
-        bail!("a rate limit needs per_second > 0 and burst > 0");
+        if !(limit.per_second > 0.0 && limit.per_second.is_finite()) || limit.burst == 0 {
+            bail!("a rate limit needs per_second > 0 and burst > 0");
+        }
     }
     if config.clients.is_empty() {
         bail!("a tenant needs at least one client");

@@ -1,5 +1,6 @@
 //! The shared state of one emulated tenant, handed to every handler.
 
+use std::net::IpAddr;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
@@ -8,7 +9,7 @@ use crate::config::ClientConfig;
 use crate::faults::FaultState;
 use crate::keys::KeyRing;
 use crate::mgmt::auth::TokenCache;
-use crate::ratelimit::RateLimiter;
+use crate::ratelimit::{KeyedRateLimiter, RateLimiter};
 use crate::stats::RequestStats;
 use crate::store::Store;
 
@@ -38,6 +39,8 @@ pub struct AppState {
     store: RwLock<Store>,
     keys: RwLock<KeyRing>,
     pub limiter: RateLimiter,
+    /// Password-reset requests per (lower-cased email, IP), apart from the Management API's.
+    pub change_password_limiter: KeyedRateLimiter<(String, IpAddr)>,
     pub faults: FaultState,
     pub stats: RequestStats,
     pub tokens: TokenCache,
@@ -52,6 +55,7 @@ impl AppState {
         store: Store,
         keys: KeyRing,
         limiter: RateLimiter,
+        change_password_limiter: KeyedRateLimiter<(String, IpAddr)>,
     ) -> Self {
         Self {
             tenant,
@@ -59,6 +63,7 @@ impl AppState {
             store: RwLock::new(store),
             keys: RwLock::new(keys),
             limiter,
+            change_password_limiter,
             faults: FaultState::default(),
             stats: RequestStats::default(),
             tokens: TokenCache::default(),

@@ -4,11 +4,12 @@
 mod token;
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -89,9 +90,11 @@ async fn openid_configuration(State(state): State<SharedState>, headers: HeaderM
 const RESET_SENT: &str = "We've just sent you an email to reset your password.";
 
 /// `POST /dbconnections/change_password`: the same answer whether or not the email is known, so
-/// the endpoint cannot be used to find accounts; a known user gets an `scpr` log event.
+/// the endpoint cannot be used to find accounts; a known user gets an `scpr` log event. Limited
+/// per (email, IP) as Auth0 limits it, known email or not (a difference would reveal accounts).
 async fn change_password(
     State(state): State<SharedState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AuthError> {
@@ -102,6 +105,12 @@ async fn change_password(
     let email = form
         .get("email")
         .ok_or_else(|| AuthError::invalid_request("Missing required parameter: email"))?;
+    if !state
+        .change_password_limiter
+        .allow((email.to_lowercase(), peer.ip()))
+    {
+        return Err(AuthError::too_many_requests());
+    }
     let now = state.clock.now();
     let mut store = state.write();
     let Some(conn) = store.directory.connection(connection).cloned() else {

@@ -4,6 +4,7 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
+use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -15,6 +16,7 @@ use serde_json::{Map, Value, json};
 use super::{Form, read_form};
 use crate::clock::{iso, unix_now};
 use crate::errors::{AuthError, json_response};
+use crate::faults::CredentialsRevoked;
 use crate::state::{AppState, SharedState};
 use crate::store::{BlockedFor, LogEvent, LogKind, Store};
 
@@ -27,11 +29,16 @@ const BRUTE_FORCE_THRESHOLD: u32 = 10;
 pub async fn token(
     State(state): State<SharedState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    revoked: Option<Extension<CredentialsRevoked>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AuthError> {
     let mut form = read_form(&headers, &body)?;
     basic_credentials(&headers, &mut form);
+    // A revoked (rotated or deleted) secret is refused as a wrong one is.
+    if revoked.is_some() && form.contains_key("client_secret") {
+        return Err(unauthorized());
+    }
     let ip = match peer.ip() {
         IpAddr::V4(v4) => v4,
         IpAddr::V6(v6) => v6.to_ipv4_mapped().unwrap_or(Ipv4Addr::LOCALHOST),

@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use crate::clock::unix_now;
 use crate::errors::ApiError;
+use crate::faults::CredentialsRevoked;
 use crate::state::{AppState, SharedState};
 
 /// Verifying RS256 on every call would cost more than the rest of a get-by-id, so verified
@@ -105,6 +106,9 @@ impl FromRequestParts<SharedState> for Auth {
             error.with_attributes = false;
             return Err(error);
         };
+        if parts.extensions.get::<CredentialsRevoked>().is_some() {
+            return Err(ApiError::unauthorized("Invalid token"));
+        }
         verify(state, token).map(Auth)
     }
 }
