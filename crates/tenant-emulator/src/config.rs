@@ -58,6 +58,10 @@ pub struct EmulatorConfig {
     /// Default `{tenant}.auth0.test`; `iss` is `https://{domain}/`, the Management API audience
     /// `https://{domain}/api/v2/`.
     pub domain: String,
+    /// A custom domain (e.g. `login.acme.test`): tokens requested through it (the request's
+    /// `Host`) carry `iss` = `https://{custom_domain}/`; the Management API audience stays the
+    /// canonical domain's. Default none.
+    pub custom_domain: Option<String>,
     /// Default `127.0.0.1:0`: loopback only, a free port.
     pub listen: SocketAddr,
     /// Number of seeded users (default 1000).
@@ -95,6 +99,7 @@ impl EmulatorConfig {
         Self {
             domain: format!("{tenant}.auth0.test"),
             tenant,
+            custom_domain: None,
             listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             users: 1000,
             seed: 1,

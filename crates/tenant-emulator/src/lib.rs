@@ -81,7 +81,7 @@ pub use stats::{RecordedRequest, Stats};
 use crate::clock::Clock;
 use crate::keys::KeyRing;
 use crate::ratelimit::{KeyedRateLimiter, RateLimiter};
-use crate::state::{AppState, Tenant};
+use crate::state::{AppState, CustomDomain, Tenant};
 
 /// Starts emulated tenants.
 pub struct Emulator;
@@ -112,6 +112,10 @@ impl Emulator {
         let tenant = Tenant {
             issuer: format!("https://{}/", config.domain),
             management_audience: format!("https://{}/api/v2/", config.domain),
+            custom: config.custom_domain.as_ref().map(|domain| CustomDomain {
+                domain: domain.clone(),
+                issuer: format!("https://{domain}/"),
+            }),
             name: config.tenant.clone(),
             domain: config.domain.clone(),
             clients: config.clients.clone(),
@@ -155,6 +159,11 @@ fn validate(config: &EmulatorConfig) -> anyhow::Result<()> {
     if config.clients.is_empty() {
         bail!("a tenant needs at least one client");
     }
+    if let Some(custom) = &config.custom_domain
+        && (custom.is_empty() || custom.eq_ignore_ascii_case(&config.domain))
+    {
+        bail!("a custom domain must be a name other than the tenant's domain");
+    }
     if config.log_retention.is_zero() {
         bail!("a log retention must be longer than zero");
     }
@@ -192,6 +201,16 @@ impl EmulatorHandle {
     /// `https://{domain}/`, the `iss` of every token the tenant issues.
     pub fn issuer(&self) -> String {
         self.state.tenant.issuer.clone()
+    }
+
+    /// The custom domain, if the tenant has one.
+    pub fn custom_domain(&self) -> Option<&str> {
+        self.state.tenant.custom.as_ref().map(|c| c.domain.as_str())
+    }
+
+    /// `https://{custom domain}/`, the `iss` of tokens requested through the custom domain.
+    pub fn custom_issuer(&self) -> Option<String> {
+        self.state.tenant.custom.as_ref().map(|c| c.issuer.clone())
     }
 
     /// `https://{domain}/api/v2/`, the audience of management tokens.

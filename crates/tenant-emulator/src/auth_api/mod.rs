@@ -63,8 +63,9 @@ async fn jwks(State(state): State<SharedState>) -> Response {
     json_response(StatusCode::OK, &keys)
 }
 
-/// `GET /.well-known/openid-configuration`, pointing at this emulator's own address so that a
-/// verifier discovering keys from the issuer can reach them.
+/// `GET /.well-known/openid-configuration`, naming the issuer of the domain asked through (the
+/// custom domain's when its `Host` is the custom domain) and pointing at this emulator's own
+/// address so that a verifier discovering keys from the issuer can reach them.
 async fn openid_configuration(State(state): State<SharedState>, headers: HeaderMap) -> Response {
     let host = headers
         .get(header::HOST)
@@ -74,7 +75,7 @@ async fn openid_configuration(State(state): State<SharedState>, headers: HeaderM
     json_response(
         StatusCode::OK,
         &json!({
-            "issuer": state.tenant.issuer,
+            "issuer": state.tenant.issuer_for(&headers),
             "jwks_uri": format!("{base}/.well-known/jwks.json"),
             "token_endpoint": format!("{base}/oauth/token"),
             "grant_types_supported": [

@@ -43,12 +43,14 @@ pub async fn token(
         IpAddr::V4(v4) => v4,
         IpAddr::V6(v6) => v6.to_ipv4_mapped().unwrap_or(Ipv4Addr::LOCALHOST),
     };
+    // Tokens name the domain they were requested through; the audience is the canonical one.
+    let issuer = state.tenant.issuer_for(&headers);
     let answer = match form.get("grant_type").map(String::as_str) {
         None => Err(AuthError::invalid_request(
             "Missing required parameter: grant_type",
         )),
-        Some("client_credentials") => client_credentials(&state, &form),
-        Some(PASSWORD_REALM) => password_realm(&state, &form, ip),
+        Some("client_credentials") => client_credentials(&state, &form, issuer),
+        Some(PASSWORD_REALM) => password_realm(&state, &form, ip, issuer),
         Some(other) => Err(AuthError::new(
             StatusCode::FORBIDDEN,
             "unsupported_grant_type",
@@ -99,7 +101,7 @@ fn ttl_seconds(state: &AppState) -> i64 {
     i64::try_from(state.tenant.token_ttl.as_secs()).unwrap_or(86_400)
 }
 
-fn client_credentials(state: &AppState, form: &Form) -> Result<Value, AuthError> {
+fn client_credentials(state: &AppState, form: &Form, issuer: &str) -> Result<Value, AuthError> {
     let client_id = form.get("client_id").ok_or_else(unauthorized)?;
     let client = state.tenant.client(client_id).ok_or_else(unauthorized)?;
     if form.get("client_secret") != Some(&client.client_secret) {
@@ -149,7 +151,7 @@ fn client_credentials(state: &AppState, form: &Form) -> Result<Value, AuthError>
     let now = unix_now();
     let ttl = ttl_seconds(state);
     let claims = json!({
-        "iss": state.tenant.issuer,
+        "iss": issuer,
         "sub": format!("{client_id}@clients"),
         "aud": audience,
         "iat": now,
@@ -190,7 +192,12 @@ struct Login {
     claims: Map<String, Value>,
 }
 
-fn password_realm(state: &AppState, form: &Form, ip: Ipv4Addr) -> Result<Value, AuthError> {
+fn password_realm(
+    state: &AppState,
+    form: &Form,
+    ip: Ipv4Addr,
+    issuer: &str,
+) -> Result<Value, AuthError> {
     let client_id = required(form, "client_id")?;
     let client = state.tenant.client(client_id).ok_or_else(unauthorized)?;
     // A confidential client authenticates; a public one (no secret sent) is trusted, as a
@@ -213,7 +220,7 @@ fn password_realm(state: &AppState, form: &Form, ip: Ipv4Addr) -> Result<Value, 
         .map(|s| s.split_whitespace().collect::<Vec<_>>().join(" "));
     let scope = scope.unwrap_or_default();
     let openid = scope.split(' ').any(|s| s == "openid");
-    let userinfo = format!("{}userinfo", state.tenant.issuer);
+    let userinfo = format!("{issuer}userinfo");
     let aud = match form.get("audience") {
         Some(audience) if openid => json!([audience, userinfo]),
         Some(audience) => json!(audience),
@@ -221,7 +228,7 @@ fn password_realm(state: &AppState, form: &Form, ip: Ipv4Addr) -> Result<Value, 
     };
     let sub = crate::store::user_id(&login.profile).unwrap_or_default();
     let mut claims = Map::new();
-    claims.insert("iss".into(), json!(state.tenant.issuer));
+    claims.insert("iss".into(), json!(issuer));
     claims.insert("sub".into(), json!(sub));
     claims.insert("aud".into(), aud);
     claims.insert("iat".into(), json!(now));
@@ -253,20 +260,14 @@ fn password_realm(state: &AppState, form: &Form, ip: Ipv4Addr) -> Result<Value, 
     if openid {
         answer["id_token"] = json!(sign(
             state,
-            &id_token_claims(state, &login.profile, client_id, &scope, now)
+            &id_token_claims(issuer, &login.profile, client_id, &scope, now)
         )?);
     }
     Ok(answer)
 }
 
 /// The ID token of an `openid` login: profile claims for `profile`, email claims for `email`.
-fn id_token_claims(
-    state: &AppState,
-    profile: &Value,
-    client_id: &str,
-    scope: &str,
-    now: i64,
-) -> Value {
+fn id_token_claims(issuer: &str, profile: &Value, client_id: &str, scope: &str, now: i64) -> Value {
     let mut claims = Map::new();
     let scopes: Vec<&str> = scope.split(' ').collect();
     let mut copy = |names: &[&str]| {
@@ -289,7 +290,7 @@ fn id_token_claims(
     if scopes.contains(&"email") {
         copy(&["email", "email_verified"]);
     }
-    claims.insert("iss".into(), json!(state.tenant.issuer));
+    claims.insert("iss".into(), json!(issuer));
     claims.insert(
         "sub".into(),
         profile.get("user_id").cloned().unwrap_or(Value::Null),

@@ -6,6 +6,7 @@ mod binary;
 mod blocks;
 mod conformance;
 mod control;
+mod custom_domain;
 mod directory;
 mod faults;
 mod lag;

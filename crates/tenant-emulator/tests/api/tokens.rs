@@ -1,33 +1,10 @@
 //! `/oauth/token` (both grants, JSON and form bodies), the JWKS, and what the tokens carry.
 
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tenant_emulator::{DEFAULT_PASSWORD, ExtraUser};
 
-use crate::helpers::{config, http, read, spawn, spawn_with};
-
-fn decode(token: &str, jwks: &Value, audience: &str, issuer: &str) -> Value {
-    let header = jsonwebtoken::decode_header(token).expect("header");
-    let kid = header.kid.expect("kid");
-    let jwk = jwks["keys"]
-        .as_array()
-        .expect("keys")
-        .iter()
-        .find(|k| k["kid"] == json!(kid))
-        .expect("kid published");
-    let key = DecodingKey::from_rsa_components(
-        jwk["n"].as_str().expect("n"),
-        jwk["e"].as_str().expect("e"),
-    )
-    .expect("rsa key");
-    let mut validation = Validation::new(Algorithm::RS256);
-    validation.set_audience(&[audience]);
-    validation.set_issuer(&[issuer]);
-    jsonwebtoken::decode::<Value>(token, &key, &validation)
-        .expect("valid token")
-        .claims
-}
+use crate::helpers::{config, decode, http, read, spawn, spawn_with};
 
 #[tokio::test]
 async fn client_credentials_json_gives_a_management_token_that_verifies_against_the_jwks() {
