@@ -12,6 +12,7 @@ mod faults;
 mod lag;
 mod logs_stats;
 mod ratelimit;
+mod sdk;
 mod search;
 mod seed;
 mod tickets;
