@@ -38,7 +38,8 @@
 //! - `mgmt`: the Management API, one module per area, with the token check (`mgmt::auth`),
 //!   parameter parsing (`mgmt::params`), field selection and sort (`mgmt::projection`) and the
 //!   write rules (`mgmt::validate`).
-//! - `errors`: Auth0's two error shapes. `ratelimit`: the token bucket and its headers.
+//! - `errors`: Auth0's two error shapes. `ratelimit`: the Management API's token bucket and its
+//!   headers, and the Authentication API's buckets per key (password resets per email and IP).
 //! - `faults`: fault injection. `stats`: request counts. `control`: the control API.
 
 mod auth_api;
