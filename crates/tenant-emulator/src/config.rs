@@ -14,6 +14,17 @@ pub const SOCIAL_CONNECTION: &str = "google-oauth2";
 /// Password of every seeded database user unless configured otherwise.
 pub const DEFAULT_PASSWORD: &str = "Tenant-Emulator-1";
 
+/// How long logs are kept unless configured otherwise: 30 days, the longest any Auth0 plan keeps
+/// them (Enterprise), so nothing the emulator returns is older than what some real tenant shows.
+pub const DEFAULT_LOG_RETENTION: Duration = Duration::from_secs(30 * 86_400);
+
+/// Auth0's limit on `POST /dbconnections/change_password` from one IP for one email, as published
+/// for the Free, Essentials and Professional plans: a burst of 10, then 1 a minute.
+pub const CHANGE_PASSWORD_LIMIT: RateLimit = RateLimit {
+    per_second: 1.0 / 60.0,
+    burst: 10,
+};
+
 /// Every Management API scope the emulator knows; the default client holds them all.
 pub const ALL_SCOPES: &[&str] = &[
     "read:users",
@@ -30,6 +41,7 @@ pub const ALL_SCOPES: &[&str] = &[
     "read:stats",
     "read:organizations",
     "read:organization_members",
+    "read:organization_member_roles",
     "create:organization_members",
     "delete:organization_members",
     "read:roles",
@@ -46,6 +58,10 @@ pub struct EmulatorConfig {
     /// Default `{tenant}.auth0.test`; `iss` is `https://{domain}/`, the Management API audience
     /// `https://{domain}/api/v2/`.
     pub domain: String,
+    /// A custom domain (e.g. `login.acme.test`): tokens requested through it (the request's
+    /// `Host`) carry `iss` = `https://{custom_domain}/`; the Management API audience stays the
+    /// canonical domain's. Default none.
+    pub custom_domain: Option<String>,
     /// Default `127.0.0.1:0`: loopback only, a free port.
     pub listen: SocketAddr,
     /// Number of seeded users (default 1000).
@@ -58,10 +74,19 @@ pub struct EmulatorConfig {
     pub clients: Vec<ClientConfig>,
     /// Management API rate limit; `None` = unlimited (the headers are still sent).
     pub rate_limit: Option<RateLimit>,
+    /// The limit on password-reset requests per (email, IP); default Auth0's
+    /// ([`CHANGE_PASSWORD_LIMIT`]), `None` = unlimited.
+    pub change_password_limit: Option<RateLimit>,
     /// How long search (`GET /api/v2/users`) keeps seeing a user as it was before a write.
     pub search_lag: Duration,
+    /// How long `GET /api/v2/organizations/{id}/members` keeps showing the members as they were
+    /// before a membership write (Auth0 documents that list as eventually consistent).
+    pub membership_lag: Duration,
     /// Named database users added after the seed.
     pub extra_users: Vec<ExtraUser>,
+    /// How long log events stay readable, on the tenant clock (default 30 days). Auth0 keeps
+    /// them 1 to 30 days by plan.
+    pub log_retention: Duration,
     /// Reference time of the seed (default: now). Fix it for byte-identical seeds.
     pub now: Option<DateTime<Utc>>,
     /// Lifetime of issued access tokens (default 86400 s, Auth0's).
@@ -76,14 +101,18 @@ impl EmulatorConfig {
         Self {
             domain: format!("{tenant}.auth0.test"),
             tenant,
+            custom_domain: None,
             listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             users: 1000,
             seed: 1,
             password: DEFAULT_PASSWORD.to_owned(),
             clients: vec![ClientConfig::default()],
             rate_limit: None,
+            change_password_limit: Some(CHANGE_PASSWORD_LIMIT),
             search_lag: Duration::ZERO,
+            membership_lag: Duration::ZERO,
             extra_users: Vec::new(),
+            log_retention: DEFAULT_LOG_RETENTION,
             now: None,
             token_ttl: Duration::from_secs(86_400),
             personas: Vec::new(),

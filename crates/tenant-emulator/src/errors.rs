@@ -126,6 +126,15 @@ impl AuthError {
     pub fn access_denied(status: StatusCode, description: impl Into<String>) -> Self {
         Self::new(status, "access_denied", description)
     }
+
+    /// A 429 of the Authentication API, whose limits are apart from the Management API's.
+    pub fn too_many_requests() -> Self {
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_requests",
+            "Too Many Requests",
+        )
+    }
 }
 
 impl IntoResponse for AuthError {

@@ -96,6 +96,7 @@ fn insert(
     })?;
     store.logs.add_signup(now);
     // A user whose tokens name an organization is one of its members.
+    let lag = store.directory.membership_lag;
     if let Some(org_id) = &extra.org_id
         && let Some(org) = store
             .directory
@@ -104,7 +105,7 @@ fn insert(
             .find(|o| &o.id == org_id)
         && let Some(id) = crate::store::user_id(&created)
     {
-        org.members.insert(Arc::from(id));
+        org.add_member(Arc::from(id), written, lag);
     }
     Ok(created)
 }

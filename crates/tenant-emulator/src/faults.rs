@@ -1,5 +1,5 @@
-//! Fault injection (`PUT /__emulator/faults`): latency, errors, a dead server, 429 storms,
-//! garbage bodies and writes whose answer is lost.
+//! Fault injection (`PUT /__emulator/faults`): latency, errors, a dead server, 429 storms on
+//! either API, revoked credentials, garbage bodies and writes whose answer is lost.
 
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
@@ -10,7 +10,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use crate::errors::ApiError;
+use crate::errors::{ApiError, AuthError};
 use crate::ratelimit::{Decision, set_headers};
 use crate::state::SharedState;
 
@@ -28,6 +28,13 @@ pub struct Faults {
     pub down: bool,
     /// Every Management API call answers 429.
     pub rate_limit_storm: bool,
+    /// Every Authentication API call answers 429 in that API's shape; the Management API's
+    /// budget is untouched (narrow it with `paths`, e.g. `/dbconnections/change_password`).
+    pub auth_rate_limit_storm: bool,
+    /// The application's credentials no longer work: every Management API call answers 401
+    /// (`Invalid token`) and `POST /oauth/token` with the client secret answers 401
+    /// `access_denied` "Unauthorized".
+    pub revoked_credentials: bool,
     /// 200 with a body that is not JSON.
     pub garbage_body: bool,
     /// Management API POST/PATCH/PUT/DELETE are applied, then the connection is dropped without
@@ -65,9 +72,18 @@ impl Faults {
                 || self.error_rate > 0.0
                 || self.garbage_body
                 || (self.rate_limit_storm && management)
+                || (self.auth_rate_limit_storm && !management)
+                || (self.revoked_credentials && (management || path == TOKEN_PATH))
                 || (self.drop_after_write && management && is_write(method)))
     }
 }
+
+const TOKEN_PATH: &str = "/oauth/token";
+
+/// Put on a request while `revoked_credentials` is in force: the token check and the token
+/// endpoint refuse it, after the rate limiter has charged it as it would any 401.
+#[derive(Clone, Copy, Debug)]
+pub struct CredentialsRevoked;
 
 /// The faults in force. A `count` is decremented per matching request.
 #[derive(Default)]
@@ -157,6 +173,13 @@ pub async fn inject(State(state): State<SharedState>, request: Request, next: Ne
             .into_response();
     }
     let management = is_management(&path);
+    if faults.auth_rate_limit_storm && !management {
+        return AuthError::too_many_requests().into_response();
+    }
+    let mut request = request;
+    if faults.revoked_credentials && (management || path == TOKEN_PATH) {
+        request.extensions_mut().insert(CredentialsRevoked);
+    }
     if faults.rate_limit_storm && management {
         let mut response = ApiError::too_many_requests().into_response();
         set_headers(

@@ -3,8 +3,9 @@
 //! requests), Universal Login's sign-in with the authorization code flow and PKCE (`/authorize`,
 //! a server-rendered login page, logout), and the user, search, ticket, job, block, log,
 //! organization, role and stats endpoints of the Management API, with Auth0's shapes, errors,
-//! limits, merge rules, rate-limit headers, eventual consistency of search, and a deterministic
-//! seed of realistic users. A control API under `/__emulator/` counts requests and injects faults.
+//! limits, merge rules, rate-limit headers, eventual consistency of search and of organization
+//! members, log retention, a custom domain, and a deterministic seed of realistic users. A
+//! control API under `/__emulator/` counts requests and injects faults.
 //!
 //! Faithful is the point: a client that works against it should work against Auth0, so Auth0's
 //! awkward behaviour (the 1000-result window, search lag, 429s, error shapes) is reproduced, not
@@ -31,8 +32,8 @@
 //! - `config`: [`EmulatorConfig`] and what it is made of.
 //! - `server`: the router, the layers every API request passes, the accept loop.
 //! - `state`: what handlers share; `clock`: the tenant's time.
-//! - `store`: users with hash indexes and the lagging search view; logs, organizations, roles,
-//!   blocks, jobs.
+//! - `store`: users with hash indexes and the lagging search view; logs kept for the retention;
+//!   organizations with the lagging members list; roles, blocks, jobs.
 //! - `seed`: the deterministic seed; `profile`: profile construction; `extra_users`: named users.
 //! - `keys`: RSA keys, JWKS, signing, rotation.
 //! - `auth_api`: `/oauth/token`, `/userinfo`, `/.well-known/*`,
@@ -44,7 +45,8 @@
 //! - `mgmt`: the Management API, one module per area, with the token check (`mgmt::auth`),
 //!   parameter parsing (`mgmt::params`), field selection and sort (`mgmt::projection`) and the
 //!   write rules (`mgmt::validate`).
-//! - `errors`: Auth0's two error shapes. `ratelimit`: the token bucket and its headers.
+//! - `errors`: Auth0's two error shapes. `ratelimit`: the Management API's token bucket and its
+//!   headers, and the Authentication API's buckets per key (password resets per email and IP).
 //! - `faults`: fault injection. `stats`: request counts. `control`: the control API.
 
 mod auth_api;
@@ -77,8 +79,9 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use config::{
-    ALL_SCOPES, ClientConfig, DATABASE_CONNECTION, DEFAULT_PASSWORD, EmulatorConfig, ExtraUser,
-    Persona, RateLimit, SOCIAL_CONNECTION, TokenEndpointAuthMethod,
+    ALL_SCOPES, CHANGE_PASSWORD_LIMIT, ClientConfig, DATABASE_CONNECTION, DEFAULT_LOG_RETENTION,
+    DEFAULT_PASSWORD, EmulatorConfig, ExtraUser, Persona, RateLimit, SOCIAL_CONNECTION,
+    TokenEndpointAuthMethod,
 };
 pub use control::{Control, KeyChoice, MintRequest, OrganizationSummary, UserSummary, UsersPage};
 pub use faults::Faults;
@@ -88,8 +91,8 @@ pub use stats::{RecordedRequest, Stats};
 
 use crate::clock::Clock;
 use crate::keys::KeyRing;
-use crate::ratelimit::RateLimiter;
-use crate::state::{AppState, Tenant};
+use crate::ratelimit::{KeyedRateLimiter, RateLimiter};
+use crate::state::{AppState, CustomDomain, Tenant};
 
 /// Starts emulated tenants.
 pub struct Emulator;
@@ -120,6 +123,10 @@ impl Emulator {
         let tenant = Tenant {
             issuer: format!("https://{}/", config.domain),
             management_audience: format!("https://{}/api/v2/", config.domain),
+            custom: config.custom_domain.as_ref().map(|domain| CustomDomain {
+                domain: domain.clone(),
+                issuer: format!("https://{domain}/"),
+            }),
             name: config.tenant.clone(),
             domain: config.domain.clone(),
             clients: config.clients.clone(),
@@ -132,6 +139,7 @@ impl Emulator {
             store,
             keys,
             RateLimiter::new(config.rate_limit),
+            KeyedRateLimiter::new(config.change_password_limit),
             config.personas.clone(),
         ));
         let (shutdown, signal) = watch::channel(false);
@@ -152,13 +160,24 @@ fn validate(config: &EmulatorConfig) -> anyhow::Result<()> {
     if config.tenant.is_empty() || config.domain.is_empty() {
         bail!("a tenant needs a name and a domain");
     }
-    if let Some(limit) = config.rate_limit
-        && (!(limit.per_second > 0.0 && limit.per_second.is_finite()) || limit.burst == 0)
+    for limit in [config.rate_limit, config.change_password_limit]
+        .into_iter()
+        .flatten()
     {
-        bail!("a rate limit needs per_second > 0 and burst > 0");
+        if !(limit.per_second > 0.0 && limit.per_second.is_finite()) || limit.burst == 0 {
+            bail!("a rate limit needs per_second > 0 and burst > 0");
+        }
     }
     if config.clients.is_empty() {
         bail!("a tenant needs at least one client");
+    }
+    if let Some(custom) = &config.custom_domain
+        && (custom.is_empty() || custom.eq_ignore_ascii_case(&config.domain))
+    {
+        bail!("a custom domain must be a name other than the tenant's domain");
+    }
+    if config.log_retention.is_zero() {
+        bail!("a log retention must be longer than zero");
     }
     Ok(())
 }
@@ -191,9 +210,20 @@ impl EmulatorHandle {
         &self.state.tenant.domain
     }
 
-    /// `https://{domain}/`, the `iss` of every token the tenant issues.
+    /// `https://{domain}/`, the `iss` of every token the tenant issues through its canonical
+    /// domain.
     pub fn issuer(&self) -> String {
         self.state.tenant.issuer.clone()
+    }
+
+    /// The custom domain, if the tenant has one.
+    pub fn custom_domain(&self) -> Option<&str> {
+        self.state.tenant.custom.as_ref().map(|c| c.domain.as_str())
+    }
+
+    /// `https://{custom domain}/`, the `iss` of tokens requested through the custom domain.
+    pub fn custom_issuer(&self) -> Option<String> {
+        self.state.tenant.custom.as_ref().map(|c| c.issuer.clone())
     }
 
     /// `https://{domain}/api/v2/`, the audience of management tokens.

@@ -4,7 +4,10 @@
 //! The client's `/authorize` parameters never travel through the browser again: the login page
 //! carries only a random transaction id, bound to the browser's cookie, so a form post cannot
 //! change the redirect, the PKCE challenge or the nonce, and a transaction started in one browser
-//! cannot be finished in another. Times are passed in, so expiry is tested without waiting.
+//! cannot be finished in another. Everything is bound to the domain `/authorize` was called
+//! through (the canonical or the custom one), as Auth0 keeps domains apart: the code's tokens
+//! name it as their issuer and the login session serves only that domain. Times are passed in, so
+//! expiry is tested without waiting.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError, RwLock};
@@ -65,6 +68,10 @@ impl Pkce {
 /// An `/authorize` request that passed validation: what the code will be bound to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Authorization {
+    /// `https://{domain}/` of the domain `/authorize` was called through: the `iss` of the
+    /// code's tokens, the only domain the code is exchanged through, and the domain of the login
+    /// session that sign-in starts.
+    pub issuer: String,
     pub client_id: String,
     pub redirect_uri: String,
     /// Space-separated, as requested (may be empty).
@@ -91,6 +98,8 @@ pub struct Grant {
 pub struct Session {
     pub user_id: String,
     pub sid: String,
+    /// The issuer of the domain the session was made on; it serves no other domain.
+    pub issuer: String,
 }
 
 /// A transaction ended by sign-in: the browser's new cookie value and the code to hand over.
@@ -199,11 +208,12 @@ impl LoginState {
         (id, true)
     }
 
-    /// The login session of a browser, if it has a live one (using it keeps it alive).
-    pub fn session(&self, browser: &str, now: Instant) -> Option<Session> {
+    /// The login session of a browser on the domain of `issuer`, if it has a live one there
+    /// (using it keeps it alive).
+    pub fn session(&self, browser: &str, issuer: &str, now: Instant) -> Option<Session> {
         let mut inner = self.lock();
         let live = inner.browsers.get_mut(browser)?.session.as_mut()?;
-        if !live.alive(now) {
+        if !live.alive(now) || live.session.issuer != issuer {
             return None;
         }
         live.last_used = now;
@@ -263,6 +273,7 @@ impl LoginState {
         let session = Session {
             user_id: user_id.to_owned(),
             sid: random_id(),
+            issuer: pending.authorization.issuer.clone(),
         };
         inner.browsers.insert(
             renewed.clone(),
@@ -358,8 +369,11 @@ fn issue(
 mod tests {
     use super::*;
 
+    const ISSUER: &str = "https://dev.auth0.test/";
+
     fn authorization() -> Authorization {
         Authorization {
+            issuer: ISSUER.into(),
             client_id: "app".into(),
             redirect_uri: "http://localhost:3000/callback".into(),
             scope: "openid".into(),
@@ -450,13 +464,24 @@ mod tests {
             state.pending(&other_tab, &done.browser, now).is_some(),
             "open transactions follow the browser"
         );
-        let session = state.session(&done.browser, now).expect("session");
+        let session = state.session(&done.browser, ISSUER, now).expect("session");
         assert_eq!(session.user_id, "auth0|a");
-        assert!(state.session(&done.browser, now + SESSION_IDLE).is_none());
+        assert_eq!(session.issuer, ISSUER);
+        assert!(
+            state
+                .session(&done.browser, "https://login.acme.test/", now)
+                .is_none(),
+            "a session serves only the domain it was made on"
+        );
+        assert!(
+            state
+                .session(&done.browser, ISSUER, now + SESSION_IDLE)
+                .is_none()
+        );
 
         let again = signed_in(&state, now);
         assert!(state.end_session(&again.browser).is_some());
-        assert!(state.session(&again.browser, now).is_none());
+        assert!(state.session(&again.browser, ISSUER, now).is_none());
     }
 
     #[test]

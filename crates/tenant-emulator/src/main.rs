@@ -51,6 +51,12 @@ struct Args {
     /// How long search keeps seeing users as they were before a write.
     #[arg(long, default_value_t = 0)]
     search_lag_ms: u64,
+    /// How long the organization members list keeps showing members as before a write.
+    #[arg(long, default_value_t = 0)]
+    membership_lag_ms: u64,
+    /// How many days log events stay readable (Auth0 keeps 1 to 30 by plan).
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    log_retention_days: u64,
     /// Password of every seeded database user.
     #[arg(long, default_value = tenant_emulator::DEFAULT_PASSWORD)]
     password: String,
@@ -108,6 +114,8 @@ impl Args {
         config.personas.clone_from(&self.personas);
         config.rate_limit = self.rate_limit();
         config.search_lag = Duration::from_millis(self.search_lag_ms);
+        config.membership_lag = Duration::from_millis(self.membership_lag_ms);
+        config.log_retention = Duration::from_secs(self.log_retention_days.saturating_mul(86_400));
         Ok(config)
     }
 }

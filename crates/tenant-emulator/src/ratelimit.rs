@@ -1,5 +1,8 @@
-//! The per-tenant token bucket over Management API calls and Auth0's `X-RateLimit-*` headers.
+//! The per-tenant token bucket over Management API calls and Auth0's `X-RateLimit-*` headers, and
+//! the keyed buckets of Authentication API endpoints limited per user and IP.
 
+use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
 
@@ -44,6 +47,33 @@ struct Bucket {
     last: Instant,
 }
 
+impl Bucket {
+    fn full(config: RateLimit) -> Self {
+        Self {
+            tokens: f64::from(config.burst),
+            last: Instant::now(),
+        }
+    }
+
+    /// Refills for the time since the last call, then takes one token if there is one.
+    fn take(&mut self, config: RateLimit) -> bool {
+        let now = Instant::now();
+        let refill = now.duration_since(self.last).as_secs_f64() * config.per_second;
+        self.tokens = (self.tokens + refill).min(f64::from(config.burst));
+        self.last = now;
+        let allowed = self.tokens >= 1.0;
+        if allowed {
+            self.tokens -= 1.0;
+        }
+        allowed
+    }
+
+    fn is_full(&self, config: RateLimit) -> bool {
+        let refill = self.last.elapsed().as_secs_f64() * config.per_second;
+        self.tokens + refill >= f64::from(config.burst)
+    }
+}
+
 pub struct RateLimiter {
     config: Option<RateLimit>,
     bucket: Mutex<Bucket>,
@@ -77,14 +107,7 @@ impl RateLimiter {
         };
         let burst = f64::from(config.burst);
         let mut bucket = self.bucket.lock().unwrap_or_else(PoisonError::into_inner);
-        let now = Instant::now();
-        let refill = now.duration_since(bucket.last).as_secs_f64() * config.per_second;
-        bucket.tokens = (bucket.tokens + refill).min(burst);
-        bucket.last = now;
-        let allowed = bucket.tokens >= 1.0;
-        if allowed {
-            bucket.tokens -= 1.0;
-        }
+        let allowed = bucket.take(config);
         let missing = burst - bucket.tokens;
         // Rounded up: a client that waits until `reset` finds the bucket full.
         let seconds_to_full = (missing / config.per_second).ceil();
@@ -95,6 +118,41 @@ impl RateLimiter {
             remaining,
             reset: unix_now() + wait,
         }
+    }
+}
+
+/// Buckets per key (for `/dbconnections/change_password`, an email and the caller's IP), each
+/// full when first used.
+pub struct KeyedRateLimiter<K> {
+    config: Option<RateLimit>,
+    buckets: Mutex<HashMap<K, Bucket>>,
+}
+
+/// Above this many keys, buckets that have refilled completely are forgotten (they hold nothing
+/// a new bucket would not).
+const KEYED_BUCKETS_KEPT: usize = 10_000;
+
+impl<K: Hash + Eq> KeyedRateLimiter<K> {
+    pub fn new(config: Option<RateLimit>) -> Self {
+        Self {
+            config,
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Takes one token from `key`'s bucket; `false` when it is empty. Always `true` unlimited.
+    pub fn allow(&self, key: K) -> bool {
+        let Some(config) = self.config else {
+            return true;
+        };
+        let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
+        if buckets.len() >= KEYED_BUCKETS_KEPT {
+            buckets.retain(|_, bucket| !bucket.is_full(config));
+        }
+        buckets
+            .entry(key)
+            .or_insert_with(|| Bucket::full(config))
+            .take(config)
     }
 }
 
@@ -138,6 +196,19 @@ mod tests {
         assert!(!refused.allowed);
         assert_eq!(refused.remaining, 0);
         assert!(refused.reset > unix_now() && refused.reset <= unix_now() + 2);
+    }
+
+    #[test]
+    fn keyed_buckets_are_independent() {
+        let limiter = KeyedRateLimiter::new(Some(RateLimit {
+            per_second: 0.001,
+            burst: 2,
+        }));
+        assert!(limiter.allow("a"));
+        assert!(limiter.allow("a"));
+        assert!(!limiter.allow("a"));
+        assert!(limiter.allow("b"), "another key has its own bucket");
+        assert!(KeyedRateLimiter::new(None).allow("a"));
     }
 
     #[test]

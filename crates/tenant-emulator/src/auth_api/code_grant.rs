@@ -1,6 +1,7 @@
 //! The authorization code grant of `POST /oauth/token`: a code from the login page is exchanged,
-//! once, by the client it was issued to, with the same `redirect_uri` and the PKCE verifier
-//! behind its challenge. Logs `seacft` or `feacft`.
+//! once, by the client it was issued to, through the domain `/authorize` was called on, with the
+//! same `redirect_uri` and the PKCE verifier behind its challenge. The tokens name that domain as
+//! their issuer. Logs `seacft` or `feacft`.
 
 use std::net::Ipv4Addr;
 use std::time::Instant;
@@ -19,7 +20,13 @@ use crate::store::{LogEvent, LogKind, Store};
 const INVALID_CODE: &str = "Invalid authorization code";
 const BAD_VERIFIER: &str = "Failed to verify code verifier";
 
-pub fn exchange(state: &AppState, form: &Form, ip: Ipv4Addr) -> Result<Value, AuthError> {
+/// Exchanges a code sent through the domain whose issuer is `issuer`.
+pub fn exchange(
+    state: &AppState,
+    form: &Form,
+    ip: Ipv4Addr,
+    issuer: &str,
+) -> Result<Value, AuthError> {
     let given = |name: &str| form.get(name).map(String::as_str).filter(|v| !v.is_empty());
     let client_id = given("client_id").ok_or_else(unauthorized)?;
     let client = state.tenant.client(client_id).ok_or_else(unauthorized)?;
@@ -36,6 +43,7 @@ pub fn exchange(state: &AppState, form: &Form, ip: Ipv4Addr) -> Result<Value, Au
     let user = Some(grant.user_id.as_str());
     let authorization = &grant.authorization;
     if authorization.client_id != client_id
+        || authorization.issuer != issuer
         || given("redirect_uri") != Some(authorization.redirect_uri.as_str())
     {
         return Err(refuse(state, client_id, user, ip, INVALID_CODE));
@@ -73,6 +81,7 @@ pub fn exchange(state: &AppState, form: &Form, ip: Ipv4Addr) -> Result<Value, Au
     let login = login.ok_or_else(|| refuse(state, client_id, None, ip, INVALID_CODE))?;
     let request = TokenRequest {
         client_id,
+        issuer,
         audience: authorization.audience.as_deref(),
         scope: &authorization.scope,
         nonce: authorization.nonce.as_deref(),

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -103,8 +103,10 @@ async fn jwks(State(state): State<SharedState>) -> Response {
 
 /// `GET /.well-known/openid-configuration`: Auth0's discovery document, trimmed to what the
 /// emulator serves (no device, MFA, registration, revocation or back-channel endpoints; only
-/// `response_type=code` with the `query` response mode; RS256 only), with every endpoint at the
-/// emulator's own address so that clients discovering from the issuer can reach them.
+/// `response_type=code` with the `query` response mode; RS256 only). It names the issuer of the
+/// domain asked through (the custom domain's when the `Host` is the custom domain) and puts every
+/// endpoint at the emulator's own address, so that clients discovering from the issuer can reach
+/// them.
 async fn openid_configuration(State(state): State<SharedState>, headers: HeaderMap) -> Response {
     let host = headers
         .get(header::HOST)
@@ -114,7 +116,7 @@ async fn openid_configuration(State(state): State<SharedState>, headers: HeaderM
     json_response(
         StatusCode::OK,
         &json!({
-            "issuer": state.tenant.issuer,
+            "issuer": state.tenant.issuer_for(&headers),
             "authorization_endpoint": format!("{base}/authorize"),
             "token_endpoint": format!("{base}/oauth/token"),
             "userinfo_endpoint": format!("{base}/userinfo"),
@@ -145,9 +147,11 @@ async fn openid_configuration(State(state): State<SharedState>, headers: HeaderM
 const RESET_SENT: &str = "We've just sent you an email to reset your password.";
 
 /// `POST /dbconnections/change_password`: the same answer whether or not the email is known, so
-/// the endpoint cannot be used to find accounts; a known user gets an `scpr` log event.
+/// the endpoint cannot be used to find accounts; a known user gets an `scpr` log event. Limited
+/// per (email, IP) as Auth0 limits it, known email or not (a difference would reveal accounts).
 async fn change_password(
     State(state): State<SharedState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AuthError> {
@@ -158,6 +162,12 @@ async fn change_password(
     let email = form
         .get("email")
         .ok_or_else(|| AuthError::invalid_request("Missing required parameter: email"))?;
+    if !state
+        .change_password_limiter
+        .allow((email.to_lowercase(), peer.ip()))
+    {
+        return Err(AuthError::too_many_requests());
+    }
     let now = state.clock.now();
     let mut store = state.write();
     let Some(conn) = store.directory.connection(connection).cloned() else {

@@ -3,6 +3,7 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 
+use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -17,6 +18,7 @@ use super::{Form, client_ip, code_grant, read_form, sign, ttl_seconds, unauthori
 use crate::clock::unix_now;
 use crate::config::TokenEndpointAuthMethod;
 use crate::errors::{AuthError, json_response};
+use crate::faults::CredentialsRevoked;
 use crate::state::{AppState, SharedState};
 
 pub const PASSWORD_REALM: &str = "http://auth0.com/oauth/grant-type/password-realm";
@@ -25,19 +27,27 @@ pub const PASSWORD_REALM: &str = "http://auth0.com/oauth/grant-type/password-rea
 pub async fn token(
     State(state): State<SharedState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    revoked: Option<Extension<CredentialsRevoked>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AuthError> {
     let mut form = read_form(&headers, &body)?;
     basic_credentials(&headers, &mut form);
+    // A revoked (rotated or deleted) secret is refused as a wrong one is.
+    if revoked.is_some() && form.contains_key("client_secret") {
+        return Err(unauthorized());
+    }
     let ip = client_ip(peer);
+    // Tokens name the domain they were requested through (for a code, that of its `/authorize`,
+    // which the exchange must come through too); the Management API audience stays canonical.
+    let issuer = state.tenant.issuer_for(&headers);
     let answer = match form.get("grant_type").map(String::as_str) {
         None => Err(AuthError::invalid_request(
             "Missing required parameter: grant_type",
         )),
-        Some("client_credentials") => client_credentials(&state, &form),
-        Some(PASSWORD_REALM) => password_realm(&state, &form, ip),
-        Some("authorization_code") => code_grant::exchange(&state, &form, ip),
+        Some("client_credentials") => client_credentials(&state, &form, issuer),
+        Some(PASSWORD_REALM) => password_realm(&state, &form, ip, issuer),
+        Some("authorization_code") => code_grant::exchange(&state, &form, ip, issuer),
         Some(other) => Err(AuthError::new(
             StatusCode::FORBIDDEN,
             "unsupported_grant_type",
@@ -68,7 +78,7 @@ fn basic_credentials(headers: &HeaderMap, form: &mut Form) {
     }
 }
 
-fn client_credentials(state: &AppState, form: &Form) -> Result<Value, AuthError> {
+fn client_credentials(state: &AppState, form: &Form, issuer: &str) -> Result<Value, AuthError> {
     let client_id = form.get("client_id").ok_or_else(unauthorized)?;
     let client = state.tenant.client(client_id).ok_or_else(unauthorized)?;
     if client.token_endpoint_auth_method == TokenEndpointAuthMethod::None {
@@ -125,7 +135,7 @@ fn client_credentials(state: &AppState, form: &Form) -> Result<Value, AuthError>
     let now = unix_now();
     let ttl = ttl_seconds(state);
     let claims = json!({
-        "iss": state.tenant.issuer,
+        "iss": issuer,
         "sub": format!("{client_id}@clients"),
         "aud": audience,
         "iat": now,
@@ -150,7 +160,12 @@ fn required<'a>(form: &'a Form, name: &str) -> Result<&'a str, AuthError> {
         .ok_or_else(|| AuthError::invalid_request(format!("Missing required parameter: {name}")))
 }
 
-fn password_realm(state: &AppState, form: &Form, ip: Ipv4Addr) -> Result<Value, AuthError> {
+fn password_realm(
+    state: &AppState,
+    form: &Form,
+    ip: Ipv4Addr,
+    issuer: &str,
+) -> Result<Value, AuthError> {
     let client_id = required(form, "client_id")?;
     let client = state.tenant.client(client_id).ok_or_else(unauthorized)?;
     // A confidential client authenticates; a public one (no secret sent) is trusted, as a
@@ -194,6 +209,7 @@ fn password_realm(state: &AppState, form: &Form, ip: Ipv4Addr) -> Result<Value, 
         .unwrap_or_default();
     let request = TokenRequest {
         client_id,
+        issuer,
         audience: form.get("audience").map(String::as_str),
         scope: &scope,
         nonce: None,

@@ -16,6 +16,9 @@ const ID_TOKEN_TTL: i64 = 36_000;
 /// What the token request asked for, beyond who the user is.
 pub struct TokenRequest<'a> {
     pub client_id: &'a str,
+    /// `https://{domain}/` of the domain the login went through (the canonical or the custom
+    /// one): the tokens' `iss`, and the `/userinfo` audience they name.
+    pub issuer: &'a str,
     pub audience: Option<&'a str>,
     /// Space-separated; may be empty.
     pub scope: &'a str,
@@ -38,7 +41,7 @@ pub fn issue(
     let ttl = ttl_seconds(state);
     let scope = request.scope;
     let openid = has_scope(scope, "openid");
-    let userinfo = format!("{}userinfo", state.tenant.issuer);
+    let userinfo = format!("{}userinfo", request.issuer);
     let aud = match request.audience {
         Some(audience) if openid => json!([audience, userinfo]),
         Some(audience) => json!(audience),
@@ -46,7 +49,7 @@ pub fn issue(
     };
     let sub = crate::store::user_id(&login.profile).unwrap_or_default();
     let mut claims = Map::new();
-    claims.insert("iss".into(), json!(state.tenant.issuer));
+    claims.insert("iss".into(), json!(request.issuer));
     claims.insert("sub".into(), json!(sub));
     claims.insert("aud".into(), aud);
     claims.insert("iat".into(), json!(now));
@@ -78,10 +81,7 @@ pub fn issue(
         answer["scope"] = json!(scope);
     }
     if openid {
-        answer["id_token"] = json!(sign(
-            state,
-            &id_token_claims(state, &login.profile, request, now)
-        )?);
+        answer["id_token"] = json!(sign(state, &id_token_claims(&login.profile, request, now))?);
     }
     Ok(answer)
 }
@@ -118,14 +118,9 @@ pub fn profile_claims(profile: &Value, scope: &str) -> Map<String, Value> {
     claims
 }
 
-fn id_token_claims(
-    state: &AppState,
-    profile: &Value,
-    request: &TokenRequest<'_>,
-    now: i64,
-) -> Value {
+fn id_token_claims(profile: &Value, request: &TokenRequest<'_>, now: i64) -> Value {
     let mut claims = profile_claims(profile, request.scope);
-    claims.insert("iss".into(), json!(state.tenant.issuer));
+    claims.insert("iss".into(), json!(request.issuer));
     claims.insert(
         "sub".into(),
         profile.get("user_id").cloned().unwrap_or(Value::Null),

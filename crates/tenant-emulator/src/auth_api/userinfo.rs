@@ -1,6 +1,8 @@
 //! `GET /userinfo`: the OIDC claims of the user an access token was issued to, as its scopes
-//! release them, read from the profile as it is now. Auth0 answers a missing or bad token with a
-//! bare 401 "Unauthorized" and a `WWW-Authenticate` challenge, not with a JSON error.
+//! release them, read from the profile as it is now. The token must have been issued through the
+//! domain it is presented on (its `iss` and its `https://{domain}/userinfo` audience). Auth0
+//! answers a missing or bad token with a bare 401 "Unauthorized" and a `WWW-Authenticate`
+//! challenge, not with a JSON error.
 
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -25,8 +27,10 @@ pub async fn userinfo(State(state): State<SharedState>, headers: HeaderMap) -> R
     let Some(token) = token else {
         return unauthorized(r#"Bearer realm="Users""#);
     };
-    let audience = format!("{}userinfo", state.tenant.issuer);
-    let claims = verify(&state, token, Times::Enforced).filter(|c| has_audience(c, &audience));
+    let issuer = state.tenant.issuer_for(&headers);
+    let audience = format!("{issuer}userinfo");
+    let claims =
+        verify(&state, token, issuer, Times::Enforced).filter(|c| has_audience(c, &audience));
     let subject = claims
         .as_ref()
         .and_then(|c| c.get("sub"))

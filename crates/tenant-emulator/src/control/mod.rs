@@ -1,9 +1,10 @@
 //! The control API: request counts, faults, a consistent view of users and organizations, extra
-//! users, login-page personas, arbitrary tokens and key rotation. [`Control`] is the in-process twin of the HTTP routes
-//! under `/__emulator/` (see `http`), which call it.
+//! users, login-page personas, arbitrary tokens and key rotation. [`Control`] is the in-process
+//! twin of the HTTP routes under `/__emulator/` (see `http`), which call it.
 
 pub mod http;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use anyhow::Context as _;
@@ -39,8 +40,12 @@ pub struct OrganizationSummary {
     pub id: String,
     pub name: String,
     pub display_name: String,
+    /// When it was created (Auth0 does not send this, but sorts by it).
+    pub created_at: String,
     /// Member user ids, in `user_id` order.
     pub members: Vec<String>,
+    /// Role ids each member holds in this organization; members without roles are absent.
+    pub member_roles: BTreeMap<String, Vec<String>>,
 }
 
 /// Which key signs a minted token.
@@ -145,7 +150,13 @@ impl Control {
                 id: o.id.clone(),
                 name: o.name.clone(),
                 display_name: o.display_name.clone(),
+                created_at: crate::clock::iso(o.created_at),
                 members: o.members.iter().map(ToString::to_string).collect(),
+                member_roles: o
+                    .member_roles
+                    .iter()
+                    .map(|(user, roles)| (user.to_string(), roles.clone()))
+                    .collect(),
             })
             .collect()
     }

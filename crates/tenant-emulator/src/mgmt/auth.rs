@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use crate::clock::unix_now;
 use crate::errors::ApiError;
+use crate::faults::CredentialsRevoked;
 use crate::state::{AppState, SharedState};
 
 /// Verifying RS256 on every call would cost more than the rest of a get-by-id, so verified
@@ -60,6 +61,8 @@ pub struct Caller {
     pub scopes: Vec<String>,
     /// `azp` (or `sub` without `@clients`): the application named in `sapi` logs.
     pub client_id: String,
+    /// The token's `iss`: a token is only good on the domain that issued it.
+    issuer: String,
     exp: i64,
     nbf: Option<i64>,
 }
@@ -105,14 +108,22 @@ impl FromRequestParts<SharedState> for Auth {
             error.with_attributes = false;
             return Err(error);
         };
-        verify(state, token).map(Auth)
+        if parts.extensions.get::<CredentialsRevoked>().is_some() {
+            return Err(ApiError::unauthorized("Invalid token"));
+        }
+        let issuer = state.tenant.issuer_for(&parts.headers);
+        verify(state, token, issuer).map(Auth)
     }
 }
 
-fn verify(state: &AppState, token: &str) -> Result<Arc<Caller>, ApiError> {
+/// Verifies `token` for a call expecting tokens of `issuer` (the domain it came through).
+fn verify(state: &AppState, token: &str, issuer: &str) -> Result<Arc<Caller>, ApiError> {
     let now = unix_now();
     if let Some(caller) = state.tokens.get(token) {
         check_times(caller.exp, caller.nbf, now)?;
+        if caller.issuer != issuer {
+            return Err(ApiError::unauthorized("Bad issuer"));
+        }
         return Ok(caller);
     }
     let invalid = || ApiError::unauthorized("Invalid token");
@@ -141,7 +152,7 @@ fn verify(state: &AppState, token: &str) -> Result<Arc<Caller>, ApiError> {
         .ok_or_else(invalid)?;
     let nbf = claims.get("nbf").and_then(Value::as_i64);
     check_times(exp, nbf, now)?;
-    if claims.get("iss").and_then(Value::as_str) != Some(state.tenant.issuer.as_str()) {
+    if claims.get("iss").and_then(Value::as_str) != Some(issuer) {
         return Err(ApiError::unauthorized("Bad issuer"));
     }
     let audience = &state.tenant.management_audience;
@@ -178,6 +189,7 @@ fn verify(state: &AppState, token: &str) -> Result<Arc<Caller>, ApiError> {
     let caller = Arc::new(Caller {
         scopes,
         client_id,
+        issuer: issuer.to_owned(),
         exp,
         nbf,
     });

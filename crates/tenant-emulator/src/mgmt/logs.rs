@@ -1,5 +1,5 @@
-//! `GET /api/v2/users/{id}/logs`: a user's log events, newest first by default, paged within
-//! the first 1000.
+//! `GET /api/v2/users/{id}/logs`: a user's log events within the tenant's log retention, newest
+//! first by default, paged within the first 1000.
 
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
@@ -48,8 +48,9 @@ pub async fn of_user(
     let include = query.bool("include_fields")?.unwrap_or(true);
     let fields: Option<Vec<&str>> = query.non_empty("fields").map(|f| f.split(',').collect());
 
+    let now = state.clock.now();
     let store = state.read();
-    let events = store.logs.of_user(&id);
+    let events = store.logs.of_user(&id, now);
     let total = events.len();
     // Logs are stored oldest first; the default answer is newest first.
     let ordered: Vec<usize> = if descending {

@@ -2,6 +2,7 @@
 //! `{"members": [user ids]}`.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -82,13 +83,16 @@ pub async fn add(
             None => return Err(ApiError::user_not_found()),
         }
     }
+    let (written, lag) = (Instant::now(), store.directory.membership_lag);
     if let Some(org) = store
         .directory
         .organizations
         .iter_mut()
         .find(|o| o.id == id)
     {
-        org.members.extend(interned);
+        for member in interned {
+            org.add_member(member, Some(written), lag);
+        }
     }
     let path = format!("/api/v2/organizations/{id}/members");
     for member in &members {
@@ -115,6 +119,8 @@ pub async fn remove(
     let members = members(&body)?;
     let now = state.clock.now();
     let mut store = state.write();
+    let profiles: Vec<Option<Arc<Value>>> = members.iter().map(|m| store.get(m).cloned()).collect();
+    let (written, lag) = (Instant::now(), store.directory.membership_lag);
     let Some(org) = store
         .directory
         .organizations
@@ -123,8 +129,8 @@ pub async fn remove(
     else {
         return Err(organization_not_found());
     };
-    for member in &members {
-        org.members.remove(member.as_str());
+    for (member, profile) in members.iter().zip(profiles) {
+        org.remove_member(member, profile, Some(written), lag);
     }
     let path = format!("/api/v2/organizations/{id}/members");
     for member in &members {

@@ -1,5 +1,5 @@
-//! `fields`/`include_fields` and `sort` for user lists, serialised straight from the stored
-//! profiles without copying them.
+//! `fields`/`include_fields` (for users and organization members) and `sort` for user lists,
+//! serialised straight from the stored profiles without copying them.
 
 use std::cmp::Ordering;
 use std::sync::Arc;
@@ -41,26 +41,38 @@ pub struct FieldSelection {
 }
 
 impl FieldSelection {
-    /// `None` when every field is wanted.
+    /// The selection over user fields; `None` when every field is wanted.
     pub fn read(query: &QueryParams) -> Result<Option<Self>, ApiError> {
+        Self::read_among(query, USER_FIELDS)
+    }
+
+    /// The selection over `allowed` names (refusing others as Auth0's schema does); `None` when
+    /// every field is wanted.
+    pub fn read_among(query: &QueryParams, allowed: &[&str]) -> Result<Option<Self>, ApiError> {
         let include = query.bool("include_fields")?.unwrap_or(true);
         let Some(fields) = query.non_empty("fields") else {
             return Ok(None);
         };
         let names: Vec<String> = fields.split(',').map(|f| f.trim().to_owned()).collect();
-        if names.iter().any(|n| !USER_FIELDS.contains(&n.as_str())) {
+        if names.iter().any(|n| !allowed.contains(&n.as_str())) {
             let detail = format!(
                 "String '{fields}' does not match pattern. Must be a comma separated list of the \
                  following values: {}",
-                USER_FIELDS.join(",")
+                allowed.join(",")
             );
             return Err(query_error("fields", &detail));
         }
         Ok(Some(Self { names, include }))
     }
 
-    fn keeps(&self, key: &str) -> bool {
+    /// Whether the field is kept in the answer.
+    pub fn keeps(&self, key: &str) -> bool {
         self.names.iter().any(|n| n == key) == self.include
+    }
+
+    /// Whether the field is asked for by name (opt-in fields such as members' `roles`).
+    pub fn names_included(&self, key: &str) -> bool {
+        self.include && self.names.iter().any(|n| n == key)
     }
 }
 

@@ -4,6 +4,7 @@
 
 use std::net::Ipv4Addr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use rand::Rng as _;
@@ -343,7 +344,7 @@ impl<'a> Seeder<'a> {
         indexes.shuffle(rng);
         for i in indexes.into_iter().take(orgs) {
             if let Some(org) = directory.organizations.get_mut(i) {
-                org.members.insert(Arc::clone(id));
+                org.add_member(Arc::clone(id), None, Duration::ZERO);
             }
         }
         if rng.gen_range(0..100) < 30 {

@@ -1,6 +1,7 @@
 //! The deterministic seed: from (seed, user count, tenant slug, reference time) the same tenant
 //! every time: applications, connections, organizations, roles, users with identities,
-//! metadata, blocks, memberships and 60 days of logins and log events.
+//! metadata, blocks, memberships (with roles within organizations) and 60 days of logins and log
+//! events.
 
 mod accounts;
 mod names;
@@ -9,16 +10,16 @@ mod people;
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
-use rand::SeedableRng as _;
+use chrono::{DateTime, TimeDelta, Utc};
 use rand::seq::SliceRandom as _;
+use rand::{Rng as _, SeedableRng as _};
 use rand_chacha::ChaCha8Rng;
 use rsa::sha2::{Digest as _, Sha256};
 use serde_json::json;
 
 use crate::config::{DATABASE_CONNECTION, EmulatorConfig, SOCIAL_CONNECTION};
 use crate::profile::random_alnum;
-use crate::store::{App, Connection, Directory, Organization, Role, Store};
+use crate::store::{App, Connection, Directory, Organization, Role, Store, StoreSettings};
 
 /// A generator for one purpose, derived from the seed and a path of labels, so adding a draw in
 /// one place never shifts the values drawn anywhere else.
@@ -38,8 +39,8 @@ const POOL_SHARE: f64 = 0.25;
 
 /// Builds the seeded store of `config`'s tenant at `reference` time, extra users included.
 pub fn build(config: &EmulatorConfig, reference: DateTime<Utc>) -> anyhow::Result<Store> {
-    let directory = directory(config);
-    let mut store = Store::new(config.search_lag, directory);
+    let directory = directory(config, reference);
+    let mut store = Store::new(StoreSettings::of(config), directory);
     let password: Arc<str> = Arc::from(config.password.as_str());
     let tenant = config.tenant.as_str();
     let n = config.users;
@@ -61,14 +62,46 @@ pub fn build(config: &EmulatorConfig, reference: DateTime<Utc>) -> anyhow::Resul
         let person = people::local(config.seed, tenant, i, &mut used);
         seeder.add(&person, &format!("local-{i}"));
     }
+    assign_member_roles(&mut store.directory, config);
     for extra in &config.extra_users {
         crate::extra_users::add_indexed(&mut store, extra, reference)?;
     }
     Ok(store)
 }
 
-fn directory(config: &EmulatorConfig) -> Directory {
+/// Roles within their organizations for about 40% of members (one, sometimes two), drawn after
+/// every membership so the earlier draws stay as they were.
+fn assign_member_roles(directory: &mut Directory, config: &EmulatorConfig) {
+    let role_ids: Vec<String> = directory.roles.iter().map(|r| r.id.clone()).collect();
+    if role_ids.is_empty() {
+        return;
+    }
+    for org in &mut directory.organizations {
+        let mut rng = rng(
+            config.seed,
+            &["organization member roles", &config.tenant, &org.id],
+        );
+        for member in &org.members {
+            let count = match rng.gen_range(0..100) {
+                0..60 => 0,
+                60..90 => 1,
+                _ => 2,
+            };
+            let mut held: Vec<String> =
+                role_ids.choose_multiple(&mut rng, count).cloned().collect();
+            if !held.is_empty() {
+                held.sort();
+                org.member_roles.insert(Arc::clone(member), held);
+            }
+        }
+    }
+}
+
+fn directory(config: &EmulatorConfig, reference: DateTime<Utc>) -> Directory {
     let tenant = config.tenant.as_str();
+    // Organizations are created 30 days to 2.5 years before the reference time, drawn apart so
+    // the directory's own draws keep their values.
+    let mut dates = rng(config.seed, &["organization created", tenant]);
     let mut rng = rng(config.seed, &["directory", tenant]);
     let mut apps: Vec<App> = config
         .clients
@@ -109,7 +142,10 @@ fn directory(config: &EmulatorConfig) -> Directory {
             name: (*name).to_owned(),
             display_name: (*display_name).to_owned(),
             metadata: json!({ "industry": industry, "tenant": tenant }),
+            created_at: reference - TimeDelta::minutes(dates.gen_range(30 * 1440..900 * 1440)),
             members: Default::default(),
+            member_roles: Default::default(),
+            unlisted: Vec::new(),
         })
         .collect();
     let roles = names::ROLES

@@ -1,11 +1,15 @@
 //! Everything in a tenant besides profiles: applications, connections, organizations, roles,
 //! brute-force blocks and jobs.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::Ipv4Addr;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
+
+use super::membership_view::MembershipChange;
 
 /// An application, as named in log events.
 #[derive(Clone, Debug)]
@@ -36,8 +40,17 @@ pub struct Organization {
     pub name: String,
     pub display_name: String,
     pub metadata: Value,
+    /// When the organization was created: not part of its JSON (Auth0 does not send it), but
+    /// `GET /api/v2/organizations` sorts by it.
+    pub created_at: DateTime<Utc>,
     /// Member user ids, in `user_id` order (the order members are listed in).
     pub members: BTreeSet<Arc<str>>,
+    /// Role ids each member holds in this organization (Auth0's organization member roles,
+    /// apart from the roles a user holds tenant-wide). Members without roles are absent.
+    pub member_roles: BTreeMap<Arc<str>, Vec<String>>,
+    /// Membership writes the members list does not show yet (see `membership_view`); empty
+    /// without a membership lag.
+    pub unlisted: Vec<MembershipChange>,
 }
 
 impl Organization {
@@ -98,6 +111,8 @@ pub struct Directory {
     pub connections: Vec<Connection>,
     pub organizations: Vec<Organization>,
     pub roles: Vec<Role>,
+    /// How long the organization members list trails membership writes.
+    pub membership_lag: Duration,
     /// Lower-cased identifier (email or username) → its blocks.
     pub blocks: HashMap<String, Vec<BlockedFor>>,
     /// Consecutive failed logins per (lower-cased identifier, IP), for brute-force protection.
@@ -152,6 +167,22 @@ impl Directory {
             .filter(move |o| o.members.contains(user_id))
     }
 
+    /// The roles `user_id` holds in `organization`, as `{id, name}` (the members list's shape).
+    pub fn member_roles_json(&self, organization: &Organization, user_id: &str) -> Value {
+        let held = organization.member_roles.get(user_id);
+        self.roles_json(held.map(Vec::as_slice).unwrap_or_default())
+    }
+
+    /// Roles by id as `{id, name}`.
+    pub fn roles_json(&self, role_ids: &[String]) -> Value {
+        let roles: Vec<Value> = role_ids
+            .iter()
+            .filter_map(|id| self.role(id))
+            .map(|r| json!({ "id": r.id, "name": r.name }))
+            .collect();
+        Value::Array(roles)
+    }
+
     pub fn roles_of<'a>(&'a self, user_id: &'a str) -> impl Iterator<Item = &'a Role> {
         self.roles.iter().filter(move |r| r.users.contains(user_id))
     }
@@ -165,10 +196,12 @@ impl Directory {
         set.into_iter().cloned().collect()
     }
 
-    /// A deleted user leaves its organizations and roles.
-    pub fn forget_user(&mut self, user_id: &str) {
+    /// A deleted user leaves its organizations (the members list shows `profile` while it lags)
+    /// and its roles.
+    pub fn forget_user(&mut self, user_id: &str, profile: &Arc<Value>, written: Instant) {
+        let lag = self.membership_lag;
         for org in &mut self.organizations {
-            org.members.remove(user_id);
+            org.remove_member(user_id, Some(Arc::clone(profile)), Some(written), lag);
         }
         for role in &mut self.roles {
             role.users.remove(user_id);

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::net::Ipv4Addr;
 use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use serde_json::{Map, Value, json};
 
 use super::Directory;
@@ -150,7 +150,10 @@ impl LogEvent {
 
     pub fn render(&self, user_id: &str, directory: &Directory, hostname: &str) -> Value {
         let mut event = Map::new();
-        event.insert("log_id".into(), json!(self.log_id()));
+        let log_id = self.log_id();
+        // Auth0 sends the id twice: `_id` (what its log export pages by) and `log_id`.
+        event.insert("_id".into(), json!(log_id));
+        event.insert("log_id".into(), json!(log_id));
         event.insert("date".into(), json!(iso(self.at)));
         event.insert("type".into(), json!(self.kind.code()));
         let description = self
@@ -201,14 +204,25 @@ pub struct DayStats {
     pub leaked_passwords: u64,
 }
 
-#[derive(Default)]
+/// Log events by user, kept for the tenant's retention, and the daily figures (which Auth0 keeps
+/// apart from the logs, so they outlive them).
 pub struct Logs {
     by_user: HashMap<Arc<str>, Vec<LogEvent>>,
     next_seq: u64,
     daily: BTreeMap<NaiveDate, DayStats>,
+    retention: TimeDelta,
 }
 
 impl Logs {
+    pub fn new(retention: std::time::Duration) -> Self {
+        Self {
+            by_user: HashMap::new(),
+            next_seq: 0,
+            daily: BTreeMap::new(),
+            retention: TimeDelta::from_std(retention).unwrap_or(TimeDelta::MAX),
+        }
+    }
+
     /// Stores an event of `user_id` (kept after the user is deleted, as Auth0 keeps logs).
     pub fn push(&mut self, user_id: &Arc<str>, mut event: LogEvent) {
         self.next_seq += 1;
@@ -216,24 +230,40 @@ impl Logs {
         if event.kind == LogKind::Login {
             self.daily.entry(event.at.date_naive()).or_default().logins += 1;
         }
+        let expired_before = self.cutoff(event.at);
         let events = self.by_user.entry(Arc::clone(user_id)).or_default();
         // Events nearly always arrive in time order; keep the list sorted when they do not.
         let at = events.partition_point(|e| e.at <= event.at);
         events.insert(at, event);
+        // What no read can return any more is dropped, so a long run's memory stays bounded.
+        if let Some(cutoff) = expired_before {
+            let expired = events.partition_point(|e| e.at < cutoff);
+            events.drain(..expired);
+        }
     }
 
     /// Stores an event no user can be named for (a login with an unknown email, a code nobody
-    /// was given), under an empty user id. No endpoint reads them yet.
+    /// was given), under an empty user id, for the same retention. No endpoint reads them yet.
     pub fn push_unattributed(&mut self, event: LogEvent) {
         self.push(&Arc::from(""), event);
     }
 
-    /// Events of a user, oldest first.
-    pub fn of_user(&self, user_id: &str) -> &[LogEvent] {
-        self.by_user
+    /// Events of a user still within the retention at `now` (tenant clock), oldest first.
+    pub fn of_user(&self, user_id: &str, now: DateTime<Utc>) -> &[LogEvent] {
+        let events = self
+            .by_user
             .get(user_id)
             .map(Vec::as_slice)
-            .unwrap_or_default()
+            .unwrap_or_default();
+        match self.cutoff(now) {
+            Some(cutoff) => &events[events.partition_point(|e| e.at < cutoff)..],
+            None => events,
+        }
+    }
+
+    /// The oldest time an event may have to be kept at `now`; `None` when nothing can expire.
+    fn cutoff(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        now.checked_sub_signed(self.retention)
     }
 
     pub fn add_signup(&mut self, at: DateTime<Utc>) {
@@ -242,5 +272,62 @@ impl Logs {
 
     pub fn daily(&self) -> &BTreeMap<NaiveDate, DayStats> {
         &self.daily
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(n: u32) -> DateTime<Utc> {
+        NaiveDate::from_ymd_opt(2025, 6, n)
+            .and_then(|d| d.and_hms_opt(12, 0, 0))
+            .map(|t| t.and_utc())
+            .unwrap()
+    }
+
+    #[test]
+    fn events_older_than_the_retention_are_not_returned_and_are_dropped_on_the_next_write() {
+        let mut logs = Logs::new(std::time::Duration::from_secs(3 * 86_400));
+        let user: Arc<str> = Arc::from("auth0|a");
+        for n in [1, 2, 5] {
+            logs.push(&user, LogEvent::new(day(n), LogKind::Login));
+        }
+        let dates = |events: &[LogEvent]| events.iter().map(|e| e.at).collect::<Vec<_>>();
+        assert_eq!(dates(logs.of_user("auth0|a", day(5))), [day(2), day(5)]);
+        assert_eq!(
+            dates(logs.of_user("auth0|a", day(9))),
+            Vec::<DateTime<Utc>>::new()
+        );
+        assert_eq!(
+            logs.by_user["auth0|a"].len(),
+            3 - 1,
+            "day 1 expired when day 5 arrived"
+        );
+        assert_eq!(
+            logs.daily()[&day(1).date_naive()].logins,
+            1,
+            "figures outlive the logs"
+        );
+    }
+
+    #[test]
+    fn sign_in_events_and_unattributed_ones_follow_the_same_retention() {
+        let mut logs = Logs::new(std::time::Duration::from_secs(3 * 86_400));
+        let user: Arc<str> = Arc::from("auth0|a");
+        logs.push(&user, LogEvent::new(day(1), LogKind::Logout));
+        logs.push(&user, LogEvent::new(day(5), LogKind::CodeExchange));
+        logs.push_unattributed(LogEvent::new(day(1), LogKind::WrongUsername));
+        logs.push_unattributed(LogEvent::new(day(5), LogKind::FailedCodeExchange));
+        let kinds = |events: &[LogEvent]| events.iter().map(|e| e.kind).collect::<Vec<_>>();
+        assert_eq!(
+            kinds(logs.of_user("auth0|a", day(5))),
+            [LogKind::CodeExchange]
+        );
+        assert_eq!(
+            kinds(&logs.by_user[""]),
+            [LogKind::FailedCodeExchange],
+            "the unknown-email event expired when a newer one arrived"
+        );
     }
 }

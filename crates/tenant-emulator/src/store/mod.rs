@@ -6,6 +6,7 @@
 
 mod directory;
 mod logs;
+mod membership_view;
 mod search_view;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -16,6 +17,35 @@ use serde_json::{Map, Value};
 
 pub use directory::{App, BlockedFor, Connection, Directory, Job, Organization, Role};
 pub use logs::{LogEvent, LogKind, Logs, USER_AGENTS};
+pub use membership_view::ListedMember;
+
+/// How the store's eventually consistent views trail writes, and how long it keeps logs.
+#[derive(Clone, Copy, Debug)]
+pub struct StoreSettings {
+    pub search_lag: Duration,
+    pub membership_lag: Duration,
+    pub log_retention: Duration,
+}
+
+impl StoreSettings {
+    pub fn of(config: &crate::config::EmulatorConfig) -> Self {
+        Self {
+            search_lag: config.search_lag,
+            membership_lag: config.membership_lag,
+            log_retention: config.log_retention,
+        }
+    }
+}
+
+impl Default for StoreSettings {
+    fn default() -> Self {
+        Self {
+            search_lag: Duration::ZERO,
+            membership_lag: Duration::ZERO,
+            log_retention: crate::config::DEFAULT_LOG_RETENTION,
+        }
+    }
+}
 
 /// What a user can prove or be given at login, never part of the profile.
 #[derive(Clone, Debug, Default)]
@@ -79,16 +109,17 @@ pub fn connection(profile: &Value) -> Option<&str> {
 }
 
 impl Store {
-    pub fn new(search_lag: Duration, directory: Directory) -> Self {
+    pub fn new(settings: StoreSettings, mut directory: Directory) -> Self {
+        directory.membership_lag = settings.membership_lag;
         Self {
             users: HashMap::new(),
             order: BTreeSet::new(),
             by_email: HashMap::new(),
             by_connection_email: HashMap::new(),
             lagging: HashSet::new(),
-            search_lag,
+            search_lag: settings.search_lag,
             live: 0,
-            logs: Logs::default(),
+            logs: Logs::new(settings.log_retention),
             directory,
         }
     }
@@ -222,7 +253,7 @@ impl Store {
         self.mature(now);
         let key = self.interned_id(id)?;
         self.unindex(&key, &old);
-        self.directory.forget_user(&key);
+        self.directory.forget_user(&key, &old, now);
         self.live -= 1;
         self.record_write(&key, None, Some(now));
         Some(old)
@@ -354,7 +385,11 @@ mod tests {
     #[test]
     fn search_sees_each_write_only_once_the_lag_has_passed() {
         let lag = Duration::from_secs(10);
-        let mut store = Store::new(lag, Directory::default());
+        let settings = StoreSettings {
+            search_lag: lag,
+            ..StoreSettings::default()
+        };
+        let mut store = Store::new(settings, Directory::default());
         let t0 = Instant::now();
         store
             .insert(
@@ -396,7 +431,11 @@ mod tests {
     #[test]
     fn matured_deletions_are_forgotten_on_the_next_write() {
         let lag = Duration::from_millis(1);
-        let mut store = Store::new(lag, Directory::default());
+        let settings = StoreSettings {
+            search_lag: lag,
+            ..StoreSettings::default()
+        };
+        let mut store = Store::new(settings, Directory::default());
         let t0 = Instant::now();
         store
             .insert(
@@ -419,7 +458,7 @@ mod tests {
 
     #[test]
     fn emails_are_unique_per_connection_ignoring_case() {
-        let mut store = Store::new(Duration::ZERO, Directory::default());
+        let mut store = Store::new(StoreSettings::default(), Directory::default());
         let now = Instant::now();
         store
             .insert(

@@ -1,9 +1,10 @@
 //! `GET /authorize` with `response_type=code`. First the client and its `redirect_uri` (against
 //! the application's Allowed Callback URLs): when either is wrong Auth0 shows its own error page
 //! and never redirects. Then the rest of the request, whose errors go back to the application.
-//! Then single sign-on: a browser with a login session gets a code at once (unless
+//! Then single sign-on: a browser with a login session on this domain gets a code at once (unless
 //! `prompt=login`); otherwise the request becomes a login transaction and the browser goes to the
-//! login page with nothing but the transaction id.
+//! login page with nothing but the transaction id. The domain called through (the canonical or the
+//! custom one) is kept with the request: its tokens name that domain as their issuer.
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -102,7 +103,9 @@ pub async fn authorize(
             None => return refuse("invalid_request", "the connection was not found"),
         }
     }
+    let issuer = state.tenant.issuer_for(&headers);
     let authorization = Authorization {
+        issuer: issuer.to_owned(),
         client_id: client_id.to_owned(),
         redirect_uri: redirect_uri.to_owned(),
         scope: param("scope")
@@ -118,7 +121,7 @@ pub async fn authorize(
     let now = Instant::now();
     let (browser, new_browser) = state.login.browser(browser_cookie(&headers), now);
     if !prompts.contains(&"login")
-        && let Some(session) = state.login.session(&browser, now)
+        && let Some(session) = state.login.session(&browser, issuer, now)
     {
         match standing(&state, &session.user_id) {
             Standing::Good => {

@@ -56,7 +56,8 @@ pub async fn oidc_logout(
     let hinted = match param("id_token_hint") {
         None => None,
         Some(hint) => {
-            let Some(claims) = verify(&state, hint, Times::Ignored) else {
+            let issuer = state.tenant.issuer_for(&headers);
+            let Some(claims) = verify(&state, hint, issuer, Times::Ignored) else {
                 return page::error("invalid_request", "Invalid id_token_hint");
             };
             audience(&claims)

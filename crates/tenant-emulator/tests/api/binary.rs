@@ -15,13 +15,11 @@ impl Drop for Child {
     }
 }
 
-#[tokio::test]
-async fn the_binary_serves_one_tenant_per_flag_and_prints_their_urls() {
+/// Starts the binary with `args` and returns it with the first `tenants` lines it prints.
+async fn start(args: &[&str], tenants: usize) -> (Child, Vec<String>) {
     let mut child = Child(
         Command::new(env!("CARGO_BIN_EXE_tenant-emulator"))
-            .args([
-                "--tenant", "acme-eu", "--tenant", "globex", "--users", "20", "--seed", "3",
-            ])
+            .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -31,12 +29,21 @@ async fn the_binary_serves_one_tenant_per_flag_and_prints_their_urls() {
     let lines: Vec<String> = tokio::task::spawn_blocking(move || {
         BufReader::new(stdout)
             .lines()
-            .take(2)
+            .take(tenants)
             .map(|l| l.expect("line"))
             .collect()
     })
     .await
     .expect("read lines");
+    (child, lines)
+}
+
+#[tokio::test]
+async fn the_binary_serves_one_tenant_per_flag_and_prints_their_urls() {
+    let args = [
+        "--tenant", "acme-eu", "--tenant", "globex", "--users", "20", "--seed", "3",
+    ];
+    let (_child, lines) = start(&args, 2).await;
     let mut urls = Vec::new();
     for (line, tenant) in lines.iter().zip(["acme-eu", "globex"]) {
         let words: Vec<&str> = line.split(' ').collect();
@@ -66,37 +73,105 @@ async fn the_binary_serves_one_tenant_per_flag_and_prints_their_urls() {
 }
 
 #[tokio::test]
-async fn the_binary_takes_callback_and_logout_urls_and_personas() {
-    let mut child = Child(
-        Command::new(env!("CARGO_BIN_EXE_tenant-emulator"))
-            .args([
-                "--tenant",
-                "portal",
-                "--users",
-                "5",
-                "--callback-url",
-                "http://localhost:3000/callback",
-                "--logout-url",
-                "http://localhost:3000/",
-                "--persona",
-                "global_admin=admin@example.com",
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("binary starts"),
+async fn the_log_retention_flag_limits_how_far_back_logs_are_returned() {
+    let (_child, lines) = start(&["--users", "100", "--log-retention-days", "1"], 1).await;
+    let url = lines[0].split(' ').nth(2).expect("a URL").to_owned();
+    let http = crate::helpers::http();
+    let token = crate::helpers::client_credentials(&http, &url, "dev.auth0.test", None).await;
+    let users: serde_json::Value = http
+        .get(format!("{url}/__emulator/users?limit=100"))
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("JSON");
+    let now = chrono::Utc::now();
+    let mut seen = 0;
+    for user in users["users"].as_array().expect("users") {
+        let id = crate::helpers::encode(user["user_id"].as_str().expect("id"));
+        let logs: serde_json::Value = http
+            .get(format!("{url}/api/v2/users/{id}/logs?per_page=100"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("send")
+            .json()
+            .await
+            .expect("JSON");
+        for event in logs.as_array().expect("logs") {
+            let date = chrono::DateTime::parse_from_rfc3339(event["date"].as_str().expect("date"))
+                .expect("ISO date");
+            assert!(
+                now - date.with_timezone(&chrono::Utc) <= chrono::Duration::days(1),
+                "{event}"
+            );
+            seen += 1;
+        }
+    }
+    assert!(seen > 0, "some user logged in during the last day");
+}
+
+#[tokio::test]
+async fn the_membership_lag_flag_delays_the_members_list() {
+    let (_child, lines) = start(&["--users", "30", "--membership-lag-ms", "60000"], 1).await;
+    let url = lines[0].split(' ').nth(2).expect("a URL").to_owned();
+    let http = crate::helpers::http();
+    let token = crate::helpers::client_credentials(&http, &url, "dev.auth0.test", None).await;
+    let orgs: serde_json::Value = http
+        .get(format!("{url}/__emulator/organizations"))
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("JSON");
+    let org = &orgs[0];
+    let member = org["members"][0].as_str().expect("a member");
+    let members = format!(
+        "{url}/api/v2/organizations/{}/members",
+        org["id"].as_str().expect("id")
     );
-    let stdout = child.0.stdout.take().expect("stdout");
-    let line = tokio::task::spawn_blocking(move || {
-        BufReader::new(stdout)
-            .lines()
-            .next()
-            .expect("a line")
-            .expect("line")
-    })
-    .await
-    .expect("read line");
-    let url = line.split(' ').nth(2).expect("url").to_owned();
+    let response = http
+        .delete(&members)
+        .bearer_auth(&token)
+        .json(&serde_json::json!({ "members": [member] }))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let listed: serde_json::Value = http
+        .get(format!("{members}?per_page=100"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("JSON");
+    let listed = listed.as_array().expect("members");
+    assert!(
+        listed.iter().any(|m| m["user_id"] == member),
+        "still listed for a minute"
+    );
+}
+
+#[tokio::test]
+async fn the_binary_takes_callback_and_logout_urls_and_personas() {
+    let args = [
+        "--tenant",
+        "portal",
+        "--users",
+        "5",
+        "--callback-url",
+        "http://localhost:3000/callback",
+        "--logout-url",
+        "http://localhost:3000/",
+        "--persona",
+        "global_admin=admin@example.com",
+    ];
+    let (_child, lines) = start(&args, 1).await;
+    let url = lines[0].split(' ').nth(2).expect("a URL").to_owned();
     let http = crate::browser::client();
     let authorize = http
         .get(format!("{url}/authorize"))
@@ -122,7 +197,7 @@ async fn the_binary_takes_callback_and_logout_urls_and_personas() {
         .expect("send")
         .json()
         .await
-        .expect("json");
+        .expect("JSON");
     assert_eq!(
         personas,
         serde_json::json!([{"label": "global_admin", "email": "admin@example.com"}])

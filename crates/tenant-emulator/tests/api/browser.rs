@@ -6,9 +6,9 @@ use std::collections::HashMap;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use reqwest::header::HOST;
 use reqwest::redirect::Policy;
-use reqwest::{Client, Response, StatusCode};
+use reqwest::{Client, RequestBuilder, Response, StatusCode};
 use rsa::sha2::{Digest as _, Sha256};
 use serde_json::{Value, json};
 use tenant_emulator::{ClientConfig, EmulatorConfig, ExtraUser, Persona};
@@ -74,6 +74,9 @@ pub fn client() -> Client {
 pub struct Browser {
     http: Client,
     base: String,
+    /// The name the browser reaches the tenant by (its `Host`), when not the emulator's address:
+    /// a custom domain.
+    host: Option<String>,
     /// The `auth0` cookie, as the emulator last set it.
     pub cookie: Option<String>,
 }
@@ -83,8 +86,26 @@ impl Browser {
         Self {
             http: client(),
             base: tenant.base.clone(),
+            host: None,
             cookie: None,
         }
+    }
+
+    /// The same browser (cookie included) reaching the tenant through `host` from now on.
+    #[must_use]
+    pub fn through(mut self, host: &str) -> Self {
+        self.host = Some(host.to_owned());
+        self
+    }
+
+    fn as_browser(&self, mut request: RequestBuilder) -> RequestBuilder {
+        if let Some(host) = &self.host {
+            request = request.header(HOST, host);
+        }
+        if let Some(cookie) = &self.cookie {
+            request = request.header("cookie", format!("auth0={cookie}"));
+        }
+        request
     }
 
     fn url(&self, target: &str) -> String {
@@ -96,20 +117,14 @@ impl Browser {
     }
 
     pub async fn get(&mut self, target: &str) -> Response {
-        let mut request = self.http.get(self.url(target));
-        if let Some(cookie) = &self.cookie {
-            request = request.header("cookie", format!("auth0={cookie}"));
-        }
+        let request = self.as_browser(self.http.get(self.url(target)));
         let response = request.send().await.expect("GET");
         self.remember(&response);
         response
     }
 
     pub async fn post_form(&mut self, target: &str, form: &[(String, String)]) -> Response {
-        let mut request = self.http.post(self.url(target)).form(form);
-        if let Some(cookie) = &self.cookie {
-            request = request.header("cookie", format!("auth0={cookie}"));
-        }
+        let request = self.as_browser(self.http.post(self.url(target)).form(form));
         let response = request.send().await.expect("POST");
         self.remember(&response);
         response
@@ -279,7 +294,7 @@ pub async fn exchange(tenant: &Tenant, body: Value) -> (StatusCode, Value) {
     .await
 }
 
-/// Verifies a token against the tenant's JWKS, for `audience`.
+/// Verifies a token against the tenant's JWKS, for `audience` and the canonical issuer.
 pub async fn verified(tenant: &Tenant, token: &str, audience: &str) -> Value {
     let (_, jwks) = helpers::read(
         client()
@@ -289,25 +304,5 @@ pub async fn verified(tenant: &Tenant, token: &str, audience: &str) -> Value {
             .expect("jwks"),
     )
     .await;
-    let kid = jsonwebtoken::decode_header(token)
-        .expect("header")
-        .kid
-        .expect("kid");
-    let jwk = jwks["keys"]
-        .as_array()
-        .expect("keys")
-        .iter()
-        .find(|k| k["kid"] == json!(kid))
-        .expect("kid published");
-    let key = DecodingKey::from_rsa_components(
-        jwk["n"].as_str().expect("n"),
-        jwk["e"].as_str().expect("e"),
-    )
-    .expect("rsa key");
-    let mut validation = Validation::new(Algorithm::RS256);
-    validation.set_audience(&[audience]);
-    validation.set_issuer(&[tenant.handle.issuer()]);
-    jsonwebtoken::decode::<Value>(token, &key, &validation)
-        .expect("valid token")
-        .claims
+    helpers::decode(token, &jwks, audience, &tenant.handle.issuer())
 }

@@ -239,3 +239,252 @@ async fn members_are_added_and_removed() {
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+/// The organization with the most members.
+fn largest_organization(t: &crate::helpers::Tenant) -> tenant_emulator::OrganizationSummary {
+    t.handle
+        .control()
+        .organizations()
+        .into_iter()
+        .max_by_key(|o| o.members.len())
+        .expect("an organization")
+}
+
+fn keys(member: &Value) -> BTreeSet<String> {
+    member
+        .as_object()
+        .expect("a member object")
+        .keys()
+        .cloned()
+        .collect()
+}
+
+#[tokio::test]
+async fn members_take_fields_and_include_fields_as_the_sdks_send_them() {
+    let t = spawn(60).await;
+    let org = largest_organization(&t);
+    let path = format!("/api/v2/organizations/{}/members", org.id);
+    let all: BTreeSet<String> = ["user_id", "email", "name", "picture"]
+        .map(String::from)
+        .into();
+
+    // The Python SDK always sends include_fields, with or without fields.
+    let (status, members) = t.get_json(&path, &[("include_fields", "true")]).await;
+    assert_eq!(status, StatusCode::OK, "{members}");
+    assert_eq!(keys(&members[0]), all, "every field but roles");
+
+    let (_, members) = t
+        .get_json(
+            &path,
+            &[("fields", "user_id,email"), ("include_fields", "true")],
+        )
+        .await;
+    for member in members.as_array().expect("members") {
+        assert_eq!(keys(member), ["email", "user_id"].map(String::from).into());
+    }
+    let (_, members) = t
+        .get_json(&path, &[("fields", "email"), ("include_fields", "false")])
+        .await;
+    assert_eq!(
+        keys(&members[0]),
+        ["name", "picture", "user_id"].map(String::from).into(),
+        "excluding a field does not add roles"
+    );
+    let (_, page) = t
+        .get_json(&path, &[("fields", "user_id"), ("take", "2")])
+        .await;
+    assert_eq!(
+        keys(&page["members"][0]),
+        ["user_id"].map(String::from).into()
+    );
+    assert!(page["next"].is_string(), "checkpoint paging still works");
+
+    let (status, body) = t.get_json(&path, &[("fields", "user_id,blocked")]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_error(&body, 400, "invalid_query_string");
+}
+
+#[tokio::test]
+async fn fields_roles_lists_each_members_roles_in_the_organization() {
+    let t = spawn(120).await;
+    let org = largest_organization(&t);
+    assert!(
+        !org.member_roles.is_empty(),
+        "the seed gives some members roles"
+    );
+    let (_, roles) = t.get_json("/api/v2/roles", &[]).await;
+    let role_names: std::collections::BTreeMap<String, String> = roles
+        .as_array()
+        .expect("roles")
+        .iter()
+        .map(|r| {
+            (
+                r["id"].as_str().expect("id").to_owned(),
+                r["name"].as_str().expect("name").to_owned(),
+            )
+        })
+        .collect();
+
+    let path = format!("/api/v2/organizations/{}/members", org.id);
+    let (status, members) = t
+        .get_json(
+            &path,
+            &[
+                ("fields", "user_id,roles"),
+                ("include_fields", "true"),
+                ("per_page", "100"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{members}");
+    let members = members.as_array().expect("members");
+    assert_eq!(members.len(), org.members.len().min(100));
+    for member in members {
+        let user_id = member["user_id"].as_str().expect("user_id");
+        let expected: Vec<Value> = org
+            .member_roles
+            .get(user_id)
+            .into_iter()
+            .flatten()
+            .map(|id| serde_json::json!({"id": id, "name": role_names[id]}))
+            .collect();
+        assert_eq!(member["roles"], Value::Array(expected), "{member}");
+    }
+
+    // `fields=roles` alone is Auth0's documented call; only the roles come back.
+    let (_, only_roles) = t.get_json(&path, &[("fields", "roles")]).await;
+    assert_eq!(keys(&only_roles[0]), ["roles"].map(String::from).into());
+}
+
+#[tokio::test]
+async fn member_roles_need_their_own_scope() {
+    let t = spawn(30).await;
+    let org = largest_organization(&t);
+    let token = crate::helpers::client_credentials(
+        &t.http,
+        &t.base,
+        t.handle.domain(),
+        Some("read:organization_members"),
+    )
+    .await;
+    let path = format!("/api/v2/organizations/{}/members", org.id);
+    let response = t
+        .http
+        .get(t.url(&path))
+        .query(&[("fields", "user_id,roles")])
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("send");
+    let (status, body) = crate::helpers::read(response).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let message = assert_error(&body, 403, "insufficient_scope");
+    assert!(
+        message.ends_with("read:organization_member_roles"),
+        "{message}"
+    );
+    let response = t
+        .http
+        .get(t.url(&path))
+        .query(&[("fields", "user_id"), ("include_fields", "true")])
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_removed_member_loses_the_roles_held_in_the_organization() {
+    use reqwest::Method;
+    use serde_json::json;
+
+    let t = spawn(120).await;
+    let org = largest_organization(&t);
+    let (holder, _) = org.member_roles.iter().next().expect("a member with roles");
+    let path = format!("/api/v2/organizations/{}/members", org.id);
+    let body = json!({"members": [holder]});
+    for method in [Method::DELETE, Method::POST] {
+        let response = t.api(method, &path).json(&body).send().await.expect("send");
+        assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    }
+    let (_, members) = t
+        .get_json(&path, &[("fields", "user_id,roles"), ("per_page", "100")])
+        .await;
+    let back = members
+        .as_array()
+        .expect("members")
+        .iter()
+        .find(|m| m["user_id"] == json!(holder))
+        .expect("a member again");
+    assert_eq!(back["roles"], json!([]));
+}
+
+#[tokio::test]
+async fn organizations_sort_by_name_display_name_and_created_at_in_both_directions() {
+    let t = spawn(20).await;
+    let summaries = t.handle.control().organizations();
+    let mut by_id: Vec<String> = summaries.iter().map(|o| o.id.clone()).collect();
+    by_id.sort();
+    let mut some_order_differs_from_ids = false;
+    for field in ["name", "display_name", "created_at"] {
+        let mut expected: Vec<(String, String)> = summaries
+            .iter()
+            .map(|o| {
+                let key = match field {
+                    "name" => o.name.clone(),
+                    "display_name" => o.display_name.clone(),
+                    _ => o.created_at.clone(),
+                };
+                (key, o.id.clone())
+            })
+            .collect();
+        expected.sort();
+        let ascending: Vec<String> = expected.iter().map(|(_, id)| id.clone()).collect();
+        some_order_differs_from_ids |= ascending != by_id;
+        let descending: Vec<String> = ascending.iter().rev().cloned().collect();
+        for (order, want) in [("1", &ascending), ("-1", &descending)] {
+            let sort = format!("{field}:{order}");
+            let (status, orgs) = t
+                .get_json("/api/v2/organizations", &[("sort", &sort)])
+                .await;
+            assert_eq!(status, StatusCode::OK, "{sort}: {orgs}");
+            assert_eq!(&ids(&orgs, "id"), want, "{sort}");
+            // Checkpoint paging walks the sorted order.
+            let (_, first) = t
+                .get_json("/api/v2/organizations", &[("sort", &sort), ("take", "4")])
+                .await;
+            let next = first["next"].as_str().expect("next");
+            let (_, rest) = t
+                .get_json(
+                    "/api/v2/organizations",
+                    &[("sort", &sort), ("take", "4"), ("from", next)],
+                )
+                .await;
+            let mut walked = ids(&first["organizations"], "id");
+            walked.extend(ids(&rest["organizations"], "id"));
+            assert_eq!(&walked, want, "{sort} by checkpoint");
+        }
+    }
+    assert!(
+        some_order_differs_from_ids,
+        "the seed makes sorting observable"
+    );
+}
+
+#[tokio::test]
+async fn a_bad_organization_sort_answers_auth0s_400() {
+    let t = spawn(5).await;
+    for sort in [
+        "industry:1",
+        "name",
+        "name:2",
+        "created_at:-1:1",
+        "metadata.industry:1",
+    ] {
+        let (status, body) = t.get_json("/api/v2/organizations", &[("sort", sort)]).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{sort}");
+        let message = assert_error(&body, 400, "invalid_query_string");
+        assert!(message.contains("property sort"), "{message}");
+    }
+}

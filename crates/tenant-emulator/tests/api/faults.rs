@@ -227,3 +227,215 @@ async fn faults_are_set_and_cleared_over_http() {
         .expect("send");
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
 }
+
+fn client_credentials_body(t: &crate::helpers::Tenant) -> serde_json::Value {
+    json!({
+        "grant_type": "client_credentials",
+        "client_id": "tenantgraph",
+        "client_secret": "tenantgraph-secret",
+        "audience": t.handle.management_audience(),
+    })
+}
+
+#[tokio::test]
+async fn revoked_credentials_refuse_management_calls_and_new_tokens_with_401() {
+    let t = spawn(5).await;
+    t.handle
+        .control()
+        .set_faults(Faults {
+            revoked_credentials: true,
+            ..Faults::default()
+        })
+        .expect("faults");
+    let response = t.get("/api/v2/users").send().await.expect("send");
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert!(
+        response.headers().contains_key("x-ratelimit-remaining"),
+        "charged like any 401"
+    );
+    let (_, body) = read(response).await;
+    let message = assert_error(&body, 401, "invalid_token");
+    assert_eq!(message, "Invalid token");
+    assert_eq!(body["error"], "Unauthorized");
+    assert_eq!(body["attributes"]["error"], "Invalid token");
+
+    let response = t
+        .http
+        .post(t.url("/oauth/token"))
+        .json(&client_credentials_body(&t))
+        .send()
+        .await
+        .expect("send");
+    let (status, body) = read(response).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        body,
+        json!({"error": "access_denied", "error_description": "Unauthorized"})
+    );
+
+    t.handle.control().clear_faults();
+    assert_eq!(t.get_json("/api/v2/users", &[]).await.0, StatusCode::OK);
+    let response = t
+        .http
+        .post(t.url("/oauth/token"))
+        .json(&client_credentials_body(&t))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn revoked_credentials_can_spare_tokens_already_issued() {
+    // Auth0 cannot revoke an issued access token: a rotated secret stops new tokens only.
+    let t = spawn(5).await;
+    t.handle
+        .control()
+        .set_faults(Faults {
+            revoked_credentials: true,
+            paths: vec!["/oauth/token".into()],
+            ..Faults::default()
+        })
+        .expect("faults");
+    assert_eq!(t.get_json("/api/v2/users", &[]).await.0, StatusCode::OK);
+    let response = t
+        .http
+        .post(t.url("/oauth/token"))
+        .json(&client_credentials_body(&t))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn an_authentication_api_429_leaves_the_management_api_alone() {
+    let t = spawn(5).await;
+    t.handle
+        .control()
+        .set_faults(Faults {
+            auth_rate_limit_storm: true,
+            ..Faults::default()
+        })
+        .expect("faults");
+    let response = t
+        .http
+        .post(t.url("/dbconnections/change_password"))
+        .json(&json!({
+            "client_id": "tenantgraph",
+            "email": "someone@example.com",
+            "connection": "Username-Password-Authentication",
+        }))
+        .send()
+        .await
+        .expect("send");
+    let (status, body) = read(response).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(body["error"], "too_many_requests", "{body}");
+    assert!(body["error_description"].is_string(), "{body}");
+    assert_eq!(body.as_object().expect("object").len(), 2, "{body}");
+
+    let response = t.get("/api/v2/users").send().await.expect("send");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers()["x-ratelimit-remaining"],
+        tenant_emulator::NOMINAL_LIMIT.to_string().as_str()
+    );
+    let token = t
+        .http
+        .post(t.url("/oauth/token"))
+        .json(&client_credentials_body(&t))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(
+        token.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "every Authentication API call"
+    );
+
+    // Narrowed to the endpoint, tokens are issued again.
+    t.handle
+        .control()
+        .set_faults(Faults {
+            auth_rate_limit_storm: true,
+            paths: vec!["/dbconnections/change_password".into()],
+            ..Faults::default()
+        })
+        .expect("faults");
+    let token = t
+        .http
+        .post(t.url("/oauth/token"))
+        .json(&client_credentials_body(&t))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(token.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_authentication_api_faults_reach_sign_in_too() {
+    use crate::browser::{
+        ALICE, ALICE_PASSWORD, Browser, CALLBACK, WEB, WEB_SECRET, exchange, login_config,
+    };
+
+    let t = crate::helpers::spawn_with(login_config(5)).await;
+    let params = [
+        ("response_type", "code"),
+        ("client_id", WEB),
+        ("redirect_uri", CALLBACK),
+        ("scope", "openid"),
+    ];
+    let mut browser = Browser::new(&t);
+    let code = browser.sign_in(&params, ALICE, ALICE_PASSWORD).await;
+    let exchange_body = json!({
+        "grant_type": "authorization_code",
+        "client_id": WEB,
+        "client_secret": WEB_SECRET,
+        "code": code,
+        "redirect_uri": CALLBACK,
+    });
+
+    // A revoked secret cannot exchange a code either.
+    t.handle
+        .control()
+        .set_faults(Faults {
+            revoked_credentials: true,
+            paths: vec!["/oauth/token".into()],
+            ..Faults::default()
+        })
+        .expect("faults");
+    let (status, body) = exchange(&t, exchange_body.clone()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        body,
+        json!({"error": "access_denied", "error_description": "Unauthorized"})
+    );
+
+    // Refused before the code is read, the code is still good once the secret works again.
+    t.handle.control().clear_faults();
+    let (status, tokens) = exchange(&t, exchange_body).await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+
+    // An Authentication API storm covers the browser's endpoints and `/userinfo`.
+    t.handle
+        .control()
+        .set_faults(Faults {
+            auth_rate_limit_storm: true,
+            ..Faults::default()
+        })
+        .expect("faults");
+    let authorize = browser.authorize(&params).await;
+    let (status, body) = read(authorize).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(body["error"], "too_many_requests", "{body}");
+    let userinfo = t
+        .http
+        .get(t.url("/userinfo"))
+        .bearer_auth(tokens["access_token"].as_str().expect("access_token"))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(userinfo.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(t.get_json("/api/v2/users", &[]).await.0, StatusCode::OK);
+}

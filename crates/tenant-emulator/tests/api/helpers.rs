@@ -3,6 +3,7 @@
 use std::sync::Once;
 
 use chrono::{DateTime, TimeZone as _, Utc};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use reqwest::{Client, Method, RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
 use tenant_emulator::{Emulator, EmulatorConfig, EmulatorHandle, MintRequest};
@@ -197,4 +198,27 @@ pub fn assert_error(body: &Value, status: u16, code: &str) -> String {
     assert!(body["error"].is_string(), "{body}");
     assert_eq!(body["errorCode"], json!(code), "{body}");
     body["message"].as_str().expect("message").to_owned()
+}
+
+/// Verifies `token` against the key set `jwks` for `audience` and `issuer`; its claims.
+pub fn decode(token: &str, jwks: &Value, audience: &str, issuer: &str) -> Value {
+    let header = jsonwebtoken::decode_header(token).expect("header");
+    let kid = header.kid.expect("kid");
+    let jwk = jwks["keys"]
+        .as_array()
+        .expect("keys")
+        .iter()
+        .find(|k| k["kid"] == json!(kid))
+        .expect("kid published");
+    let key = DecodingKey::from_rsa_components(
+        jwk["n"].as_str().expect("n"),
+        jwk["e"].as_str().expect("e"),
+    )
+    .expect("rsa key");
+    let mut validation = Validation::new(Algorithm::RS256);
+    validation.set_audience(&[audience]);
+    validation.set_issuer(&[issuer]);
+    jsonwebtoken::decode::<Value>(token, &key, &validation)
+        .expect("valid token")
+        .claims
 }

@@ -4,15 +4,12 @@ use chrono::{DateTime, Duration, Utc};
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::{assert_error, encode, reference, spawn};
+use crate::helpers::{Tenant, assert_error, config, encode, reference, spawn, spawn_with};
 
-#[tokio::test]
-async fn logs_page_newest_first_with_auth0_fields() {
-    let t = spawn(80).await;
-    // The user with the most log events.
-    let page = t.handle.control().users(80, 0);
+/// The seeded user with the most log events, and how many they have.
+async fn busiest_user(t: &Tenant, users: usize) -> (u64, String) {
     let mut best = (0, String::new());
-    for user in &page.users {
+    for user in &t.handle.control().users(users, 0).users {
         let path = format!("/api/v2/users/{}/logs", encode(&user.user_id));
         let (_, body) = t
             .get_json(&path, &[("include_totals", "true"), ("per_page", "1")])
@@ -22,6 +19,29 @@ async fn logs_page_newest_first_with_auth0_fields() {
             best = (total, user.user_id.clone());
         }
     }
+    best
+}
+
+/// Every date of a user's readable log events, newest first.
+async fn log_dates(t: &Tenant, user_id: &str) -> Vec<DateTime<Utc>> {
+    let path = format!("/api/v2/users/{}/logs", encode(user_id));
+    let (status, logs) = t.get_json(&path, &[("per_page", "100")]).await;
+    assert_eq!(status, StatusCode::OK, "{logs}");
+    logs.as_array()
+        .expect("array")
+        .iter()
+        .map(|l| {
+            DateTime::parse_from_rfc3339(l["date"].as_str().expect("date"))
+                .expect("an ISO date")
+                .with_timezone(&Utc)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn logs_page_newest_first_with_auth0_fields() {
+    let t = spawn(80).await;
+    let best = busiest_user(&t, 80).await;
     let path = format!("/api/v2/users/{}/logs", encode(&best.1));
     let (status, all) = t
         .get_json(&path, &[("per_page", "100"), ("include_totals", "true")])
@@ -31,6 +51,7 @@ async fn logs_page_newest_first_with_auth0_fields() {
     assert!(!logs.is_empty());
     assert_eq!(all["total"], logs.len());
     for field in [
+        "_id",
         "log_id",
         "date",
         "type",
@@ -70,6 +91,44 @@ async fn logs_page_newest_first_with_auth0_fields() {
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert_error(&body, 400, code);
     }
+}
+
+#[tokio::test]
+async fn every_log_event_carries_id_and_log_id_with_the_same_value() {
+    let t = spawn(40).await;
+    let (_, user_id) = busiest_user(&t, 40).await;
+    let path = format!("/api/v2/users/{}/logs", encode(&user_id));
+    let (_, logs) = t.get_json(&path, &[("per_page", "100")]).await;
+    let logs = logs.as_array().expect("array");
+    assert!(!logs.is_empty());
+    for event in logs {
+        assert!(event["_id"].is_string(), "{event}");
+        assert_eq!(event["_id"], event["log_id"], "{event}");
+    }
+}
+
+#[tokio::test]
+async fn log_events_older_than_the_retention_are_not_returned() {
+    let kept = Duration::days(7);
+    let mut short = config(40);
+    short.log_retention = kept.to_std().expect("a positive duration");
+    let t = spawn_with(short).await;
+    let (_, user_id) = busiest_user(&t, 40).await;
+    let dates = log_dates(&t, &user_id).await;
+    assert!(!dates.is_empty());
+    assert!(
+        dates.iter().all(|d| *d >= reference() - kept),
+        "nothing older than 7 days: {dates:?}"
+    );
+
+    // The same seed under the default retention shows older events, and none past 30 days.
+    let t = spawn(40).await;
+    let dates = log_dates(&t, &user_id).await;
+    assert!(dates.iter().any(|d| *d < reference() - kept), "{dates:?}");
+    assert!(
+        dates.iter().all(|d| *d >= reference() - Duration::days(30)),
+        "{dates:?}"
+    );
 }
 
 #[tokio::test]

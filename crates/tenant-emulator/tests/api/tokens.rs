@@ -1,33 +1,10 @@
 //! `/oauth/token` (both grants, JSON and form bodies), the JWKS, and what the tokens carry.
 
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tenant_emulator::{DEFAULT_PASSWORD, ExtraUser};
 
-use crate::helpers::{config, http, read, spawn, spawn_with};
-
-fn decode(token: &str, jwks: &Value, audience: &str, issuer: &str) -> Value {
-    let header = jsonwebtoken::decode_header(token).expect("header");
-    let kid = header.kid.expect("kid");
-    let jwk = jwks["keys"]
-        .as_array()
-        .expect("keys")
-        .iter()
-        .find(|k| k["kid"] == json!(kid))
-        .expect("kid published");
-    let key = DecodingKey::from_rsa_components(
-        jwk["n"].as_str().expect("n"),
-        jwk["e"].as_str().expect("e"),
-    )
-    .expect("rsa key");
-    let mut validation = Validation::new(Algorithm::RS256);
-    validation.set_audience(&[audience]);
-    validation.set_issuer(&[issuer]);
-    jsonwebtoken::decode::<Value>(token, &key, &validation)
-        .expect("valid token")
-        .claims
-}
+use crate::helpers::{config, decode, http, read, spawn, spawn_with};
 
 #[tokio::test]
 async fn client_credentials_json_gives_a_management_token_that_verifies_against_the_jwks() {
@@ -433,4 +410,70 @@ async fn change_password_answers_the_same_for_known_and_unknown_emails_and_logs_
         )
         .await;
     assert_eq!(logs[0]["type"], "scpr");
+}
+
+/// Asks for a password-reset email, returning the status and the body as text.
+async fn request_reset(t: &crate::helpers::Tenant, email: &str) -> (StatusCode, String) {
+    let response = http()
+        .post(t.url("/dbconnections/change_password"))
+        .json(&json!({
+            "client_id": "tenantgraph",
+            "email": email,
+            "connection": "Username-Password-Authentication",
+        }))
+        .send()
+        .await
+        .expect("send");
+    (response.status(), response.text().await.expect("text"))
+}
+
+#[tokio::test]
+async fn change_password_is_limited_per_email_and_ip_as_auth0_limits_it() {
+    // Auth0's figure: a burst of 10 from one IP for one email, then 1 a minute.
+    let t = spawn_with(config(5)).await;
+    for _ in 0..10 {
+        assert_eq!(
+            request_reset(&t, "dana@example.com").await.0,
+            StatusCode::OK
+        );
+    }
+    let (status, body) = request_reset(&t, "Dana@Example.com").await;
+    assert_eq!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the email ignores case"
+    );
+    let body: Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(body["error"], "too_many_requests", "{body}");
+    assert!(body["error_description"].is_string(), "{body}");
+    assert_eq!(body.as_object().expect("object").len(), 2, "{body}");
+    assert_eq!(
+        request_reset(&t, "erin@example.com").await.0,
+        StatusCode::OK
+    );
+    // The Management API's budget is not the same bucket.
+    assert_eq!(t.get_json("/api/v2/users", &[]).await.0, StatusCode::OK);
+
+    let mut config = config(5);
+    config.change_password_limit = Some(tenant_emulator::RateLimit {
+        per_second: 0.001,
+        burst: 2,
+    });
+    let t = spawn_with(config).await;
+    for expected in [
+        StatusCode::OK,
+        StatusCode::OK,
+        StatusCode::TOO_MANY_REQUESTS,
+    ] {
+        assert_eq!(request_reset(&t, "dana@example.com").await.0, expected);
+    }
+    let mut unlimited = crate::helpers::config(5);
+    unlimited.change_password_limit = None;
+    let t = spawn_with(unlimited).await;
+    for _ in 0..12 {
+        assert_eq!(
+            request_reset(&t, "dana@example.com").await.0,
+            StatusCode::OK
+        );
+    }
 }
