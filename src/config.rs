@@ -80,10 +80,15 @@ pub struct LimitsConfig {
     pub complexity: usize,
     /// Most aliased fields in one document.
     pub aliases: usize,
-    /// Requests per caller (issuer and subject; the address for anonymous callers).
+    /// Operations per caller (issuer and subject; each operation of a batch counts), and
+    /// failed authentications per client address.
     pub caller_rate: RateLimitConfig,
-    /// Automatic persisted queries kept (least recently used go first).
+    /// Automatic persisted queries kept per caller (least recently used go first).
     pub persisted_queries: usize,
+    /// Most upstream calls one request may cause per tenant through per-user fields (`logs`,
+    /// `bruteForceBlocks` of every user it reads), estimated from the document before any call;
+    /// a document over it is refused as QUERY_TOO_COMPLEX.
+    pub upstream_per_tenant: usize,
 }
 
 impl Default for LimitsConfig {
@@ -100,6 +105,7 @@ impl Default for LimitsConfig {
                 burst: 100,
             },
             persisted_queries: 1_000,
+            upstream_per_tenant: 25,
         }
     }
 }
@@ -112,30 +118,47 @@ pub struct AuditConfig {
     pub path: Option<std::path::PathBuf>,
 }
 
+/// The HTTP server. The defaults are closed, as production wants them: no explorer page,
+/// introspection for authenticated callers only, metrics and tenant details off the API port.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ServerConfig {
     /// Address to listen on; port 0 picks a free port.
     pub listen: SocketAddr,
-    /// Serve GraphiQL on `GET /graphql` to browsers.
+    /// Serve the query explorer on `GET /graphql` to browsers.
     pub graphiql: bool,
-    /// Answer introspection queries.
+    /// Answer introspection queries (of authenticated callers; no request runs without a token).
     pub introspection: bool,
     /// Browser origins allowed to call the API (CORS); empty: no cross-origin access.
     pub cors_origins: Vec<String>,
     /// After SIGTERM, how long in-flight requests may take before the process exits anyway.
     #[serde(with = "humantime_serde")]
     pub shutdown_grace: Duration,
+    /// A second address serving `/metrics` and the detailed `/readyz`, for scrapers and probes
+    /// on a private network; absent: none.
+    pub ops_listen: Option<SocketAddr>,
+    /// Environment variable holding a bearer token that opens `/metrics` and the detailed
+    /// `/readyz` on the API address too; absent: they are not served there.
+    pub ops_token_env: Option<String>,
+    /// Filled from `ops_token_env` at load time, never from the file.
+    #[serde(skip)]
+    pub ops_token: Option<SecretString>,
+    /// Serve `/metrics` and the detailed `/readyz` on the API address to anyone (the demo).
+    pub open_ops: bool,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 4000)),
-            graphiql: true,
+            graphiql: false,
             introspection: true,
             cors_origins: Vec::new(),
             shutdown_grace: Duration::from_secs(10),
+            ops_listen: None,
+            ops_token_env: None,
+            ops_token: None,
+            open_ops: false,
         }
     }
 }
@@ -160,7 +183,8 @@ pub struct AuthConfig {
     /// An unknown `kid` refreshes an issuer's key set at most this often.
     #[serde(default = "default_jwks_min_refresh", with = "humantime_serde")]
     pub jwks_min_refresh: Duration,
-    /// A key set older than this is fetched again on its next use (key rotation).
+    /// A key set older than this is fetched again on its next use: the longest a signing key
+    /// the issuer has retired is still trusted (at most 10 minutes by default).
     #[serde(default = "default_jwks_max_age", with = "humantime_serde")]
     pub jwks_max_age: Duration,
 }
@@ -175,7 +199,7 @@ fn default_jwks_min_refresh() -> Duration {
     Duration::from_secs(10)
 }
 fn default_jwks_max_age() -> Duration {
-    Duration::from_secs(24 * 3600)
+    Duration::from_secs(600)
 }
 
 /// Bounds of the shared caches. Changes made outside tenantgraph are seen at the latest after
@@ -193,9 +217,14 @@ pub struct CacheConfig {
     pub negative_ttl: Duration,
     #[serde(with = "humantime_serde")]
     pub email_ttl: Duration,
-    /// Organization and role memberships.
+    /// Organization and role memberships shown on users.
     #[serde(with = "humantime_serde")]
     pub membership_ttl: Duration,
+    /// How long an organization's member list decides what its delegated administrators may
+    /// read: a member removed elsewhere is out of their reach after at most this (plus Auth0's
+    /// own lag of the list). Their writes check membership at the tenant every time.
+    #[serde(with = "humantime_serde")]
+    pub admission_ttl: Duration,
     #[serde(with = "humantime_serde")]
     pub search_ttl: Duration,
     #[serde(with = "humantime_serde")]
@@ -222,6 +251,7 @@ impl Default for CacheConfig {
             negative_ttl: Duration::from_secs(5),
             email_ttl: Duration::from_secs(30),
             membership_ttl: Duration::from_secs(60),
+            admission_ttl: Duration::from_secs(5),
             search_ttl: Duration::from_secs(10),
             stats_ttl: Duration::from_secs(60),
             recent_write_window: Duration::from_secs(60),
@@ -264,11 +294,22 @@ pub struct TenantConfig {
     /// Slug used in the API, e.g. `acme-eu`.
     pub id: String,
     pub name: String,
-    /// The tenant's Auth0 domain, e.g. `acme-eu.eu.auth0.com`; its issuer is `https://{domain}/`.
+    /// The tenant's canonical Auth0 domain, e.g. `acme-eu.eu.auth0.com`: the Management API is
+    /// called there and its audience is `https://{domain}/api/v2/`; end users' tokens issued
+    /// there carry `https://{domain}/`.
     pub domain: String,
-    /// Send requests here instead of `https://{domain}` (emulators, proxies).
+    /// The tenant's custom domain, e.g. `login.acme.com`, if it has one: tokens issued through
+    /// it (`https://{custom_domain}/`) are recognised too, and the Authentication API (password
+    /// reset emails) is called there, so its links name it.
+    #[serde(default)]
+    pub custom_domain: Option<String>,
+    /// Send Management API requests here instead of `https://{domain}` (emulators, proxies).
     #[serde(default)]
     pub base_url: Option<String>,
+    /// Send Authentication API requests here instead of `https://{custom_domain or domain}`
+    /// (emulators, proxies); default: `base_url` when that is set.
+    #[serde(default)]
+    pub auth_base_url: Option<String>,
     /// Machine-to-machine application allowed to call the Management API.
     pub client_id: String,
     /// Environment variable holding the client secret; default `TENANTGRAPH_SECRET_<ID>`.
@@ -284,7 +325,7 @@ pub struct TenantConfig {
     #[serde(default = "default_tenant_timeout", with = "humantime_serde")]
     pub timeout: Duration,
     #[serde(default)]
-    pub rate_limit: RateLimitConfig,
+    pub rate_limit: TenantRateLimit,
     /// Retries of a failed read (429, 5xx, connection errors) within the deadline.
     #[serde(default = "default_retries")]
     pub retries: u32,
@@ -306,26 +347,44 @@ impl TenantConfig {
             id: id.to_owned(),
             name: name.to_owned(),
             domain: domain.to_owned(),
+            custom_domain: None,
             base_url: None,
+            auth_base_url: None,
             client_id: client_id.to_owned(),
             client_secret_env: None,
             client_secret: Some(SecretString::from(secret.to_owned())),
             audience: None,
             timeout: default_tenant_timeout(),
-            rate_limit: RateLimitConfig::default(),
+            rate_limit: TenantRateLimit::default(),
             retries: default_retries(),
             breaker: BreakerConfig::default(),
         }
     }
 
-    pub fn issuer(&self) -> String {
-        format!("https://{}/", self.domain)
+    /// The `iss` of the tokens this tenant gives its end users: through its canonical domain,
+    /// and through its custom domain when it has one.
+    pub fn issuers(&self) -> Vec<String> {
+        let mut issuers = vec![format!("https://{}/", self.domain)];
+        if let Some(custom) = &self.custom_domain {
+            issuers.push(format!("https://{custom}/"));
+        }
+        issuers
     }
 
+    /// Where the Management API is called.
     pub fn base_url(&self) -> String {
         match &self.base_url {
             Some(url) => url.trim_end_matches('/').to_owned(),
             None => format!("https://{}", self.domain),
+        }
+    }
+
+    /// Where the Authentication API is called.
+    pub fn authentication_base_url(&self) -> String {
+        match (&self.auth_base_url, &self.base_url, &self.custom_domain) {
+            (Some(url), _, _) | (None, Some(url), _) => url.trim_end_matches('/').to_owned(),
+            (None, None, Some(custom)) => format!("https://{custom}"),
+            (None, None, None) => format!("https://{}", self.domain),
         }
     }
 
@@ -353,19 +412,33 @@ impl TenantConfig {
     }
 }
 
-/// The tenant's Management API budget, a token bucket. Auth0's paid tenants allow about 16/s.
+/// A rate: a token bucket refilling `per_second` and holding at most `burst`.
 #[derive(Debug, Clone, Copy, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(deny_unknown_fields)]
 pub struct RateLimitConfig {
     pub per_second: f64,
     pub burst: u32,
 }
 
-impl Default for RateLimitConfig {
+/// A tenant's Management API budget, a token bucket. Auth0's paid production tenants allow
+/// about 16 calls/s; free ones about 2, development ones under 1: the budget adapts down to
+/// what the tenant's rate-limit headers announce when it runs out (`tenant::budget`).
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TenantRateLimit {
+    pub per_second: f64,
+    pub burst: u32,
+    /// The largest share (0 to 1) of this budget one caller may use, so that one caller's
+    /// request cannot starve the others.
+    pub caller_share: f64,
+}
+
+impl Default for TenantRateLimit {
     fn default() -> Self {
         Self {
             per_second: 16.0,
             burst: 16,
+            caller_share: 0.5,
         }
     }
 }
@@ -396,10 +469,9 @@ pub enum ConfigError {
     Parse(String),
     #[error("configuration: {0}")]
     Invalid(String),
-    #[error(
-        "configuration: tenant `{tenant}`: environment variable {variable} (its client secret) is not set"
-    )]
-    MissingSecret { tenant: String, variable: String },
+    /// Every secret missing, named by its variable, so that one start-up says them all.
+    #[error("configuration: these environment variables are not set: {}", .0.join("; "))]
+    MissingSecrets(Vec<String>),
 }
 
 impl Config {
@@ -435,6 +507,7 @@ impl Config {
         let mut config: Config = figment
             .extract()
             .map_err(|e| ConfigError::Parse(describe_figment_error(&e)))?;
+        let mut missing = Vec::new();
         for tenant in &mut config.tenants {
             if tenant.client_secret.is_none() {
                 let variable = tenant.secret_variable();
@@ -442,14 +515,23 @@ impl Config {
                     Some(value) if !value.is_empty() => {
                         tenant.client_secret = Some(SecretString::from(value));
                     }
-                    _ => {
-                        return Err(ConfigError::MissingSecret {
-                            tenant: tenant.id.clone(),
-                            variable,
-                        });
-                    }
+                    _ => missing.push(format!(
+                        "{variable} (client secret of tenant `{}`)",
+                        tenant.id
+                    )),
                 }
             }
+        }
+        if let Some(variable) = &config.server.ops_token_env {
+            match secret(variable) {
+                Some(value) if !value.is_empty() => {
+                    config.server.ops_token = Some(SecretString::from(value));
+                }
+                _ => missing.push(format!("{variable} (server.ops_token_env)")),
+            }
+        }
+        if !missing.is_empty() {
+            return Err(ConfigError::MissingSecrets(missing));
         }
         config.validate()?;
         Ok(config)
@@ -501,6 +583,28 @@ impl Config {
                     tenant.id
                 ));
             }
+            if !(tenant.rate_limit.caller_share > 0.0 && tenant.rate_limit.caller_share <= 1.0) {
+                return invalid(format!(
+                    "tenant `{}`: rate_limit.caller_share must be above 0 and at most 1",
+                    tenant.id
+                ));
+            }
+            if let Some(custom) = &tenant.custom_domain
+                && (custom.is_empty() || custom.contains('/') || *custom == tenant.domain)
+            {
+                return invalid(format!(
+                    "tenant `{}`: custom_domain must be a host name other than domain",
+                    tenant.id
+                ));
+            }
+            if let Some(operators) = &self.auth.operator_issuer
+                && tenant.issuers().iter().any(|i| i == operators)
+            {
+                return invalid(format!(
+                    "auth.operator_issuer is tenant `{}`'s own issuer: its end users would become operators; the operator issuer must be a tenant of its own (the workforce tenant)",
+                    tenant.id
+                ));
+            }
             if tenant.breaker.failures == 0 {
                 return invalid(format!(
                     "tenant `{}`: breaker.failures must be positive",
@@ -510,6 +614,15 @@ impl Config {
         }
         if self.cache.max_profiles == 0 {
             return invalid("cache.max_profiles must be positive".into());
+        }
+        if self.cache.admission_ttl > Duration::from_secs(60) {
+            return invalid("cache.admission_ttl must be at most 60s".into());
+        }
+        if self.auth.jwks_max_age.is_zero() {
+            return invalid("auth.jwks_max_age must be positive".into());
+        }
+        if self.limits.upstream_per_tenant == 0 {
+            return invalid("limits.upstream_per_tenant must be positive".into());
         }
         Ok(())
     }
@@ -551,7 +664,7 @@ mod tests {
         assert_eq!(config.server.listen.port(), 4000);
         assert_eq!(config.cache.profile_ttl, Duration::from_secs(60));
         let tenant = &config.tenants[0];
-        assert_eq!(tenant.issuer(), "https://acme-eu.eu.auth0.com/");
+        assert_eq!(tenant.issuers(), ["https://acme-eu.eu.auth0.com/"]);
         assert_eq!(
             tenant.management_audience(),
             "https://acme-eu.eu.auth0.com/api/v2/"
@@ -576,6 +689,53 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.contains("TENANTGRAPH_SECRET_ACME_EU"), "{error}");
+    }
+
+    #[test]
+    fn every_missing_secret_is_named_at_once() {
+        let toml = format!(
+            "{MINIMAL}\n[[tenants]]\nid = \"globex\"\nname = \"x\"\ndomain = \"x.auth0.com\"\nclient_id = \"x\"\n"
+        );
+        let error = Config::from_toml(&toml, |_| None).unwrap_err().to_string();
+        assert!(error.contains("TENANTGRAPH_SECRET_ACME_EU"), "{error}");
+        assert!(error.contains("TENANTGRAPH_SECRET_GLOBEX"), "{error}");
+    }
+
+    #[test]
+    fn the_operator_issuer_cannot_be_a_tenants_issuer() {
+        let toml = format!("{MINIMAL}custom_domain = \"login.acme.test\"\n").replace(
+            "[auth]\n",
+            "[auth]\noperator_issuer = \"https://login.acme.test/\"\n",
+        );
+        let error = Config::from_toml(&toml, secrets).unwrap_err().to_string();
+        assert!(error.contains("would become operators"), "{error}");
+    }
+
+    #[test]
+    fn a_custom_domain_is_an_issuer_and_the_authentication_api_but_not_the_management_api() {
+        let toml = format!("{MINIMAL}custom_domain = \"login.acme.test\"\n");
+        let config = Config::from_toml(&toml, secrets).unwrap();
+        let tenant = &config.tenants[0];
+        assert_eq!(
+            tenant.issuers(),
+            ["https://acme-eu.eu.auth0.com/", "https://login.acme.test/"]
+        );
+        assert_eq!(
+            tenant.management_audience(),
+            "https://acme-eu.eu.auth0.com/api/v2/"
+        );
+        assert_eq!(tenant.base_url(), "https://acme-eu.eu.auth0.com");
+        assert_eq!(tenant.authentication_base_url(), "https://login.acme.test");
+    }
+
+    #[test]
+    fn production_defaults_are_closed() {
+        let config = Config::from_toml(MINIMAL, secrets).unwrap();
+        assert!(!config.server.graphiql);
+        assert!(!config.server.open_ops);
+        assert!(config.server.ops_listen.is_none());
+        assert_eq!(config.auth.jwks_max_age, Duration::from_secs(600));
+        assert_eq!(config.cache.admission_ttl, Duration::from_secs(5));
     }
 
     #[test]

@@ -130,6 +130,11 @@ impl Environment {
         Config {
             server: ServerConfig {
                 listen,
+                // The demo is the product on a laptop: the explorer, introspection and the
+                // operational endpoints are open (on loopback).
+                graphiql: true,
+                introspection: true,
+                open_ops: true,
                 ..ServerConfig::default()
             },
             auth: AuthConfig {
@@ -297,7 +302,9 @@ fn rand_suffix() -> String {
 /// `tenantgraph demo` options.
 #[derive(Debug, Clone)]
 pub struct DemoOptions {
-    pub port: u16,
+    pub listen: SocketAddr,
+    /// Browser origins allowed to call the API.
+    pub cors_origins: Vec<String>,
     pub users: usize,
     pub seed: u64,
     pub tokens_file: Option<PathBuf>,
@@ -307,7 +314,8 @@ pub struct DemoOptions {
 pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     let environment = Environment::start(options.users, options.seed, |_| {}).await?;
     let tokens = environment.personas().await?;
-    let config = environment.gateway_config(SocketAddr::from(([127, 0, 0, 1], options.port)));
+    let mut config = environment.gateway_config(options.listen);
+    config.server.cors_origins = options.cors_origins.clone();
     let app = crate::Application::build_with(config, Some(&tokens.global_admin)).await?;
     let graphql = format!("http://{}/graphql", app.local_addr());
 
@@ -317,7 +325,15 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
         .map(|t| (t.tenant().to_owned(), Value::from(t.base_url())))
         .collect();
     if let Some(path) = &options.tokens_file {
-        let file = json!({"tokens": tokens, "tenants": tenant_urls, "graphql": graphql});
+        let file = json!({
+            "tokens": tokens,
+            "tenants": tenant_urls,
+            "operator_issuer": {
+                "url": environment.operators.base_url(),
+                "issuer": environment.operators.issuer(),
+            },
+            "graphql": graphql,
+        });
         std::fs::write(path, serde_json::to_vec_pretty(&file)?)
             .with_context(|| format!("writing {}", path.display()))?;
     }

@@ -3,35 +3,43 @@
 //! Auth0 keeps each tenant's user profiles to itself. tenantgraph calls each tenant's
 //! Management API on the caller's behalf, batches those calls, caches what it reads, enforces
 //! who may see and change what, and answers as one graph, with partial results when a tenant
-//! is down.
+//! is down. `docs/ARCHITECTURE.md` tells the design; this is the map.
 //!
 //! # Layout
-//! - [`config`]: typed configuration (defaults → TOML → `TENANTGRAPH__*` environment).
+//! From the request down; each layer uses only those below it.
 //! - [`server`]: the axum router: `/graphql`, `/healthz`, `/readyz`, `/metrics`.
-//! - [`auth`]: bearer tokens verified against each issuer's JWKS into a caller and its scope.
-//! - [`tenant`]: one Auth0 tenant: Management API client, token cache, retries, limits, breaker.
-//! - [`cache`]: the shared moka caches; [`store`]: reads through them, batched per tenant.
-//! - [`shared`]: what replicas share through Redis (optional): cache, invalidations, budget.
-//! - [`graphql`]: the schema and its resolvers, the per-request loaders, error reporting.
-//! - [`validate`]: input checks made before any upstream call; [`audit`]: the audit trail.
-//! - [`error`]: the client-facing error codes; [`metrics`]: Prometheus metrics.
-//! - [`demo`]: the embedded demo (emulated tenants, operator issuer, personas).
+//! - [`graphql`]: the schema and its resolvers, which reach data only through a scope.
+//! - [`scope`]: a caller's reach: which tenants, users and fields; every read and write.
+//! - [`auth`]: bearer tokens verified against each issuer's JWKS into a [`auth::Caller`].
+//! - `store`: the caches and the only road to Auth0, reads and writes alike.
+//! - `tenant`: one Auth0 tenant: Management API client, token, budget, retries, breaker.
+//! - `shared`: the connection to Redis, through which replicas share a cache, invalidations
+//!   and each tenant's budget (optional).
+//! - [`config`], [`error`] (the client-facing codes), `metrics`, `audit`, `validate`, `keys`,
+//!   `request` (what a request's task carries): the ground floor.
+//! - [`demo`] (feature `demo`, on by default): emulated tenants, operator issuer, personas.
 //!
 //! [`Application::build`] binds and wires everything from a [`Config`]; tests use it with port 0.
 
-pub mod audit;
+// What is `pub` is the library's API: everything else says `pub(crate)`, so dead code shows.
+#![warn(unreachable_pub)]
+
+mod audit;
 pub mod auth;
-pub mod cache;
 pub mod config;
+#[cfg(feature = "demo")]
 pub mod demo;
 pub mod error;
 pub mod graphql;
-pub mod metrics;
+mod keys;
+mod metrics;
+mod request;
+pub mod scope;
 pub mod server;
-pub mod shared;
-pub mod store;
-pub mod tenant;
-pub mod validate;
+mod shared;
+mod store;
+mod tenant;
+mod validate;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -41,17 +49,18 @@ use std::time::Duration;
 pub use config::Config;
 
 use crate::auth::Verifier;
-use crate::cache::Caches;
-use crate::graphql::{Services, build_schema};
+use crate::graphql::build_schema;
 use crate::metrics::Metrics;
-use crate::server::AppState;
+use crate::scope::Access;
+use crate::server::{AppState, CallerLimiter, Explorer, OpsAccess};
 use crate::store::Store;
-use crate::tenant::Tenants;
 
 /// A configured gateway, bound to its address, not yet serving.
 pub struct Application {
     listener: tokio::net::TcpListener,
-    state: AppState,
+    /// `server.ops_listen`, when set: metrics and the detailed readiness.
+    ops_listener: Option<tokio::net::TcpListener>,
+    state: Arc<AppState>,
     server: config::ServerConfig,
 }
 
@@ -81,66 +90,64 @@ impl Application {
         Self::build_with(config, None).await
     }
 
-    /// As [`Application::build`], with GraphiQL opening on `graphiql_token` (the demo's).
-    pub async fn build_with(config: Config, graphiql_token: Option<&str>) -> anyhow::Result<Self> {
+    /// As [`Application::build`], with the explorer opening on `explorer_token` (the demo's).
+    pub async fn build_with(config: Config, explorer_token: Option<&str>) -> anyhow::Result<Self> {
         config.validate()?;
         let http = http_client()?;
         let metrics = Metrics::new();
-        let caches = Caches::new(&config.cache, metrics.clone());
         let shared = match &config.redis {
-            Some(redis) => Some(shared::Shared::start(
-                redis.clone(),
-                caches.clone(),
-                metrics.clone(),
-            )?),
+            Some(redis) => Some(shared::Shared::start(redis.clone(), metrics.clone())?),
             None => None,
         };
-        let tenants = Arc::new(Tenants::new(
-            &config.tenants,
-            &http,
-            &metrics,
-            shared.as_ref(),
-        ));
-        let store = Store::new(tenants.clone(), caches, config.cache.clone(), shared);
-        let verifier = Arc::new(Verifier::new(&config.auth, &tenants, &http));
-        let auditor = audit::Auditor::new(config.audit.path.as_deref())
+        let tenants = tenant::clients(&config.tenants, &http, &metrics, shared.as_ref());
+        let store = Store::new(tenants, config.cache.clone(), metrics.clone(), shared);
+        let verifier = Arc::new(Verifier::new(&config.auth, &config.tenants, &http));
+        let auditor = audit::Auditor::new(config.audit.path.as_deref(), metrics.clone())
             .map_err(|e| anyhow::anyhow!("cannot open the audit file: {e}"))?;
-        let services = Services {
-            store: store.clone(),
-            metrics: metrics.clone(),
-            auditor: Arc::new(auditor),
-            limits: config.limits.clone(),
-        };
-        let schema = build_schema(services, &config.server, &config.limits);
-        let graphiql = config
+        let access = Access::new(store, Arc::new(auditor), config.limits.clone());
+        let schema = build_schema(&config.server, &config.limits);
+        let explorer = config
             .server
             .graphiql
-            .then(|| Arc::from(server::graphiql_page(graphiql_token)));
+            .then(|| Explorer::new(explorer_token));
         let state = AppState {
             schema,
             verifier,
-            store,
+            access,
             metrics,
-            graphiql,
+            explorer,
             limits: Arc::new(config.limits.clone()),
-            caller_limit: Arc::new(server::caller_limit::CallerLimiter::new(
-                config.limits.caller_rate,
-            )),
+            caller_limit: Arc::new(CallerLimiter::new(config.limits.caller_rate)),
+            failed_auth: Arc::new(CallerLimiter::new(config.limits.caller_rate)),
+            ops: OpsAccess::of(&config.server),
         };
         let listener = tokio::net::TcpListener::bind(config.server.listen)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.server.listen))?;
+        let ops_listener = match config.server.ops_listen {
+            Some(address) => Some(
+                tokio::net::TcpListener::bind(address)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("cannot listen on {address}: {e}"))?,
+            ),
+            None => None,
+        };
         Ok(Self {
             listener,
-            state,
+            ops_listener,
+            state: Arc::new(state),
             server: config.server,
         })
     }
 
-    /// The wired gateway (schema, store, verifier), to drive in-process: the property tests
-    /// run documents through its schema as `POST /graphql` does, and tokens through its verifier.
-    pub fn state(&self) -> &AppState {
-        &self.state
+    /// The wired gateway, to drive in-process as `POST /graphql` does (see [`Gateway`]).
+    pub fn gateway(&self) -> Gateway {
+        Gateway(self.state.clone())
+    }
+
+    /// The address of `server.ops_listen`, when set.
+    pub fn ops_addr(&self) -> Option<SocketAddr> {
+        self.ops_listener.as_ref().and_then(|l| l.local_addr().ok())
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -155,7 +162,15 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let router = server::router(Arc::new(self.state), &self.server);
+        if let Some(listener) = self.ops_listener {
+            let router = server::ops_router(self.state.clone());
+            tokio::spawn(async move {
+                if let Err(error) = axum::serve(listener, router).await {
+                    tracing::error!(%error, "the operations listener stopped");
+                }
+            });
+        }
+        let router = server::router(self.state, &self.server);
         let grace = self.server.shutdown_grace;
         let stopping = Arc::new(tokio::sync::Notify::new());
         let signalled = stopping.clone();
@@ -200,5 +215,46 @@ pub async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {},
         () = terminate => {},
+    }
+}
+
+/// A running gateway driven in-process: what `POST /graphql` does with a bearer token and a
+/// request, without HTTP. The caller is still whoever the token's verification says; nothing
+/// here can stand in for it.
+#[derive(Debug, Clone)]
+pub struct Gateway(Arc<AppState>);
+
+impl Gateway {
+    /// Verifies `bearer` (`Bearer …` as sent in `Authorization`; empty for none) and runs
+    /// `request` as its caller.
+    pub async fn execute(
+        &self,
+        bearer: &str,
+        request: async_graphql::Request,
+    ) -> async_graphql::Response {
+        let mut headers = axum::http::HeaderMap::new();
+        if !bearer.is_empty()
+            && let Ok(value) = axum::http::HeaderValue::from_str(bearer)
+        {
+            headers.insert(axum::http::header::AUTHORIZATION, value);
+        }
+        let caller = match server::graphql::authenticate(&self.0.verifier, &headers).await {
+            Ok(caller) => caller,
+            Err(error) => return graphql::refusal(error),
+        };
+        let id = request::choose_id(None);
+        let context = Arc::new(graphql::RequestContext::new(
+            self.0.access.scope(caller, id),
+        ));
+        let tag = context.scope.tag().clone();
+        let mut response =
+            request::scope(tag, self.0.schema.execute(request, false, &context)).await;
+        server::graphql::give_codes(&mut response);
+        response
+    }
+
+    /// The verifier, to check tokens directly.
+    pub fn verifier(&self) -> &Verifier {
+        &self.0.verifier
     }
 }

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 use tenantgraph::config::{Config, LogFormat};
+#[cfg(feature = "demo")]
 use tenantgraph::demo::{DemoOptions, run};
 use tracing_subscriber::EnvFilter;
 
@@ -22,9 +23,16 @@ enum Command {
         config: PathBuf,
     },
     /// Start three emulated tenants, an operator issuer and the gateway, and print tokens.
+    #[cfg(feature = "demo")]
     Demo {
         #[arg(long, default_value_t = 4000)]
         port: u16,
+        /// The gateway's address (loopback only by default; its port overrides --port).
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
+        /// A browser origin allowed to call the API (a frontend on another port); repeatable.
+        #[arg(long = "cors-origin")]
+        cors_origins: Vec<String>,
         /// Users seeded per tenant.
         #[arg(long, default_value_t = 1000)]
         users: usize,
@@ -43,7 +51,11 @@ enum Command {
 
 fn init_logs(format: LogFormat, filter: &str) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(filter));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    // Colour codes only on a terminal: a log file or a pipe gets plain text.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(ansi);
     match format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.init(),
@@ -61,8 +73,11 @@ async fn main() -> anyhow::Result<()> {
             app.run_until_stopped(tenantgraph::shutdown_signal())
                 .await?;
         }
+        #[cfg(feature = "demo")]
         Command::Demo {
             port,
+            listen,
+            cors_origins,
             users,
             seed,
             tokens_file,
@@ -73,9 +88,12 @@ async fn main() -> anyhow::Result<()> {
             } else {
                 LogFormat::Text
             };
-            init_logs(format, "warn,tenantgraph=info");
+            // Audit events are logged under their own target: the demo shows them.
+            init_logs(format, "warn,tenantgraph=info,audit=info");
             run(DemoOptions {
-                port,
+                listen: listen
+                    .unwrap_or_else(|| std::net::SocketAddr::from(([127, 0, 0, 1], port))),
+                cors_origins,
                 users,
                 seed,
                 tokens_file,

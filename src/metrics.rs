@@ -12,42 +12,42 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct UpstreamLabels {
-    pub tenant: Arc<str>,
-    pub endpoint: &'static str,
+pub(crate) struct UpstreamLabels {
+    pub(crate) tenant: Arc<str>,
+    pub(crate) endpoint: &'static str,
     /// The HTTP status, or `timeout` / `error` when no answer came.
-    pub status: Arc<str>,
+    pub(crate) status: Arc<str>,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct UpstreamDurationLabels {
-    pub tenant: Arc<str>,
-    pub endpoint: &'static str,
+pub(crate) struct UpstreamDurationLabels {
+    pub(crate) tenant: Arc<str>,
+    pub(crate) endpoint: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct CacheLabels {
-    pub cache: &'static str,
+pub(crate) struct CacheLabels {
+    pub(crate) cache: &'static str,
     /// `hit` or `miss`.
-    pub result: &'static str,
+    pub(crate) result: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct GraphqlLabels {
+pub(crate) struct GraphqlLabels {
     /// The operation name, or `anonymous`.
-    pub operation: Arc<str>,
+    pub(crate) operation: Arc<str>,
     /// `ok`, `error` (every field failed or the request was refused) or `partial`.
-    pub outcome: &'static str,
+    pub(crate) outcome: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct RedisLabels {
-    pub operation: &'static str,
+pub(crate) struct RedisLabels {
+    pub(crate) operation: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct TenantLabels {
-    pub tenant: Arc<str>,
+pub(crate) struct TenantLabels {
+    pub(crate) tenant: Arc<str>,
 }
 
 fn latency_histogram() -> Histogram {
@@ -57,7 +57,7 @@ fn latency_histogram() -> Histogram {
 
 /// Every metric tenantgraph exports: a handle, cheap to clone.
 #[derive(Clone)]
-pub struct Metrics(Arc<Families>);
+pub(crate) struct Metrics(Arc<Families>);
 
 impl std::ops::Deref for Metrics {
     type Target = Families;
@@ -67,20 +67,22 @@ impl std::ops::Deref for Metrics {
     }
 }
 
-pub struct Families {
+pub(crate) struct Families {
     registry: Registry,
-    pub upstream_requests: Family<UpstreamLabels, Counter>,
-    pub upstream_duration: Family<UpstreamDurationLabels, Histogram, fn() -> Histogram>,
-    pub cache_requests: Family<CacheLabels, Counter>,
-    pub graphql_requests: Family<GraphqlLabels, Counter>,
-    pub graphql_duration: Histogram,
-    pub loader_batch_size: Histogram,
+    pub(crate) upstream_requests: Family<UpstreamLabels, Counter>,
+    pub(crate) upstream_duration: Family<UpstreamDurationLabels, Histogram, fn() -> Histogram>,
+    pub(crate) cache_requests: Family<CacheLabels, Counter>,
+    pub(crate) graphql_requests: Family<GraphqlLabels, Counter>,
+    pub(crate) graphql_duration: Histogram,
+    pub(crate) loader_batch_size: Histogram,
     /// 0 = UP, 1 = DEGRADED, 2 = DOWN.
-    pub tenant_status: Family<TenantLabels, Gauge>,
+    pub(crate) tenant_status: Family<TenantLabels, Gauge>,
     /// Redis operations that failed or timed out, by operation.
-    pub redis_errors: Family<RedisLabels, Counter>,
+    pub(crate) redis_errors: Family<RedisLabels, Counter>,
     /// 1 while the Redis connection (and its invalidation subscription) is up.
-    pub redis_connected: Gauge,
+    pub(crate) redis_connected: Gauge,
+    /// Audit events that could not be appended to the audit file.
+    pub(crate) audit_failures: Counter,
     /// Operation names seen so far: labels are bounded, so callers cannot inflate the metrics
     /// with endless names.
     operations: std::sync::Mutex<std::collections::HashSet<Arc<str>>>,
@@ -104,7 +106,7 @@ impl Default for Metrics {
 }
 
 impl Metrics {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let mut registry = Registry::with_prefix("tenantgraph");
         let upstream_requests = Family::<UpstreamLabels, Counter>::default();
         registry.register(
@@ -163,10 +165,17 @@ impl Metrics {
             "1 while the Redis connection and the invalidation subscription are up",
             redis_connected.clone(),
         );
+        let audit_failures = Counter::default();
+        registry.register(
+            "audit_failures",
+            "Audit events that could not be appended to the audit file (the write itself went through)",
+            audit_failures.clone(),
+        );
         Self(Arc::new(Families {
             registry,
             redis_errors,
             redis_connected,
+            audit_failures,
             upstream_requests,
             upstream_duration,
             cache_requests,
@@ -181,7 +190,7 @@ impl Metrics {
     }
 
     /// Counts `hits` and `misses` of one cache at once.
-    pub fn cache_lookups(&self, cache: &'static str, hits: usize, misses: usize) {
+    pub(crate) fn cache_lookups(&self, cache: &'static str, hits: usize, misses: usize) {
         self.cache_requests
             .get_or_create(&CacheLabels {
                 cache,
@@ -196,14 +205,14 @@ impl Metrics {
             .inc_by(misses as u64);
     }
 
-    pub fn cache_lookup(&self, cache: &'static str, hit: bool) {
+    pub(crate) fn cache_lookup(&self, cache: &'static str, hit: bool) {
         let result = if hit { "hit" } else { "miss" };
         self.cache_requests
             .get_or_create(&CacheLabels { cache, result })
             .inc();
     }
 
-    pub fn upstream_call(
+    pub(crate) fn upstream_call(
         &self,
         tenant: &Arc<str>,
         endpoint: &'static str,
@@ -227,7 +236,7 @@ impl Metrics {
 
     /// The label for an operation: its name (the requested one, else the first named operation
     /// of the document), `anonymous`, or `other` past the bound of distinct names.
-    pub fn operation_label(&self, requested: Option<&str>, document: &str) -> Arc<str> {
+    pub(crate) fn operation_label(&self, requested: Option<&str>, document: &str) -> Arc<str> {
         let Some(name) = requested.or_else(|| first_operation_name(document)) else {
             return self.anonymous.clone();
         };
@@ -252,7 +261,7 @@ impl Metrics {
     }
 
     /// The Prometheus text exposition of every metric.
-    pub fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         let mut out = String::new();
         // Writing into a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);

@@ -6,7 +6,7 @@ use serde_json::Value;
 use crate::error::{ClientError, ClientResult};
 
 /// Keys Auth0 refuses at the top level of `app_metadata`.
-pub const FORBIDDEN_APP_METADATA_KEYS: [&str; 13] = [
+pub(crate) const FORBIDDEN_APP_METADATA_KEYS: [&str; 13] = [
     "blocked",
     "clientID",
     "created_at",
@@ -23,20 +23,20 @@ pub const FORBIDDEN_APP_METADATA_KEYS: [&str; 13] = [
 ];
 
 /// Auth0's documented lengths for profile strings.
-pub const MAX_NAME: usize = 300;
-pub const MAX_GIVEN_OR_FAMILY_NAME: usize = 150;
-pub const MAX_NICKNAME: usize = 300;
-pub const MAX_USERNAME: usize = 128;
-pub const MAX_URL: usize = 2048;
-pub const MAX_PASSWORD: usize = 128;
-pub const MAX_CONNECTION: usize = 128;
+pub(crate) const MAX_NAME: usize = 300;
+pub(crate) const MAX_GIVEN_OR_FAMILY_NAME: usize = 150;
+pub(crate) const MAX_NICKNAME: usize = 300;
+pub(crate) const MAX_USERNAME: usize = 128;
+pub(crate) const MAX_URL: usize = 2048;
+pub(crate) const MAX_PASSWORD: usize = 128;
+pub(crate) const MAX_CONNECTION: usize = 128;
 
 fn invalid(field: &str, problem: impl std::fmt::Display) -> ClientError {
     ClientError::bad_input(format!("{field}: {problem}"))
 }
 
 /// An email address: one `@`, a local part and a dotted domain, no spaces, at most 254 bytes.
-pub fn email(field: &str, value: &str) -> ClientResult<String> {
+pub(crate) fn email(field: &str, value: &str) -> ClientResult<String> {
     let value = value.trim();
     let Some((local, domain)) = value.split_once('@') else {
         return Err(invalid(field, "is not an email address"));
@@ -59,7 +59,7 @@ pub fn email(field: &str, value: &str) -> ClientResult<String> {
 }
 
 /// Plain text of at most `max` characters, without control characters.
-pub fn text(field: &str, value: &str, max: usize) -> ClientResult<()> {
+pub(crate) fn text(field: &str, value: &str, max: usize) -> ClientResult<()> {
     if value.chars().count() > max {
         return Err(invalid(field, format!("is longer than {max} characters")));
     }
@@ -70,7 +70,7 @@ pub fn text(field: &str, value: &str, max: usize) -> ClientResult<()> {
 }
 
 /// A non-empty username of at most 128 characters, without spaces.
-pub fn username(field: &str, value: &str) -> ClientResult<()> {
+pub(crate) fn username(field: &str, value: &str) -> ClientResult<()> {
     if value.is_empty() || value.chars().any(char::is_whitespace) {
         return Err(invalid(field, "must be non-empty and without spaces"));
     }
@@ -78,7 +78,7 @@ pub fn username(field: &str, value: &str) -> ClientResult<()> {
 }
 
 /// An E.164 phone number: `+` then 2 to 15 digits, the first not 0.
-pub fn phone_number(field: &str, value: &str) -> ClientResult<()> {
+pub(crate) fn phone_number(field: &str, value: &str) -> ClientResult<()> {
     let digits = value.strip_prefix('+').unwrap_or("");
     let valid = (2..=15).contains(&digits.len())
         && digits.chars().all(|c| c.is_ascii_digit())
@@ -94,7 +94,7 @@ pub fn phone_number(field: &str, value: &str) -> ClientResult<()> {
 }
 
 /// An absolute http(s) URL.
-pub fn url(field: &str, value: &str) -> ClientResult<()> {
+pub(crate) fn url(field: &str, value: &str) -> ClientResult<()> {
     text(field, value, MAX_URL)?;
     let rest = value
         .strip_prefix("https://")
@@ -112,7 +112,7 @@ pub fn url(field: &str, value: &str) -> ClientResult<()> {
 }
 
 /// A password that is present and bounded; strength is the connection's policy, checked by Auth0.
-pub fn password(field: &str, value: &str) -> ClientResult<()> {
+pub(crate) fn password(field: &str, value: &str) -> ClientResult<()> {
     if value.is_empty() {
         return Err(invalid(field, "must not be empty"));
     }
@@ -127,14 +127,19 @@ pub fn password(field: &str, value: &str) -> ClientResult<()> {
 
 /// Which metadata object a check concerns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Metadata {
+pub(crate) enum Metadata {
     User,
     App,
 }
 
 /// A metadata object (or patch): an object, keys without `.` or `$` at any depth, none of the
 /// forbidden `app_metadata` keys, and at most `max_bytes` once serialized.
-pub fn metadata(field: &str, value: &Value, kind: Metadata, max_bytes: usize) -> ClientResult<()> {
+pub(crate) fn metadata(
+    field: &str,
+    value: &Value,
+    kind: Metadata,
+    max_bytes: usize,
+) -> ClientResult<()> {
     let Value::Object(object) = value else {
         return Err(invalid(
             field,
@@ -191,6 +196,27 @@ fn check_keys(field: &str, value: &Value, depth: usize) -> ClientResult<()> {
         _ => {}
     }
     Ok(())
+}
+
+/// A validated request body for Auth0 and the names of the fields it touches (for the audit
+/// trail, never their values).
+#[derive(Debug, Default)]
+pub(crate) struct Body {
+    pub(crate) json: serde_json::Map<String, Value>,
+    pub(crate) fields: Vec<&'static str>,
+}
+
+impl Body {
+    /// Sets Auth0's `key` as the input field `field`.
+    pub(crate) fn set(&mut self, field: &'static str, key: &str, value: Value) {
+        self.json.insert(key.to_owned(), value);
+        self.fields.push(field);
+    }
+
+    /// Whether the body sets Auth0's `key`.
+    pub(crate) fn sets(&self, key: &str) -> bool {
+        self.json.contains_key(key)
+    }
 }
 
 #[cfg(test)]

@@ -1,13 +1,13 @@
-//! Who is calling: an end user of one tenant, an operator with permissions and a scope, or
-//! nobody. Built only from a verified token.
+//! Who is calling: an end user of one tenant, or an operator with permissions and a reach.
+//! Built only by the verifier, from a verified token: the fields are private, so nothing else
+//! can make a caller up.
 
 use std::collections::BTreeSet;
+use std::hash::BuildHasher;
 use std::sync::Arc;
 
-use crate::error::{ClientError, ClientResult};
-
-/// The permissions of DESIGN.md "Callers and permissions" (Auth0 RBAC names).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+/// The permissions of an operator (Auth0 RBAC names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Permission {
     ReadUsers,
     ReadUsersAppMetadata,
@@ -19,10 +19,11 @@ pub enum Permission {
     BlockUsers,
     DeleteUsers,
     ManageGdpr,
+    ReadAudit,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 10] = [
+    pub const ALL: [Permission; 11] = [
         Self::ReadUsers,
         Self::ReadUsersAppMetadata,
         Self::ReadLogs,
@@ -33,6 +34,7 @@ impl Permission {
         Self::BlockUsers,
         Self::DeleteUsers,
         Self::ManageGdpr,
+        Self::ReadAudit,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -47,6 +49,7 @@ impl Permission {
             Self::BlockUsers => "block:users",
             Self::DeleteUsers => "delete:users",
             Self::ManageGdpr => "manage:gdpr",
+            Self::ReadAudit => "read:audit",
         }
     }
 
@@ -74,77 +77,94 @@ impl TenantScope {
 /// A person or program of the company, from the operator issuer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Operator {
-    pub issuer: String,
-    pub subject: String,
-    pub permissions: BTreeSet<Permission>,
-    pub tenants: TenantScope,
-    /// A delegated administrator: only members of this organization are in reach.
-    pub organization: Option<String>,
+    pub(super) issuer: String,
+    pub(super) subject: String,
+    pub(super) permissions: BTreeSet<Permission>,
+    pub(super) tenants: TenantScope,
+    pub(super) organization: Option<String>,
 }
 
 impl Operator {
     pub fn has(&self, permission: Permission) -> bool {
         self.permissions.contains(&permission)
     }
+
+    pub fn permissions(&self) -> &BTreeSet<Permission> {
+        &self.permissions
+    }
+
+    pub fn tenants(&self) -> &TenantScope {
+        &self.tenants
+    }
+
+    /// A delegated administrator: only members of this organization are in reach.
+    pub fn organization(&self) -> Option<&str> {
+        self.organization.as_deref()
+    }
 }
 
 /// A signed-in user of one tenant.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EndUser {
-    pub tenant: Arc<str>,
-    pub user_id: String,
-    pub issuer: String,
+    pub(super) tenant: Arc<str>,
+    pub(super) user_id: String,
+    pub(super) issuer: String,
 }
 
+impl EndUser {
+    pub fn tenant(&self) -> &Arc<str> {
+        &self.tenant
+    }
+
+    pub fn user_id(&self) -> &str {
+        &self.user_id
+    }
+}
+
+/// A verified caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Caller {
-    Anonymous,
     EndUser(EndUser),
     Operator(Operator),
 }
 
 impl Caller {
-    /// The operator, if it holds `permission`; the error says what is missing otherwise.
-    pub fn operator_with(&self, permission: Permission) -> ClientResult<&Operator> {
+    /// (issuer, subject): who the caller is, for audit lines and limits.
+    pub fn identity(&self) -> (&str, &str) {
         match self {
-            Self::Anonymous => Err(ClientError::unauthenticated("a bearer token is required")),
-            Self::EndUser(_) => Err(ClientError::forbidden(format!(
-                "this needs an operator token with {}",
-                permission.as_str()
-            ))),
-            Self::Operator(operator) if operator.has(permission) => Ok(operator),
-            Self::Operator(_) => Err(ClientError::forbidden(format!(
-                "this needs the permission {}",
-                permission.as_str()
-            ))),
+            Self::EndUser(user) => (&user.issuer, &user.user_id),
+            Self::Operator(operator) => (&operator.issuer, &operator.subject),
         }
     }
 
-    /// The signed-in end user; operators and anonymous callers are refused.
-    pub fn end_user(&self) -> ClientResult<&EndUser> {
-        match self {
-            Self::Anonymous => Err(ClientError::unauthenticated("a bearer token is required")),
-            Self::EndUser(user) => Ok(user),
-            Self::Operator(_) => Err(ClientError::forbidden(
-                "this is for signed-in end users only",
-            )),
-        }
+    /// A hash of the caller's identity: the key of its budgets, never shown.
+    pub(crate) fn budget_key(&self, hasher: &impl BuildHasher) -> u64 {
+        hasher.hash_one(self.identity())
+    }
+}
+
+#[cfg(test)]
+impl Caller {
+    /// An operator over every tenant, as a verified token would make it (unit tests only).
+    pub(crate) fn operator_for_tests(
+        permissions: &[Permission],
+        organization: Option<&str>,
+    ) -> Self {
+        Self::Operator(Operator {
+            issuer: "https://operators.test/".to_owned(),
+            subject: "operator|test".to_owned(),
+            permissions: permissions.iter().copied().collect(),
+            tenants: TenantScope::All,
+            organization: organization.map(str::to_owned),
+        })
     }
 
-    /// Any authenticated caller.
-    pub fn authenticated(&self) -> ClientResult<&Self> {
-        match self {
-            Self::Anonymous => Err(ClientError::unauthenticated("a bearer token is required")),
-            _ => Ok(self),
-        }
-    }
-
-    /// (issuer, subject) for audit lines and per-caller limits.
-    pub fn identity(&self) -> Option<(&str, &str)> {
-        match self {
-            Self::Anonymous => None,
-            Self::EndUser(user) => Some((&user.issuer, &user.user_id)),
-            Self::Operator(operator) => Some((&operator.issuer, &operator.subject)),
-        }
+    /// An end user of `tenant` (unit tests only).
+    pub(crate) fn end_user_for_tests(tenant: &str, user_id: &str) -> Self {
+        Self::EndUser(EndUser {
+            tenant: Arc::from(tenant),
+            user_id: user_id.to_owned(),
+            issuer: format!("https://{tenant}.test/"),
+        })
     }
 }

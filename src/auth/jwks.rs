@@ -14,7 +14,7 @@ use tokio::time::Instant;
 
 /// Why no key could be found for a token.
 #[derive(Debug, Clone, thiserror::Error)]
-pub enum KeyError {
+pub(crate) enum KeyError {
     #[error("the token's signing key is unknown")]
     UnknownKey,
     #[error("the issuer's keys could not be fetched")]
@@ -26,7 +26,7 @@ struct KeySet {
     fetched: Instant,
 }
 
-pub struct Jwks {
+pub(crate) struct Jwks {
     url: String,
     http: reqwest::Client,
     min_refresh: Duration,
@@ -48,7 +48,7 @@ impl std::fmt::Debug for Jwks {
 }
 
 impl Jwks {
-    pub fn new(
+    pub(crate) fn new(
         url: String,
         http: reqwest::Client,
         min_refresh: Duration,
@@ -66,7 +66,7 @@ impl Jwks {
     }
 
     /// Which key set is current: changes whenever a new set is fetched.
-    pub fn generation(&self) -> u64 {
+    pub(crate) fn generation(&self) -> u64 {
         self.generation.load(Ordering::Acquire)
     }
 
@@ -75,7 +75,7 @@ impl Jwks {
     }
 
     /// The key with this `kid`.
-    pub async fn key(&self, kid: &str) -> Result<Arc<DecodingKey>, KeyError> {
+    pub(crate) async fn key(&self, kid: &str) -> Result<Arc<DecodingKey>, KeyError> {
         if let Some(set) = self.cached()
             && set.fetched.elapsed() < self.max_age
             && let Some(key) = set.keys.get(kid)

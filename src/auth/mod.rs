@@ -1,13 +1,12 @@
-//! Authentication and permissions: bearer tokens verified against each issuer's JWKS into a
-//! [`Caller`], and what each caller may reach.
+//! Authentication: bearer tokens verified against each issuer's JWKS into a [`Caller`].
 //!
-//! - [`verify`]: token → caller (issuer, key, claims checks).
-//! - [`jwks`]: an issuer's signing keys, cached and refreshed.
-//! - [`caller`]: the caller, its permissions and tenant scope.
+//! - `verify`: token → caller (issuer, key, claims checks).
+//! - `jwks`: an issuer's signing keys, cached and refreshed.
+//! - `caller`: the caller, its permissions and tenant reach; built only by `verify`.
 
-pub mod caller;
-pub mod jwks;
-pub mod verify;
+mod caller;
+mod jwks;
+mod verify;
 
 pub use caller::{Caller, EndUser, Operator, Permission, TenantScope};
 pub use verify::{AuthError, Verifier};

@@ -1,12 +1,15 @@
 //! Bearer token → [`Caller`]. RS256 only; the key is chosen by issuer first, then `kid`; `exp`,
 //! `nbf`, `iss` and `aud` are checked with `auth.leeway`. Operator tokens come from the
-//! operator issuer; end-user tokens from a configured tenant's issuer. When one issuer is both,
-//! its tokens are operator tokens.
+//! operator issuer; end-user tokens from a configured tenant's issuer (its canonical domain's
+//! or its custom domain's). The configuration refuses an operator issuer that is also a
+//! tenant's.
 //!
-//! A verified token is remembered until it expires (at most [`REMEMBER`]), so a client that
-//! sends the same token again does not pay for another RSA verification. A signing key retired
-//! from an issuer's set therefore stops being accepted for tokens already seen after at most
-//! that long.
+//! Retired keys: an issuer's key set is fetched again when it is older than
+//! `auth.jwks_max_age` (10 minutes by default) or a token names an unknown key, so a signing
+//! key the issuer has retired is trusted for at most that long. A verified token is remembered
+//! until it expires, for at most [`REMEMBER`], so that a client sending the same token again
+//! does not pay for another RSA verification; a remembered token is checked afresh as soon as
+//! its issuer's key set changes, so remembering adds nothing to that bound.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -20,8 +23,7 @@ use serde_json::Value;
 
 use super::caller::{Caller, EndUser, Operator, Permission, TenantScope};
 use super::jwks::{Jwks, KeyError};
-use crate::config::AuthConfig;
-use crate::tenant::Tenants;
+use crate::config::{AuthConfig, TenantConfig};
 
 /// Why a token was refused. The text is safe to show the caller: it names the check that
 /// failed, never key material.
@@ -46,7 +48,7 @@ struct Issuer {
 }
 
 /// Longest a verified token is remembered.
-pub const REMEMBER: Duration = Duration::from_secs(60);
+pub(super) const REMEMBER: Duration = Duration::from_secs(60);
 
 /// A verified caller and when to stop trusting its token without verifying it again.
 #[derive(Clone)]
@@ -89,7 +91,7 @@ impl std::fmt::Debug for Verifier {
 }
 
 impl Verifier {
-    pub fn new(config: &AuthConfig, tenants: &Tenants, http: &reqwest::Client) -> Self {
+    pub fn new(config: &AuthConfig, tenants: &[TenantConfig], http: &reqwest::Client) -> Self {
         let jwks = |url: String| {
             Jwks::new(
                 url,
@@ -99,15 +101,19 @@ impl Verifier {
             )
         };
         let mut issuers = HashMap::new();
-        for tenant in tenants.all() {
-            let url = format!("{}/.well-known/jwks.json", tenant.transport().base_url());
-            issuers.insert(
-                tenant.issuer.clone(),
-                Issuer {
-                    kind: IssuerKind::EndUsersOf(tenant.id.clone()),
-                    jwks: jwks(url),
-                },
-            );
+        for tenant in tenants {
+            // The custom domain serves the same keys as the canonical one.
+            let url = format!("{}/.well-known/jwks.json", tenant.base_url());
+            let id: Arc<str> = Arc::from(tenant.id.as_str());
+            for issuer in tenant.issuers() {
+                issuers.insert(
+                    issuer,
+                    Issuer {
+                        kind: IssuerKind::EndUsersOf(id.clone()),
+                        jwks: jwks(url.clone()),
+                    },
+                );
+            }
         }
         if let Some(issuer) = &config.operator_issuer {
             let url = config.operator_jwks_url.clone().unwrap_or_else(|| {

@@ -1,8 +1,9 @@
 //! Everything done to a request before async-graphql executes it: Apollo's automatic persisted
-//! queries, a bound on bracket nesting (checked before parsing: the parser recurses on nested
-//! values without a limit of its own), parsing through a cache of parsed documents, a bound on
-//! aliased fields, and no mutation over `GET` (a link or an `<img>` must never change
-//! anything). Depth and complexity are async-graphql's own limits, checked when it validates.
+//! queries (kept per caller, so that no caller learns what documents another sent), a bound on
+//! bracket nesting (checked before parsing: the parser recurses on nested values without a
+//! limit of its own), parsing through a cache of parsed documents, a bound on aliased fields,
+//! the document's depth, complexity and upstream fan-out (`super::cost`), and no mutation over
+//! `GET` (a link or an `<img>` must never change anything).
 //!
 //! This is done here rather than in async-graphql extensions because any extension makes
 //! async-graphql run every field through the extension chain, which costs more than the work.
@@ -19,43 +20,59 @@ use async_graphql::{Request, ServerError, ServerResult, ValidationResult, Variab
 use moka::future::Cache;
 use sha2::{Digest, Sha256};
 
+use super::cost::{self, Bounds};
+use crate::config::LimitsConfig;
 use crate::error::{ClientError, ErrorCode};
 
 /// Deepest nesting of brackets a document may have, selections and values together.
-pub const MAX_NESTING: usize = 64;
+pub(crate) const MAX_NESTING: usize = 64;
 
 /// Longest document kept parsed (and persisted).
 const MAX_KEPT_DOCUMENT: usize = 16 * 1024;
 
 /// The documents a gateway has seen: parsed, validated, persisted by hash. Cheap to clone.
 #[derive(Clone)]
-pub struct Documents {
+pub(crate) struct Documents {
     max_aliases: usize,
+    bounds: Bounds,
     parsed: Cache<Arc<str>, Arc<ExecutableDocument>>,
     validated: Cache<Arc<str>, ()>,
-    /// Apollo's automatic persisted queries: SHA-256 (hex) → document text.
-    persisted: Cache<String, Arc<str>>,
+    /// Apollo's automatic persisted queries: (caller, SHA-256 hex) → document text.
+    persisted: Cache<(u64, String), Arc<str>>,
 }
 
 impl Documents {
-    /// Keeps up to `capacity` documents of each kind.
-    pub fn new(max_aliases: usize, capacity: u64) -> Self {
+    /// Keeps up to `limits.persisted_queries` documents of each kind (persisted ones per
+    /// caller, up to ten times that in all).
+    pub(crate) fn new(limits: &LimitsConfig) -> Self {
+        let capacity = limits.persisted_queries.max(1) as u64;
         Self {
-            max_aliases,
+            max_aliases: limits.aliases,
+            bounds: Bounds {
+                depth: limits.depth,
+                complexity: limits.complexity,
+                upstream_per_tenant: limits.upstream_per_tenant,
+            },
             parsed: Cache::new(capacity),
             validated: Cache::new(capacity),
-            persisted: Cache::new(capacity),
+            persisted: Cache::new(capacity.saturating_mul(10)),
         }
     }
 
     /// Whether `document` passed every validation rule before.
-    pub fn is_validated(&self, document: &str) -> bool {
+    pub(crate) fn is_validated(&self, document: &str) -> bool {
         self.validated.contains_key(document)
     }
 
-    /// Makes `request` ready to execute, or says why it cannot run.
-    pub async fn prepare(&self, request: &mut Request, via_get: bool) -> Result<(), ClientError> {
-        self.resolve_persisted(request).await?;
+    /// Makes `request` of `caller` (the key of its budgets) ready to execute, or says why it
+    /// cannot run.
+    pub(crate) async fn prepare(
+        &self,
+        request: &mut Request,
+        via_get: bool,
+        caller: u64,
+    ) -> Result<(), ClientError> {
+        self.resolve_persisted(request, caller).await?;
         let depth = nesting_depth(&request.query);
         if depth > MAX_NESTING {
             return Err(ClientError::new(
@@ -99,13 +116,23 @@ impl Documents {
         {
             return Err(ClientError::bad_input("mutations must be sent with POST"));
         }
+        cost::check(
+            &document,
+            request.operation_name.as_deref(),
+            &request.variables,
+            self.bounds,
+        )?;
         request.set_parsed_query(document);
         Ok(())
     }
 
     /// Apollo's protocol: a known hash alone stands for its document; a document sent with its
     /// hash is kept for next time; an unknown hash alone answers `PersistedQueryNotFound`.
-    async fn resolve_persisted(&self, request: &mut Request) -> Result<(), ClientError> {
+    async fn resolve_persisted(
+        &self,
+        request: &mut Request,
+        caller: u64,
+    ) -> Result<(), ClientError> {
         let Some(persisted) = request.extensions.get("persistedQuery") else {
             return Ok(());
         };
@@ -117,7 +144,7 @@ impl Documents {
             _ => return Err(ClientError::bad_input("persistedQuery must be an object")),
         };
         if request.query.is_empty() {
-            return match self.persisted.get(&hash).await {
+            return match self.persisted.get(&(caller, hash)).await {
                 Some(query) => {
                     request.query = query.to_string();
                     Ok(())
@@ -130,7 +157,7 @@ impl Documents {
         }
         if request.query.len() <= MAX_KEPT_DOCUMENT {
             self.persisted
-                .insert(hash, Arc::from(request.query.as_str()))
+                .insert((caller, hash), Arc::from(request.query.as_str()))
                 .await;
         }
         Ok(())
@@ -138,7 +165,7 @@ impl Documents {
 }
 
 /// Installed on the strictly validating schema: remembers every document that passed.
-pub struct RecordValidated(pub Documents);
+pub(crate) struct RecordValidated(pub(crate) Documents);
 
 impl ExtensionFactory for RecordValidated {
     fn create(&self) -> Arc<dyn Extension> {
@@ -220,7 +247,7 @@ fn count_aliases(document: &ExecutableDocument) -> usize {
 
 /// How deeply `document` nests `{`, `[` and `(`, outside strings and comments, scanning the
 /// bytes once without recursion.
-pub fn nesting_depth(document: &str) -> usize {
+pub(crate) fn nesting_depth(document: &str) -> usize {
     let bytes = document.as_bytes();
     let (mut depth, mut deepest, mut i) = (0usize, 0usize, 0usize);
     while i < bytes.len() {

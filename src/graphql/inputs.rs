@@ -5,65 +5,58 @@
 //! the old one whole, `{}` clears everything), exactly as Auth0 merges it.
 
 use async_graphql::{InputObject, Json, MaybeUndefined};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::error::{ClientError, ClientResult};
-use crate::validate::{self, Metadata};
+use crate::validate::{self, Body, Metadata};
 
 #[derive(InputObject)]
-pub struct CreateUserInput {
+pub(crate) struct CreateUserInput {
     /// The Auth0 connection, e.g. `Username-Password-Authentication`.
-    pub connection: String,
-    pub email: String,
+    pub(crate) connection: String,
+    pub(crate) email: String,
     /// Required except for passwordless connections (`email`, `sms`).
-    pub password: Option<String>,
-    pub username: Option<String>,
-    pub name: Option<String>,
-    pub given_name: Option<String>,
-    pub family_name: Option<String>,
-    pub nickname: Option<String>,
+    pub(crate) password: Option<String>,
+    pub(crate) username: Option<String>,
+    pub(crate) name: Option<String>,
+    pub(crate) given_name: Option<String>,
+    pub(crate) family_name: Option<String>,
+    pub(crate) nickname: Option<String>,
     /// When not true, Auth0 sends a verification email.
-    pub email_verified: Option<bool>,
-    pub user_metadata: Option<Json<Value>>,
+    pub(crate) email_verified: Option<bool>,
+    pub(crate) user_metadata: Option<Json<Value>>,
     /// Needs `update:users_app_metadata`.
-    pub app_metadata: Option<Json<Value>>,
+    pub(crate) app_metadata: Option<Json<Value>>,
 }
 
 /// Absent fields are left alone; `null` unsets a root field. userMetadata / appMetadata merge at
 /// the first level, as Auth0 does: a top-level key is replaced whole, a key set to null is
 /// removed, `{}` clears the object.
 #[derive(InputObject)]
-pub struct UpdateUserInput {
-    pub email: MaybeUndefined<String>,
-    pub email_verified: MaybeUndefined<bool>,
-    pub username: MaybeUndefined<String>,
-    pub phone_number: MaybeUndefined<String>,
-    pub name: MaybeUndefined<String>,
-    pub given_name: MaybeUndefined<String>,
-    pub family_name: MaybeUndefined<String>,
-    pub nickname: MaybeUndefined<String>,
-    pub picture: MaybeUndefined<String>,
-    pub user_metadata: MaybeUndefined<Json<Value>>,
+pub(crate) struct UpdateUserInput {
+    pub(crate) email: MaybeUndefined<String>,
+    pub(crate) email_verified: MaybeUndefined<bool>,
+    pub(crate) username: MaybeUndefined<String>,
+    pub(crate) phone_number: MaybeUndefined<String>,
+    pub(crate) name: MaybeUndefined<String>,
+    pub(crate) given_name: MaybeUndefined<String>,
+    pub(crate) family_name: MaybeUndefined<String>,
+    pub(crate) nickname: MaybeUndefined<String>,
+    pub(crate) picture: MaybeUndefined<String>,
+    pub(crate) user_metadata: MaybeUndefined<Json<Value>>,
     /// Needs `update:users_app_metadata`.
-    pub app_metadata: MaybeUndefined<Json<Value>>,
+    pub(crate) app_metadata: MaybeUndefined<Json<Value>>,
 }
 
 /// What a signed-in user may change about themself: never app_metadata, never email.
 #[derive(InputObject)]
-pub struct UpdateMeInput {
-    pub name: MaybeUndefined<String>,
-    pub given_name: MaybeUndefined<String>,
-    pub family_name: MaybeUndefined<String>,
-    pub nickname: MaybeUndefined<String>,
-    pub picture: MaybeUndefined<String>,
-    pub user_metadata: MaybeUndefined<Json<Value>>,
-}
-
-/// A validated request body and the names of the fields it touches (for the audit trail).
-#[derive(Debug, Default)]
-pub struct Body {
-    pub json: Map<String, Value>,
-    pub fields: Vec<&'static str>,
+pub(crate) struct UpdateMeInput {
+    pub(crate) name: MaybeUndefined<String>,
+    pub(crate) given_name: MaybeUndefined<String>,
+    pub(crate) family_name: MaybeUndefined<String>,
+    pub(crate) nickname: MaybeUndefined<String>,
+    pub(crate) picture: MaybeUndefined<String>,
+    pub(crate) user_metadata: MaybeUndefined<Json<Value>>,
 }
 
 type Check = fn(&str, &str) -> ClientResult<()>;
@@ -78,12 +71,29 @@ fn nickname_check(field: &str, value: &str) -> ClientResult<()> {
     validate::text(field, value, validate::MAX_NICKNAME)
 }
 
-impl Body {
-    fn set(&mut self, field: &'static str, key: &str, value: Value) {
-        self.json.insert(key.to_owned(), value);
-        self.fields.push(field);
-    }
+/// How the inputs fill a [`Body`].
+trait Fill {
+    fn text(
+        &mut self,
+        field: &'static str,
+        key: &str,
+        value: MaybeUndefined<String>,
+        check: Check,
+    ) -> ClientResult<()>;
 
+    fn metadata(
+        &mut self,
+        field: &'static str,
+        key: &str,
+        value: MaybeUndefined<Json<Value>>,
+        kind: Metadata,
+        max_bytes: usize,
+    ) -> ClientResult<()>;
+
+    fn require_change(self) -> ClientResult<Body>;
+}
+
+impl Fill for Body {
     /// A text field: validated when set, `null` when unset (if Auth0 can unset it).
     fn text(
         &mut self,
@@ -127,7 +137,7 @@ impl Body {
         }
     }
 
-    fn require_change(self) -> ClientResult<Self> {
+    fn require_change(self) -> ClientResult<Body> {
         if self.json.is_empty() {
             return Err(ClientError::bad_input("input: nothing to change"));
         }
@@ -136,16 +146,8 @@ impl Body {
 }
 
 impl UpdateUserInput {
-    pub fn touches_app_metadata(&self) -> bool {
-        !self.app_metadata.is_undefined()
-    }
-
-    pub fn new_email(&self) -> Option<&str> {
-        self.email.as_opt_deref().flatten()
-    }
-
     /// The PATCH body, validated.
-    pub fn into_body(self, max_metadata_bytes: usize) -> ClientResult<Body> {
+    pub(crate) fn into_body(self, max_metadata_bytes: usize) -> ClientResult<Body> {
         let mut body = Body::default();
         match self.email {
             MaybeUndefined::Undefined => {}
@@ -207,7 +209,7 @@ impl UpdateUserInput {
 
 impl UpdateMeInput {
     /// The PATCH body, validated.
-    pub fn into_body(self, max_metadata_bytes: usize) -> ClientResult<Body> {
+    pub(crate) fn into_body(self, max_metadata_bytes: usize) -> ClientResult<Body> {
         let mut body = Body::default();
         body.text("name", "name", self.name, name_check)?;
         body.text("givenName", "given_name", self.given_name, part_name_check)?;
@@ -235,7 +237,7 @@ const PASSWORDLESS: [&str; 2] = ["email", "sms"];
 
 impl CreateUserInput {
     /// The POST body, validated.
-    pub fn into_body(self, max_metadata_bytes: usize) -> ClientResult<Body> {
+    pub(crate) fn into_body(self, max_metadata_bytes: usize) -> ClientResult<Body> {
         let mut body = Body::default();
         let connection = self.connection.trim();
         if connection.is_empty() {

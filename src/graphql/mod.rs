@@ -1,44 +1,43 @@
-//! The GraphQL API: the schema of `schema/tenantgraph.graphql` and its resolvers, by domain.
+//! The GraphQL API: the schema of `schema/tenantgraph.graphql` and its resolvers, which reach
+//! data only through the caller's scope (`crate::scope`).
 //!
-//! - [`query`]: the Query root; [`search`], [`person`], [`stats`]: its larger fields.
-//! - [`mutation`]: the Mutation root; [`admin`], [`selfservice`], [`gdpr`]: the writes by
-//!   caller; [`inputs`]: their inputs, validated into Auth0 request bodies.
-//! - [`types`]: object types (`User` and its nested fields), [`scalars`]: `DateTime`, `Date`.
-//! - [`loaders`]: the per-request dataloader over the shared [`crate::store::Store`].
-//! - [`context`]: services, the caller and its scope, partial-failure reporting.
-//! - [`guard`]: a request's preparation: persisted queries, nesting, parsing (cached),
-//!   aliases, no mutation over GET; and which documents passed validation.
+//! - `query`: the Query root; `search`, `person`, `stats`: the types of its larger fields.
+//! - `mutation`: the Mutation root; `inputs`: its inputs, validated into Auth0 request bodies.
+//! - `types`: object types (`User` and its nested fields); `scalars`: `DateTime`, `Date`,
+//!   `JSON`; `log_types`: log event codes in words.
+//! - `context`: the request's scope, partial-failure reporting.
+//! - `guard`: a request's preparation: persisted queries, nesting, parsing (cached), aliases,
+//!   cost (`cost`), no mutation over GET; and which documents passed validation.
 
-pub mod admin;
-pub mod context;
-pub mod gdpr;
-pub mod guard;
-pub mod inputs;
-pub mod loaders;
-pub mod mutation;
-pub mod person;
-pub mod query;
-pub mod scalars;
-pub mod scoped_query;
-pub mod search;
-pub mod selfservice;
-pub mod stats;
-pub mod types;
+mod context;
+mod cost;
+mod guard;
+mod inputs;
+mod log_types;
+mod mutation;
+mod person;
+mod query;
+mod scalars;
+mod search;
+mod stats;
+mod types;
+
+use std::sync::Arc;
 
 use async_graphql::{BatchRequest, BatchResponse, EmptySubscription, Schema, ValidationMode};
 
-pub use context::{RequestContext, Services};
+pub(crate) use context::RequestContext;
 
 use crate::config::{LimitsConfig, ServerConfig};
 
 type Executable = Schema<query::Query, mutation::Mutation, EmptySubscription>;
 
-/// The executable schema, built twice over the same services, limits and documents: a document
-/// seen for the first time is checked with every validation rule; one that passed them before
-/// is checked only with the rules async-graphql calls essential (fragment cycles, depth and
-/// complexity limits). Validation is static (a document's validity does not depend on its
-/// variables, which are still coerced and checked when the operation runs), and it was the
-/// largest cost of serving a cached profile after parsing.
+/// The executable schema, built twice over the same documents: a document seen for the first
+/// time is checked with every validation rule; one that passed them before is checked only with
+/// the rules async-graphql calls essential. Validation is static (a document's validity does not
+/// depend on its variables, which are still coerced and checked when the operation runs), and it
+/// was the largest cost of serving a cached profile after parsing. Depth and complexity are
+/// measured by `cost`, with the variables, before either runs.
 #[derive(Clone)]
 pub struct TenantGraphSchema {
     strict: Executable,
@@ -47,15 +46,19 @@ pub struct TenantGraphSchema {
 }
 
 impl TenantGraphSchema {
-    /// Runs one operation; `via_get` when it came as `GET` (which may not mutate).
-    pub async fn execute(
+    /// Runs one operation of the request whose context is `context`; `via_get` when it came as
+    /// `GET` (which may not mutate).
+    pub(crate) async fn execute(
         &self,
         mut request: async_graphql::Request,
         via_get: bool,
+        context: &Arc<RequestContext>,
     ) -> async_graphql::Response {
-        if let Err(error) = self.documents.prepare(&mut request, via_get).await {
+        let caller = context.scope.budget_key();
+        if let Err(error) = self.documents.prepare(&mut request, via_get, caller).await {
             return refusal(error);
         }
+        let request = request.data(context.clone());
         let schema = if self.documents.is_validated(&request.query) {
             &self.known
         } else {
@@ -65,21 +68,30 @@ impl TenantGraphSchema {
     }
 
     /// Runs a single operation or a batch (its operations concurrently, answers in order).
-    pub async fn execute_batch(&self, request: BatchRequest, via_get: bool) -> BatchResponse {
+    pub(crate) async fn execute_batch(
+        &self,
+        request: BatchRequest,
+        via_get: bool,
+        context: &Arc<RequestContext>,
+    ) -> BatchResponse {
         match request {
             BatchRequest::Single(request) => {
-                BatchResponse::Single(self.execute(request, via_get).await)
+                BatchResponse::Single(self.execute(request, via_get, context).await)
             }
             BatchRequest::Batch(requests) => BatchResponse::Batch(
-                futures::future::join_all(requests.into_iter().map(|r| self.execute(r, via_get)))
-                    .await,
+                futures::future::join_all(
+                    requests
+                        .into_iter()
+                        .map(|r| self.execute(r, via_get, context)),
+                )
+                .await,
             ),
         }
     }
 }
 
 /// A response refusing the whole operation.
-fn refusal(error: crate::error::ClientError) -> async_graphql::Response {
+pub(crate) fn refusal(error: crate::error::ClientError) -> async_graphql::Response {
     let mut server_error = async_graphql::ServerError::new(error.message, None);
     let mut extensions = async_graphql::ErrorExtensionValues::default();
     extensions.set("code", error.code.as_str());
@@ -87,24 +99,16 @@ fn refusal(error: crate::error::ClientError) -> async_graphql::Response {
     async_graphql::Response::from_errors(vec![server_error])
 }
 
-/// The executable schema, with the services every resolver shares and the limits every
-/// document must keep.
-pub fn build_schema(
-    services: Services,
-    server: &ServerConfig,
-    limits: &LimitsConfig,
-) -> TenantGraphSchema {
-    let documents = guard::Documents::new(limits.aliases, limits.persisted_queries.max(1) as u64);
+/// The executable schema and the limits every document must keep.
+pub(crate) fn build_schema(server: &ServerConfig, limits: &LimitsConfig) -> TenantGraphSchema {
+    let documents = guard::Documents::new(limits);
     let build = |strict: bool| {
         let mut builder = Schema::build(query::Query, mutation::Mutation, EmptySubscription)
-            .data(services.clone())
             .validation_mode(if strict {
                 ValidationMode::Strict
             } else {
                 ValidationMode::Fast
-            })
-            .limit_depth(limits.depth)
-            .limit_complexity(limits.complexity);
+            });
         if strict {
             builder = builder.extension(guard::RecordValidated(documents.clone()));
         }

@@ -1,26 +1,23 @@
-//! The Mutation root: every write is checked (caller, permission, input, scope, in that order),
-//! sent once, reflected in the caches, and audited whatever its outcome.
+//! The Mutation root: each write's input is validated into an Auth0 body, then handed to the
+//! caller's scope, which checks it, sends it through the store and audits it.
 
 use async_graphql::{Context, ID, Json, Object, Result, SimpleObject};
 use serde_json::Value;
 
-use super::context::{caller, services};
+use super::context::{report, scope, selected_user_fields};
 use super::inputs::{CreateUserInput, UpdateMeInput, UpdateUserInput};
-use super::types::User;
-use super::{admin, gdpr, selfservice};
-use crate::audit::{AuditEvent, Outcome};
-use crate::error::ClientResult;
+use super::types::{Tenant, User};
 use crate::tenant::model;
 
 #[derive(SimpleObject)]
-pub struct Job {
-    pub id: ID,
+pub(crate) struct Job {
+    pub(crate) id: ID,
     /// e.g. `verification_email`.
     #[graphql(name = "type")]
-    pub kind: String,
+    pub(crate) kind: String,
     /// `pending`, then `completed`.
-    pub status: String,
-    pub created_at: Option<super::scalars::DateTime>,
+    pub(crate) status: String,
+    pub(crate) created_at: Option<super::scalars::DateTime>,
 }
 
 impl From<model::Job> for Job {
@@ -35,108 +32,67 @@ impl From<model::Job> for Job {
 }
 
 #[derive(SimpleObject)]
-pub struct Ticket {
+pub(crate) struct Ticket {
     /// The link to send to the user.
-    pub url: String,
+    pub(crate) url: String,
 }
 
 #[derive(SimpleObject)]
-pub struct ErasureResult {
-    pub tenant: super::types::Tenant,
-    pub user_id: ID,
-    pub deleted: bool,
+pub(crate) struct ErasureResult {
+    pub(crate) tenant: Tenant,
+    pub(crate) user_id: ID,
+    pub(crate) deleted: bool,
     /// Why the account is not deleted (run the erasure again once the tenant is back).
-    pub error: Option<String>,
+    pub(crate) error: Option<String>,
 }
 
-/// One write's audit event, filled in as the write learns what it touches.
-pub struct Audit {
-    event: AuditEvent,
-}
+pub(crate) struct Mutation;
 
-impl Audit {
-    pub fn new(ctx: &Context<'_>, action: &'static str) -> Self {
-        let (issuer, subject) = caller(ctx).identity().map_or((None, None), |(i, s)| {
-            (Some(i.to_owned()), Some(s.to_owned()))
-        });
-        Self {
-            event: AuditEvent {
-                time: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-                action,
-                actor_issuer: issuer,
-                actor_subject: subject,
-                tenant: None,
-                target_user: None,
-                fields: Vec::new(),
-                outcome: Outcome::Succeeded,
-            },
-        }
-    }
-
-    pub fn tenant(&mut self, tenant: &str) -> &mut Self {
-        self.event.tenant = Some(tenant.to_owned());
-        self
-    }
-
-    pub fn target(&mut self, user: &str) -> &mut Self {
-        self.event.target_user = Some(user.to_owned());
-        self
-    }
-
-    pub fn fields(&mut self, fields: &[&'static str]) -> &mut Self {
-        self.event.fields = fields.to_vec();
-        self
-    }
-
-    /// Records the outcome (before the mutation answers) and hands the result on.
-    pub fn finish<T>(mut self, ctx: &Context<'_>, result: ClientResult<T>) -> Result<T> {
-        self.event.outcome = Outcome::of(&result.as_ref().map(|_| ()));
-        services(ctx).auditor.record(&self.event);
-        result.map_err(Into::into)
-    }
-}
-
-pub struct Mutation;
-
+/// Every write answering a `User` checks, before it writes, that the caller may read each field
+/// its selection asks for: a write never shows more than a read would.
 #[Object]
 impl Mutation {
     /// Changes the signed-in user's own names, picture and user_metadata (first-level merge).
     async fn update_me(&self, ctx: &Context<'_>, input: UpdateMeInput) -> Result<User> {
-        let mut audit = Audit::new(ctx, "updateMe");
-        let result = selfservice::update_me(ctx, input, &mut audit).await;
-        audit.finish(ctx, result)
+        let scope = scope(ctx);
+        let body = input.into_body(scope.metadata_bytes());
+        Ok(User(
+            scope.update_me(body, &selected_user_fields(ctx)).await?,
+        ))
     }
 
     /// Sends the signed-in user Auth0's password-reset email. Database accounts only.
     async fn request_password_reset(&self, ctx: &Context<'_>) -> Result<bool> {
-        let mut audit = Audit::new(ctx, "requestPasswordReset");
-        let result = selfservice::request_password_reset(ctx, &mut audit).await;
-        audit.finish(ctx, result)
+        Ok(scope(ctx).request_password_reset().await?)
     }
 
     /// Sends the signed-in user a new verification email (refused when already verified).
     async fn resend_verification_email(&self, ctx: &Context<'_>) -> Result<Job> {
-        let mut audit = Audit::new(ctx, "resendVerificationEmail");
-        let result = selfservice::resend_verification_email(ctx, &mut audit).await;
-        audit.finish(ctx, result)
+        Ok(scope(ctx).resend_verification_email().await?.into())
     }
 
     /// Creates a user (`create:users`; appMetadata needs `update:users_app_metadata`). An
-    /// organization administrator's new user joins its organization. Never retried: a create
-    /// whose answer was lost is UPSTREAM_OUTCOME_UNKNOWN.
+    /// organization administrator's new user joins its organization, and only a tenant-wide
+    /// administrator may mark its email verified. Never retried: a create whose answer was
+    /// lost is UPSTREAM_OUTCOME_UNKNOWN.
     async fn create_user(
         &self,
         ctx: &Context<'_>,
         tenant: ID,
         input: CreateUserInput,
     ) -> Result<User> {
-        let mut audit = Audit::new(ctx, "createUser");
-        audit.tenant(&tenant);
-        let result = admin::create_user(ctx, &tenant, input, &mut audit).await;
-        audit.finish(ctx, result)
+        let scope = scope(ctx);
+        let body = input.into_body(scope.metadata_bytes());
+        Ok(User(
+            scope
+                .create_user(&tenant, body, &selected_user_fields(ctx))
+                .await?,
+        ))
     }
 
-    /// Updates a user (`update:users`; appMetadata needs `update:users_app_metadata`).
+    /// Updates a user (`update:users`; appMetadata needs `update:users_app_metadata`). A
+    /// changed email is left unverified and Auth0 sends its verification email, unless a
+    /// tenant-wide administrator sets `emailVerified: true`.
     async fn update_user(
         &self,
         ctx: &Context<'_>,
@@ -144,34 +100,36 @@ impl Mutation {
         id: ID,
         input: UpdateUserInput,
     ) -> Result<User> {
-        let mut audit = Audit::new(ctx, "updateUser");
-        audit.tenant(&tenant).target(&id);
-        let result = admin::update_user(ctx, &tenant, &id, input, &mut audit).await;
-        audit.finish(ctx, result)
+        let scope = scope(ctx);
+        let body = input.into_body(scope.metadata_bytes());
+        Ok(User(
+            scope
+                .update_user(&tenant, &id, body, &selected_user_fields(ctx))
+                .await?,
+        ))
     }
 
     /// Deletes a user for good (`delete:users`).
     async fn delete_user(&self, ctx: &Context<'_>, tenant: ID, id: ID) -> Result<bool> {
-        let mut audit = Audit::new(ctx, "deleteUser");
-        audit.tenant(&tenant).target(&id);
-        let result = admin::delete_user(ctx, &tenant, &id).await;
-        audit.finish(ctx, result)
+        Ok(scope(ctx).delete_user(&tenant, &id).await?)
     }
 
     /// Blocks a user from signing in (`block:users`). Brute-force blocks are separate.
     async fn block_user(&self, ctx: &Context<'_>, tenant: ID, id: ID) -> Result<User> {
-        let mut audit = Audit::new(ctx, "blockUser");
-        audit.tenant(&tenant).target(&id).fields(&["blocked"]);
-        let result = admin::set_blocked(ctx, &tenant, &id, true).await;
-        audit.finish(ctx, result)
+        Ok(User(
+            scope(ctx)
+                .set_blocked(&tenant, &id, true, &selected_user_fields(ctx))
+                .await?,
+        ))
     }
 
     /// Lifts an administrator's block (`block:users`); brute-force blocks stay.
     async fn unblock_user(&self, ctx: &Context<'_>, tenant: ID, id: ID) -> Result<User> {
-        let mut audit = Audit::new(ctx, "unblockUser");
-        audit.tenant(&tenant).target(&id).fields(&["blocked"]);
-        let result = admin::set_blocked(ctx, &tenant, &id, false).await;
-        audit.finish(ctx, result)
+        Ok(User(
+            scope(ctx)
+                .set_blocked(&tenant, &id, false, &selected_user_fields(ctx))
+                .await?,
+        ))
     }
 
     /// Lifts the blocks Auth0 placed after failed logins (`block:users`); the admin block stays.
@@ -181,18 +139,15 @@ impl Mutation {
         tenant: ID,
         id: ID,
     ) -> Result<bool> {
-        let mut audit = Audit::new(ctx, "removeBruteForceBlocks");
-        audit.tenant(&tenant).target(&id);
-        let result = admin::remove_brute_force_blocks(ctx, &tenant, &id).await;
-        audit.finish(ctx, result)
+        Ok(scope(ctx).remove_brute_force_blocks(&tenant, &id).await?)
     }
 
     /// Has Auth0 send a verification email (`update:users`; refused when already verified).
     async fn send_verification_email(&self, ctx: &Context<'_>, tenant: ID, id: ID) -> Result<Job> {
-        let mut audit = Audit::new(ctx, "sendVerificationEmail");
-        audit.tenant(&tenant).target(&id);
-        let result = admin::send_verification_email(ctx, &tenant, &id).await;
-        audit.finish(ctx, result)
+        Ok(scope(ctx)
+            .send_verification_email(&tenant, &id)
+            .await?
+            .into())
     }
 
     /// A password-change link for a database user (`update:users`), valid `ttlSeconds`
@@ -205,33 +160,41 @@ impl Mutation {
         result_url: Option<String>,
         ttl_seconds: Option<i32>,
     ) -> Result<Ticket> {
-        let mut audit = Audit::new(ctx, "createPasswordChangeTicket");
-        audit.tenant(&tenant).target(&id);
-        let result =
-            admin::password_change_ticket(ctx, &tenant, &id, result_url, ttl_seconds).await;
-        audit.finish(ctx, result)
+        let url = scope(ctx)
+            .password_change_ticket(&tenant, &id, result_url.as_deref(), ttl_seconds)
+            .await?;
+        Ok(Ticket { url })
     }
 
-    /// Every account of an email in every tenant, as one JSON document (`manage:gdpr`, all
-    /// tenants): profile with both metadata, organizations, roles and recent logs.
+    /// Every account that verified an email, in every tenant, as one JSON document
+    /// (`manage:gdpr` over every tenant; a delegated operator's organization binds it):
+    /// profile with both metadata, organizations, roles and recent logs.
     async fn export_person(&self, ctx: &Context<'_>, email: String) -> Result<Json<Value>> {
-        let mut audit = Audit::new(ctx, "exportPerson");
-        audit.target(&email);
-        let result = gdpr::export_person(ctx, &email).await.map(Json);
-        audit.finish(ctx, result)
+        let found = scope(ctx).export_person(&email).await?;
+        report(ctx, found.failures);
+        Ok(Json(found.value))
     }
 
-    /// Deletes every account of an email in every tenant (`manage:gdpr`, all tenants);
-    /// `confirm` must equal `email`. Safe to run again after a partial failure.
+    /// Deletes every account that verified an email, in every tenant (`manage:gdpr` over every
+    /// tenant; a delegated operator's organization binds it); `confirm` must equal `email`.
+    /// Safe to run again after a partial failure.
     async fn erase_person(
         &self,
         ctx: &Context<'_>,
         email: String,
         confirm: String,
     ) -> Result<Vec<ErasureResult>> {
-        let mut audit = Audit::new(ctx, "erasePerson");
-        audit.target(&email);
-        let result = gdpr::erase_person(ctx, &email, &confirm).await;
-        audit.finish(ctx, result)
+        let found = scope(ctx).erase_person(&email, &confirm).await?;
+        report(ctx, found.failures);
+        Ok(found
+            .value
+            .into_iter()
+            .map(|erasure| ErasureResult {
+                tenant: Tenant(erasure.tenant),
+                user_id: ID(erasure.user_id),
+                deleted: erasure.error.is_none(),
+                error: erasure.error,
+            })
+            .collect())
     }
 }

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 
 /// An instant as Auth0 reports it, e.g. `2024-05-01T10:20:30.123Z`; passed through unchanged.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DateTime(pub String);
+pub(super) struct DateTime(pub String);
 
 /// RFC 3339 date and time, in UTC.
 #[Scalar(name = "DateTime")]
@@ -27,7 +27,7 @@ impl ScalarType for DateTime {
 
 /// A calendar day, `YYYY-MM-DD`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Date(pub NaiveDate);
+pub(super) struct Date(pub NaiveDate);
 
 /// A calendar date, YYYY-MM-DD.
 #[Scalar(name = "Date")]
@@ -48,7 +48,7 @@ impl ScalarType for Date {
 }
 
 /// JSON text answered as the `JSON` scalar, parsed straight into GraphQL's value form.
-pub struct JsonText<'a>(pub &'a str);
+pub(super) struct JsonText<'a>(pub &'a str);
 
 impl async_graphql::OutputType for JsonText<'_> {
     fn type_name() -> std::borrow::Cow<'static, str> {

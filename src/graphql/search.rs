@@ -1,38 +1,12 @@
-//! `searchUsers`: one Auth0 search per tenant (per stream), merged into one ordered list with
-//! an opaque cursor that resumes every stream where it stopped.
-//!
-//! A stream is one tenant, or for a delegated administrator one tenant restricted to a chunk of
-//! its organization's member ids (`(<query>) AND user_id:("…" OR …)`), so the caller's query is
-//! always AND-ed with its scope. The caller's query is parsed and re-printed in canonical form
-//! before it is wrapped, so it cannot break out of its parentheses.
-//!
-//! Auth0 reaches only the first 1000 results of a search; a stream that would need more
-//! is reported as BAD_USER_INPUT with advice to narrow the query. A stream whose tenant fails
-//! is reported once and left out of the rest of that pagination, so the order stays right.
+//! `searchUsers`' types: the connection, its edges and page info, and the orders.
 
-use std::cmp::Ordering;
-use std::sync::Arc;
+use async_graphql::{Enum, SimpleObject};
 
-use async_graphql::{Context, Enum, ID, SimpleObject};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use futures::future::join_all;
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
-
-use super::context::{ReadScope, report};
-use super::scoped_query::{canonical_query, restrict_to_members};
 use super::types::User;
-use crate::error::{ClientError, ClientResult};
-use crate::tenant::TenantClient;
-use crate::tenant::client::MAX_PER_PAGE;
-use crate::tenant::model::Profile;
-
-/// Auth0 answers only the first 1000 results of a search.
-const SEARCH_WINDOW: u32 = 1000;
+use crate::scope::{self, SearchPage};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Default)]
-pub enum UserOrder {
+pub(crate) enum UserOrder {
     #[default]
     CreatedAtDesc,
     CreatedAtAsc,
@@ -40,390 +14,53 @@ pub enum UserOrder {
     EmailAsc,
 }
 
-impl UserOrder {
-    /// Auth0's `sort` parameter.
-    fn auth0_sort(self) -> &'static str {
-        match self {
-            Self::CreatedAtDesc => "created_at:-1",
-            Self::CreatedAtAsc => "created_at:1",
-            Self::LastLoginDesc => "last_login:-1",
-            Self::EmailAsc => "email:1",
+impl From<UserOrder> for scope::UserOrder {
+    fn from(order: UserOrder) -> Self {
+        match order {
+            UserOrder::CreatedAtDesc => Self::CreatedAtDesc,
+            UserOrder::CreatedAtAsc => Self::CreatedAtAsc,
+            UserOrder::LastLoginDesc => Self::LastLoginDesc,
+            UserOrder::EmailAsc => Self::EmailAsc,
         }
-    }
-
-    fn key(self, profile: &Profile) -> Option<Box<str>> {
-        match self {
-            Self::CreatedAtDesc | Self::CreatedAtAsc => profile.created_at().map(Box::from),
-            Self::LastLoginDesc => profile.last_login().map(Box::from),
-            Self::EmailAsc => profile.email_key().map(String::into_boxed_str),
-        }
-    }
-
-    /// The order of merged results: the sort key (absent values last, as Auth0 sorts), then
-    /// tenant, then user id.
-    fn compare(self, a: &Candidate, b: &Candidate) -> Ordering {
-        let by_key = match (&a.key, &b.key) {
-            (Some(x), Some(y)) => match self {
-                Self::CreatedAtDesc | Self::LastLoginDesc => y.cmp(x),
-                Self::CreatedAtAsc | Self::EmailAsc => x.cmp(y),
-            },
-            (Some(_), None) => Ordering::Less,
-            (None, Some(_)) => Ordering::Greater,
-            (None, None) => Ordering::Equal,
-        };
-        by_key
-            .then_with(|| a.tenant.id.cmp(&b.tenant.id))
-            .then_with(|| a.profile.user_id().cmp(b.profile.user_id()))
     }
 }
 
 #[derive(SimpleObject)]
-pub struct UserConnection {
-    pub edges: Vec<UserEdge>,
-    pub page_info: PageInfo,
+pub(crate) struct UserConnection {
+    pub(crate) edges: Vec<UserEdge>,
+    pub(crate) page_info: PageInfo,
     /// The number of matching users in every searched tenant (the sum of their totals).
-    pub total_count: i32,
+    pub(crate) total_count: i32,
 }
 
 #[derive(SimpleObject)]
-pub struct UserEdge {
-    pub cursor: String,
-    pub node: User,
+pub(crate) struct UserEdge {
+    pub(crate) cursor: String,
+    pub(crate) node: User,
 }
 
 #[derive(SimpleObject)]
-pub struct PageInfo {
-    pub has_next_page: bool,
-    pub end_cursor: Option<String>,
+pub(crate) struct PageInfo {
+    pub(crate) has_next_page: bool,
+    pub(crate) end_cursor: Option<String>,
 }
 
-/// One Auth0 search to page through.
-struct Stream<'a> {
-    tenant: &'a Arc<TenantClient>,
-    query: Option<String>,
-}
-
-/// Where a stream is: how many results were consumed, and how many there are (`None` once it
-/// failed: it is then left out).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-struct Position {
-    offset: u32,
-    total: Option<u32>,
-}
-
-impl Position {
-    fn exhausted(self) -> bool {
-        self.total.is_none_or(|total| self.offset >= total)
-    }
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-struct Cursor {
-    /// Fingerprint of the search the cursor belongs to.
-    f: String,
-    /// Per stream: [offset, total or -1].
-    s: Vec<(u32, i64)>,
-}
-
-struct Candidate {
-    tenant: Arc<TenantClient>,
-    profile: Arc<Profile>,
-    key: Option<Box<str>>,
-    stream: usize,
-    /// Zero-based position in its stream's results.
-    position: u32,
-}
-
-pub struct SearchArgs {
-    pub query: Option<String>,
-    pub tenants: Option<Vec<ID>>,
-    pub first: i32,
-    pub after: Option<String>,
-    pub order: UserOrder,
-}
-
-pub async fn search_users(ctx: &Context<'_>, args: SearchArgs) -> ClientResult<UserConnection> {
-    let scope = ReadScope::of(ctx)?;
-    let first = u32::try_from(args.first)
-        .ok()
-        .filter(|n| (1..=MAX_PER_PAGE).contains(n))
-        .ok_or_else(|| ClientError::bad_input("searchUsers(first:) must be between 1 and 100"))?;
-    let query = canonical_query(args.query.as_deref())?;
-    let tenants = scope.select(args.tenants.as_deref())?;
-    let streams = streams(ctx, scope, &tenants, query.as_deref()).await?;
-    let fingerprint = fingerprint(query.as_deref(), args.order, &streams);
-    let mut positions = match &args.after {
-        None => vec![
-            Position {
-                offset: 0,
-                total: Some(u32::MAX)
-            };
-            streams.len()
-        ],
-        Some(cursor) => decode_cursor(cursor, &fingerprint, streams.len())?,
-    };
-
-    let fetches = streams.iter().zip(&positions).map(|(stream, position)| async move {
-        if position.exhausted() {
-            return Ok(None);
-        }
-        if position.offset >= SEARCH_WINDOW {
-            return Err(ClientError::bad_input(format!(
-                "Auth0 search reaches only the first {SEARCH_WINDOW} results and tenant {} has more; narrow the query (for example with created_at:[2024-01-01 TO 2024-06-30]) or order differently",
-                stream.tenant.id
-            ))
-            .for_tenant(stream.tenant.id.to_string()));
-        }
-        Ok(Some(fetch_window(scope, stream, args.order, position.offset, first).await))
-    });
-    let fetched = join_all(fetches).await;
-
-    let mut buffers: Vec<std::collections::VecDeque<Candidate>> = Vec::with_capacity(streams.len());
-    for (index, result) in fetched.into_iter().enumerate() {
-        let mut buffer = std::collections::VecDeque::new();
-        match result? {
-            None => {}
-            Some(Err(error)) => {
-                report(ctx, &streams[index].tenant.id, &error);
-                positions[index].total = None;
-            }
-            Some(Ok((total, profiles))) => {
-                positions[index].total = Some(total);
-                buffer.extend(profiles.into_iter().map(|(position, profile)| Candidate {
-                    tenant: streams[index].tenant.clone(),
-                    key: args.order.key(&profile),
-                    profile,
-                    stream: index,
-                    position,
-                }));
-            }
-        }
-        buffers.push(buffer);
-    }
-
-    let mut edges = Vec::with_capacity(first as usize);
-    while edges.len() < first as usize {
-        // A stream whose fetched window ran out but which has more (the 1000 window cut it)
-        // cannot be compared any further: stop the page there.
-        let starved = buffers
-            .iter()
-            .enumerate()
-            .any(|(i, b)| b.is_empty() && !positions[i].exhausted());
-        if starved {
-            break;
-        }
-        let best = buffers
-            .iter()
-            .enumerate()
-            .filter_map(|(i, b)| b.front().map(|c| (i, c)))
-            .min_by(|(_, a), (_, b)| args.order.compare(a, b))
-            .map(|(i, _)| i);
-        let Some(stream) = best else { break };
-        let Some(candidate) = buffers[stream].pop_front() else {
-            break;
-        };
-        // Positions skipped over (users deleted here, still in the lagging index) are consumed too.
-        positions[candidate.stream].offset = candidate.position + 1;
-        edges.push(UserEdge {
-            cursor: encode_cursor(&fingerprint, &positions),
-            node: User::new(candidate.tenant, candidate.profile),
-        });
-    }
-
-    let total: u64 = positions
-        .iter()
-        .filter_map(|p| p.total)
-        .map(u64::from)
-        .sum();
-    Ok(UserConnection {
-        page_info: PageInfo {
-            has_next_page: positions.iter().any(|p| !p.exhausted()),
-            end_cursor: edges.last().map(|e| e.cursor.clone()),
-        },
-        edges,
-        total_count: i32::try_from(total).unwrap_or(i32::MAX),
-    })
-}
-
-/// The searches to run: one per tenant, or per chunk of member ids for a delegated admin.
-async fn streams<'a>(
-    ctx: &Context<'_>,
-    scope: ReadScope<'a>,
-    tenants: &[&'a Arc<TenantClient>],
-    query: Option<&str>,
-) -> ClientResult<Vec<Stream<'a>>> {
-    let mut streams = Vec::new();
-    for tenant in tenants {
-        let members = match scope.members(tenant).await {
-            Ok(members) => members,
-            Err(error) => {
-                report(ctx, &tenant.id, &error);
-                continue;
-            }
-        };
-        let Some(members) = members else {
-            streams.push(Stream {
-                tenant,
-                query: query.map(str::to_owned),
-            });
-            continue;
-        };
-        let ids: Vec<Arc<str>> = members.iter().cloned().collect();
-        for query in restrict_to_members(query, ids) {
-            streams.push(Stream {
-                tenant,
-                query: Some(query),
-            });
-        }
-    }
-    Ok(streams)
-}
-
-/// Results `offset .. offset+count` of one stream (fewer near the 1000 window) with their
-/// positions, and the stream's total.
-async fn fetch_window(
-    scope: ReadScope<'_>,
-    stream: &Stream<'_>,
-    order: UserOrder,
-    offset: u32,
-    count: u32,
-) -> Result<(u32, Vec<(u32, Arc<Profile>)>), crate::tenant::UpstreamError> {
-    let count = count.min(SEARCH_WINDOW - offset);
-    let mut profiles = Vec::with_capacity(count as usize);
-    let mut total = 0;
-    for (page, per_page) in plan_window(offset, count) {
-        let answer = scope
-            .store
-            .search_page(
-                stream.tenant,
-                stream.query.as_deref(),
-                order.auth0_sort(),
-                page,
-                per_page,
-            )
-            .await?;
-        total = u32::try_from(answer.total).unwrap_or(u32::MAX);
-        let page_start = page * per_page;
-        for (i, profile) in answer.users.iter().enumerate() {
-            let position = page_start + i as u32;
-            if let (true, Some(profile)) =
-                (position >= offset && position < offset + count, profile)
-            {
-                profiles.push((position, profile.clone()));
-            }
-        }
-    }
-    Ok((total, profiles))
-}
-
-/// Auth0 pages (page, per_page) covering `offset .. offset+count` within the 1000 window: one
-/// page when some page size between `count` and 100 covers the range, else two pages of 100.
-fn plan_window(offset: u32, count: u32) -> Vec<(u32, u32)> {
-    if count == 0 {
-        return Vec::new();
-    }
-    let end = offset + count;
-    for per_page in count..=MAX_PER_PAGE {
-        let page = offset / per_page;
-        let page_end = (page + 1) * per_page;
-        if page_end >= end && page_end <= SEARCH_WINDOW {
-            return vec![(page, per_page)];
-        }
-    }
-    let page = offset / MAX_PER_PAGE;
-    let mut pages = vec![(page, MAX_PER_PAGE)];
-    if (page + 2) * MAX_PER_PAGE <= SEARCH_WINDOW {
-        pages.push((page + 1, MAX_PER_PAGE));
-    }
-    pages
-}
-
-fn fingerprint(query: Option<&str>, order: UserOrder, streams: &[Stream<'_>]) -> String {
-    let mut hash = Sha256::new();
-    hash.update(query.unwrap_or("").as_bytes());
-    hash.update([0, order.auth0_sort().len() as u8]);
-    hash.update(order.auth0_sort().as_bytes());
-    for stream in streams {
-        hash.update([0]);
-        hash.update(stream.tenant.id.as_bytes());
-        hash.update([0]);
-        hash.update(stream.query.as_deref().unwrap_or("").as_bytes());
-    }
-    URL_SAFE_NO_PAD.encode(&hash.finalize()[..12])
-}
-
-fn encode_cursor(fingerprint: &str, positions: &[Position]) -> String {
-    let cursor = Cursor {
-        f: fingerprint.to_owned(),
-        s: positions
-            .iter()
-            .map(|p| (p.offset, p.total.map_or(-1, i64::from)))
-            .collect(),
-    };
-    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&cursor).unwrap_or_default())
-}
-
-fn decode_cursor(cursor: &str, fingerprint: &str, streams: usize) -> ClientResult<Vec<Position>> {
-    let invalid = || ClientError::bad_input("`after` is not a cursor of this search");
-    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
-    let cursor: Cursor = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
-    if cursor.f != fingerprint || cursor.s.len() != streams {
-        return Err(ClientError::bad_input(
-            "`after` belongs to another search (query, order, tenants or organization changed); start again without it",
-        ));
-    }
-    Ok(cursor
-        .s
-        .into_iter()
-        .map(|(offset, total)| Position {
-            offset,
-            total: u32::try_from(total).ok(),
-        })
-        .collect())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_window_is_one_page_when_a_page_size_covers_it() {
-        assert_eq!(plan_window(0, 20), vec![(0, 20)]);
-        assert_eq!(
-            plan_window(37, 20),
-            vec![(1, 29)],
-            "the smallest page covering 37..57"
-        );
-        for offset in 0..980 {
-            let pages = plan_window(offset, 20);
-            assert_eq!(pages.len(), 1, "offset {offset}: {pages:?}");
-            let (page, per_page) = pages[0];
-            assert!(page * per_page <= offset && (page + 1) * per_page >= offset + 20);
-            assert!((page + 1) * per_page <= SEARCH_WINDOW);
-        }
-    }
-
-    #[test]
-    fn a_full_page_at_an_odd_offset_takes_two_pages() {
-        assert_eq!(plan_window(150, 100), vec![(1, 100), (2, 100)]);
-        assert_eq!(plan_window(200, 100), vec![(2, 100)]);
-    }
-
-    #[test]
-    fn cursors_round_trip_and_refuse_other_searches() {
-        let positions = vec![
-            Position {
-                offset: 3,
-                total: Some(10),
+impl From<SearchPage> for UserConnection {
+    fn from(page: SearchPage) -> Self {
+        Self {
+            edges: page
+                .edges
+                .into_iter()
+                .map(|(cursor, node)| UserEdge {
+                    cursor,
+                    node: User(node),
+                })
+                .collect(),
+            page_info: PageInfo {
+                has_next_page: page.has_next_page,
+                end_cursor: page.end_cursor,
             },
-            Position {
-                offset: 0,
-                total: None,
-            },
-        ];
-        let cursor = encode_cursor("abc", &positions);
-        assert_eq!(decode_cursor(&cursor, "abc", 2).unwrap(), positions);
-        assert!(decode_cursor(&cursor, "xyz", 2).is_err());
-        assert!(decode_cursor("garbage!", "abc", 2).is_err());
+            total_count: page.total_count,
+        }
     }
 }

@@ -1,111 +1,118 @@
-//! `stats`: figures per tenant for dashboards, and their sums.
+//! `stats`' types: figures per tenant for dashboards, their sums, and which tenants are missing
+//! from them.
 
-use async_graphql::{Context, ID, SimpleObject};
-use futures::future::join_all;
+use std::collections::BTreeMap;
 
-use super::context::{ReadScope, caller, report, services};
+use async_graphql::{ID, SimpleObject};
+
 use super::scalars::Date;
 use super::types::Tenant;
-use crate::auth::Permission;
-use crate::error::{ClientError, ClientResult};
-use crate::store::figures::TenantFigures;
+use crate::scope::{Figures, Partial, TenantFiguresView};
+use crate::store::Day;
 
 #[derive(SimpleObject)]
-pub struct Stats {
+pub(crate) struct Stats {
     /// One entry per tenant that answered, ordered by tenant id.
-    pub tenants: Vec<TenantStats>,
-    pub users: i32,
-    pub blocked_users: i32,
-    pub unverified_users: i32,
-    pub active_users: i32,
+    pub(crate) tenants: Vec<TenantStats>,
+    pub(crate) users: i32,
+    pub(crate) blocked_users: i32,
+    pub(crate) unverified_users: i32,
+    pub(crate) active_users: i32,
+    /// The tenants' daily figures summed, oldest first.
+    pub(crate) daily: Vec<DailyStat>,
+    /// True when a tenant asked for could not be read: the sums then lack it.
+    pub(crate) partial: bool,
+    /// The tenants missing from the figures (each also has an error naming it).
+    pub(crate) failed_tenants: Vec<ID>,
 }
 
 #[derive(SimpleObject)]
-pub struct TenantStats {
-    pub tenant: Tenant,
-    pub users: i32,
-    pub blocked_users: i32,
-    pub unverified_users: i32,
-    /// Users who logged in during the last 30 days.
-    pub active_users: i32,
+pub(crate) struct TenantStats {
+    pub(crate) tenant: Tenant,
+    pub(crate) users: i32,
+    pub(crate) blocked_users: i32,
+    pub(crate) unverified_users: i32,
+    /// Users who logged in during the last 30 days (Auth0's active-users figure).
+    pub(crate) active_users: i32,
     /// The last `days` days, oldest first.
-    pub daily: Vec<DailyStat>,
+    pub(crate) daily: Vec<DailyStat>,
 }
 
 #[derive(SimpleObject)]
-pub struct DailyStat {
-    pub date: Date,
-    pub logins: i32,
-    pub signups: i32,
+pub(crate) struct DailyStat {
+    pub(crate) date: Date,
+    pub(crate) logins: i32,
+    pub(crate) signups: i32,
 }
 
 fn int(value: impl TryInto<i32>) -> i32 {
     value.try_into().unwrap_or(i32::MAX)
 }
 
-fn tenant_stats(tenant: Tenant, figures: &TenantFigures) -> TenantStats {
+fn daily(days: &[Day]) -> Vec<DailyStat> {
+    days.iter()
+        .map(|d| DailyStat {
+            date: Date(d.date),
+            logins: int(d.logins),
+            signups: int(d.signups),
+        })
+        .collect()
+}
+
+fn tenant_stats(view: &TenantFiguresView) -> TenantStats {
+    let figures = &view.figures;
     TenantStats {
-        tenant,
+        tenant: Tenant(view.tenant.clone()),
         users: int(figures.users),
         blocked_users: int(figures.blocked_users),
         unverified_users: int(figures.unverified_users),
         active_users: int(figures.active_users),
-        daily: figures
-            .daily
-            .iter()
-            .map(|d| DailyStat {
-                date: Date(d.date),
-                logins: int(d.logins),
-                signups: int(d.signups),
-            })
-            .collect(),
+        daily: daily(&figures.daily),
     }
 }
 
-pub async fn stats(ctx: &Context<'_>, tenants: Option<Vec<ID>>, days: i32) -> ClientResult<Stats> {
-    let operator = caller(ctx).operator_with(Permission::ReadStats)?;
-    if operator.organization.is_some() {
-        return Err(ClientError::forbidden(
-            "tenant-wide figures are not available to organization administrators",
-        ));
-    }
-    let days = u32::try_from(days)
-        .ok()
-        .filter(|d| (1..=365).contains(d))
-        .ok_or_else(|| ClientError::bad_input("stats(days:) must be between 1 and 365"))?;
-    let scope = ReadScope {
-        operator,
-        store: &services(ctx).store,
-    };
-    let mut selected = scope.select(tenants.as_deref())?;
-    selected.sort_by(|a, b| a.id.cmp(&b.id));
-    let store = &services(ctx).store;
-    let figures = join_all(selected.iter().map(|tenant| store.figures(tenant, days))).await;
-    let mut stats = Stats {
-        tenants: Vec::new(),
-        users: 0,
-        blocked_users: 0,
-        unverified_users: 0,
-        active_users: 0,
-    };
-    let mut sums = [0u64; 4];
-    for (tenant, result) in selected.into_iter().zip(figures) {
-        match result {
-            Ok(figures) => {
-                sums[0] += figures.users;
-                sums[1] += figures.blocked_users;
-                sums[2] += figures.unverified_users;
-                sums[3] += figures.active_users;
-                stats
-                    .tenants
-                    .push(tenant_stats(Tenant(tenant.clone()), &figures));
+impl Stats {
+    pub(crate) fn new(found: Partial<Figures>) -> Self {
+        let mut sums = [0u64; 4];
+        let mut by_date: BTreeMap<chrono::NaiveDate, (i64, i64)> = BTreeMap::new();
+        for view in &found.value.tenants {
+            let f = &view.figures;
+            for (sum, value) in
+                sums.iter_mut()
+                    .zip([f.users, f.blocked_users, f.unverified_users, f.active_users])
+            {
+                *sum = sum.saturating_add(value);
             }
-            Err(error) => report(ctx, &tenant.id, &error),
+            for day in &f.daily {
+                let entry = by_date.entry(day.date).or_default();
+                entry.0 = entry.0.saturating_add(day.logins);
+                entry.1 = entry.1.saturating_add(day.signups);
+            }
+        }
+        let summed: Vec<Day> = by_date
+            .into_iter()
+            .map(|(date, (logins, signups))| Day {
+                date,
+                logins,
+                signups,
+            })
+            .collect();
+        let mut failed: Vec<ID> = found
+            .failures
+            .iter()
+            .filter_map(|e| e.tenant.clone().map(ID))
+            .collect();
+        failed.sort_by(|a, b| a.0.cmp(&b.0));
+        failed.dedup();
+        Self {
+            tenants: found.value.tenants.iter().map(tenant_stats).collect(),
+            users: int(sums[0]),
+            blocked_users: int(sums[1]),
+            unverified_users: int(sums[2]),
+            active_users: int(sums[3]),
+            daily: daily(&summed),
+            partial: !failed.is_empty(),
+            failed_tenants: failed,
         }
     }
-    stats.users = int(sums[0]);
-    stats.blocked_users = int(sums[1]);
-    stats.unverified_users = int(sums[2]);
-    stats.active_users = int(sums[3]);
-    Ok(stats)
 }

@@ -1,25 +1,25 @@
-//! The contract's object types. `User` resolves its nested fields through the request's loader,
-//! so a page of users costs one batch per tenant for each nested field.
+//! The contract's object types. `User` wraps a view the scope made and shows each field through
+//! it (so through the visibility table); its nested fields ask the scope, which batches them
+//! per tenant through the request's loader.
+//!
+//! Nested fields that need a tenant (`organizations`, `roles`, `logs`, `bruteForceBlocks`,
+//! `linkedAccounts`) are null with an error naming the tenant when it fails, or saying what
+//! permission is missing: an empty list would read as "none".
 
-use std::sync::Arc;
+use async_graphql::{ComplexObject, Context, Enum, ID, Object, Result, SimpleObject};
 
-use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
-use futures::future::join_all;
-
-use super::context::{ReadScope, caller, report, report_client_error, request};
-use super::loaders::{OrganizationsOf, RolesOf};
+use super::context::{report, scope};
 use super::scalars::{DateTime, JsonText};
-use crate::auth::{Caller, Permission};
-use crate::cache::UserKey;
-use crate::error::ClientError;
-use crate::tenant::model::{self, Profile};
-use crate::tenant::{Health, TenantClient};
+use crate::scope::{BlockView, UserField, UserView};
+use crate::store::TenantRef;
+use crate::tenant::{Health, Profile, model};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-pub enum TenantStatus {
+pub(crate) enum TenantStatus {
     Up,
     /// Rate limited, failing now and then, or on trial after being down.
     Degraded,
+    /// Unreachable, or its credentials are refused: see `statusReason`.
     Down,
 }
 
@@ -35,44 +35,40 @@ impl From<Health> for TenantStatus {
 
 /// An Auth0 tenant.
 #[derive(Clone)]
-pub struct Tenant(pub Arc<TenantClient>);
+pub(crate) struct Tenant(pub(crate) TenantRef);
 
 #[Object]
 impl Tenant {
     /// The tenant's slug in tenantgraph's configuration, e.g. `acme-eu`.
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        ID(self.0.id().to_string())
     }
     async fn name(&self) -> &str {
-        &self.0.name
+        self.0.name()
     }
-    /// The tenant's Auth0 domain.
+    /// The tenant's canonical Auth0 domain (its Management API).
     async fn domain(&self) -> &str {
-        &self.0.domain
+        self.0.domain()
     }
-    /// Health as last seen by this gateway: DOWN while its circuit is open, DEGRADED when
-    /// rate limited or failing, UP otherwise.
+    /// The custom domain its users sign in through, if it has one.
+    async fn custom_domain(&self) -> Option<&str> {
+        self.0.custom_domain()
+    }
+    /// Health as last seen by this gateway: DOWN while its circuit is open or its credentials
+    /// are refused, DEGRADED when rate limited or failing, UP otherwise.
     async fn status(&self) -> TenantStatus {
-        self.0.health().into()
+        self.0.status().health.into()
+    }
+    /// Why the tenant is not UP (null when it is).
+    async fn status_reason(&self) -> Option<&'static str> {
+        self.0.status().reason
     }
 }
 
-/// A user account in one tenant; (tenant, id) is its key.
+/// A user account in one tenant; (tenant, id) is its key. Fields the caller may not read
+/// answer an error saying what they take (or null, for `appMetadata` and `lastIp`).
 #[derive(Clone)]
-pub struct User {
-    pub tenant: Arc<TenantClient>,
-    pub profile: Arc<Profile>,
-}
-
-impl User {
-    pub fn new(tenant: Arc<TenantClient>, profile: Arc<Profile>) -> Self {
-        Self { tenant, profile }
-    }
-
-    fn key(&self) -> UserKey {
-        UserKey::new(&self.tenant.id, self.profile.user_id())
-    }
-}
+pub(crate) struct User(pub(crate) UserView);
 
 fn datetime(value: Option<&str>) -> Option<DateTime> {
     value.map(|v| DateTime(v.to_owned()))
@@ -82,181 +78,140 @@ fn datetime(value: Option<&str>) -> Option<DateTime> {
 impl User {
     /// The Auth0 user id, e.g. `auth0|64f1c2…`.
     async fn id(&self) -> ID {
-        ID(self.profile.user_id().to_string())
+        ID(self.0.id().to_owned())
     }
     async fn tenant(&self) -> Tenant {
-        Tenant(self.tenant.clone())
+        Tenant(self.0.tenant().clone())
     }
-    async fn email(&self) -> Option<&str> {
-        self.profile.email()
+    async fn email(&self) -> Result<Option<&str>> {
+        Ok(self.0.read(UserField::Email, |p| p.email())?)
     }
-    async fn email_verified(&self) -> bool {
-        self.profile.email_verified()
+    async fn email_verified(&self) -> Result<bool> {
+        Ok(self
+            .0
+            .read(UserField::EmailVerified, Profile::email_verified)?)
     }
-    async fn username(&self) -> Option<&str> {
-        self.profile.username()
+    async fn username(&self) -> Result<Option<&str>> {
+        Ok(self.0.read(UserField::Username, |p| p.username())?)
     }
-    async fn phone_number(&self) -> Option<&str> {
-        self.profile.phone_number()
+    async fn phone_number(&self) -> Result<Option<&str>> {
+        Ok(self.0.read(UserField::PhoneNumber, |p| p.phone_number())?)
     }
-    async fn name(&self) -> Option<&str> {
-        self.profile.name()
+    async fn name(&self) -> Result<Option<&str>> {
+        Ok(self.0.read(UserField::Name, |p| p.name())?)
     }
-    async fn nickname(&self) -> Option<&str> {
-        self.profile.nickname()
+    async fn nickname(&self) -> Result<Option<&str>> {
+        Ok(self.0.read(UserField::Nickname, |p| p.nickname())?)
     }
-    async fn given_name(&self) -> Option<&str> {
-        self.profile.given_name()
+    async fn given_name(&self) -> Result<Option<&str>> {
+        Ok(self.0.read(UserField::GivenName, |p| p.given_name())?)
     }
-    async fn family_name(&self) -> Option<&str> {
-        self.profile.family_name()
+    async fn family_name(&self) -> Result<Option<&str>> {
+        Ok(self.0.read(UserField::FamilyName, |p| p.family_name())?)
     }
-    async fn picture(&self) -> Option<&str> {
-        self.profile.picture()
+    async fn picture(&self) -> Result<Option<&str>> {
+        Ok(self.0.read(UserField::Picture, |p| p.picture())?)
     }
-    async fn identities(&self) -> Vec<Identity> {
-        self.profile
-            .identities()
-            .iter()
-            .map(Identity::from)
-            .collect()
+    async fn identities(&self) -> Result<Vec<Identity>> {
+        Ok(self.0.read(UserField::Identities, |p| {
+            p.identities().iter().map(Identity::from).collect()
+        })?)
     }
-    async fn created_at(&self) -> Option<DateTime> {
-        datetime(self.profile.created_at())
+    async fn created_at(&self) -> Result<Option<DateTime>> {
+        Ok(self
+            .0
+            .read(UserField::CreatedAt, |p| datetime(p.created_at()))?)
     }
-    async fn updated_at(&self) -> Option<DateTime> {
-        datetime(self.profile.updated_at())
+    async fn updated_at(&self) -> Result<Option<DateTime>> {
+        Ok(self
+            .0
+            .read(UserField::UpdatedAt, |p| datetime(p.updated_at()))?)
     }
-    async fn last_login(&self) -> Option<DateTime> {
-        datetime(self.profile.last_login())
+    async fn last_login(&self) -> Result<Option<DateTime>> {
+        Ok(self
+            .0
+            .read(UserField::LastLogin, |p| datetime(p.last_login()))?)
     }
+    /// The address of the last login: personal data, shown to the user and to operators with
+    /// `read:users` and `read:logs`; null for others.
     async fn last_ip(&self) -> Option<&str> {
-        self.profile.last_ip()
+        self.0.read_or_none(UserField::LastIp, |p| p.last_ip())
     }
-    async fn logins_count(&self) -> i32 {
-        i32::try_from(self.profile.logins_count()).unwrap_or(i32::MAX)
+    async fn logins_count(&self) -> Result<i32> {
+        Ok(self.0.read(UserField::LoginsCount, |p| {
+            i32::try_from(p.logins_count()).unwrap_or(i32::MAX)
+        })?)
     }
     /// Blocked by an administrator (brute-force blocks are `bruteForceBlocks`).
-    async fn blocked(&self) -> bool {
-        self.profile.blocked()
+    async fn blocked(&self) -> Result<bool> {
+        Ok(self.0.read(UserField::Blocked, Profile::blocked)?)
     }
     /// The user's own metadata; `{}` when empty.
-    async fn user_metadata(&self) -> JsonText<'_> {
-        JsonText(self.profile.user_metadata_text())
+    async fn user_metadata(&self) -> Result<JsonText<'_>> {
+        Ok(self.0.read(UserField::UserMetadata, |p| {
+            JsonText(p.user_metadata_text())
+        })?)
     }
-    /// Metadata the user may not see or change; null unless the caller holds
+    /// Metadata the user may not see or change; null unless the caller holds `read:users` and
     /// `read:users_app_metadata`.
-    async fn app_metadata(&self, ctx: &Context<'_>) -> Option<JsonText<'_>> {
-        match caller(ctx) {
-            Caller::Operator(operator) if operator.has(Permission::ReadUsersAppMetadata) => {
-                Some(JsonText(self.profile.app_metadata_text()))
-            }
-            _ => None,
-        }
+    async fn app_metadata(&self) -> Option<JsonText<'_>> {
+        self.0.read_or_none(UserField::AppMetadata, |p| {
+            Some(JsonText(p.app_metadata_text()))
+        })
     }
-    /// Organizations the user belongs to. Auth0 has no batch endpoint for memberships, so
-    /// tenantgraph reads each tenant's organizations and their member lists once and caches
-    /// them (`cache.membership_ttl`): the organizations of any number of users of one tenant
-    /// cost at most 1 + Σ⌈members/100⌉ calls (one per organization with up to 100 members)
-    /// and nothing while cached. Tenants with more than `cache.max_index_groups`
-    /// organizations are asked per user (one cached call per user).
-    async fn organizations(&self, ctx: &Context<'_>) -> Vec<Organization> {
-        match request(ctx)
-            .loader()
-            .load_one(OrganizationsOf(self.key()))
-            .await
-        {
-            Ok(Some(Ok(groups))) => groups.iter().map(|o| Organization::from(&**o)).collect(),
-            Ok(Some(Err(error))) => {
-                report(ctx, &self.tenant.id, &error);
-                Vec::new()
-            }
-            _ => Vec::new(),
-        }
+    /// Organizations the user belongs to, sorted by name. Auth0 has no batch endpoint for
+    /// memberships, so tenantgraph reads each tenant's organizations and their member lists
+    /// once and caches them (`cache.membership_ttl`): the organizations of any number of users
+    /// of one tenant cost at most 1 + Σ⌈members/100⌉ calls and nothing while cached. Tenants
+    /// with more than `cache.max_index_groups` organizations are asked per user. Null with an
+    /// error when the tenant fails.
+    async fn organizations(&self, ctx: &Context<'_>) -> Result<Option<Vec<Organization>>> {
+        let found = scope(ctx).organizations(&self.0).await?;
+        Ok(Some(
+            found.iter().map(|o| Organization::from(&**o)).collect(),
+        ))
     }
-    /// Roles the user holds. Read like organizations: 1 + Σ⌈holders/100⌉ calls per tenant
-    /// (one per role), cached, whatever the number of users.
-    async fn roles(&self, ctx: &Context<'_>) -> Vec<Role> {
-        match request(ctx).loader().load_one(RolesOf(self.key())).await {
-            Ok(Some(Ok(groups))) => groups.iter().map(|r| Role::from(&**r)).collect(),
-            Ok(Some(Err(error))) => {
-                report(ctx, &self.tenant.id, &error);
-                Vec::new()
-            }
-            _ => Vec::new(),
-        }
+    /// Roles the user holds, sorted by name; read like organizations. Null with an error when
+    /// the tenant fails.
+    async fn roles(&self, ctx: &Context<'_>) -> Result<Option<Vec<Role>>> {
+        let found = scope(ctx).roles(&self.0).await?;
+        Ok(Some(found.iter().map(|r| Role::from(&**r)).collect()))
     }
-    /// The newest log events, newest first (`first` ≤ 100). Needs `read:logs`; one call per
-    /// user (Auth0 has no batch endpoint for logs).
-    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
+    /// The newest log events, newest first (`first` ≤ 100). Needs `read:users` and
+    /// `read:logs`; one call per user (Auth0 has no batch endpoint for logs). Null with an
+    /// error when refused or when the tenant fails.
     async fn logs(
         &self,
         ctx: &Context<'_>,
         #[graphql(default = 20)] first: Option<i32>,
-    ) -> Result<Vec<LogEvent>> {
-        let first = first.unwrap_or(20);
-        if let Err(error) = caller(ctx).operator_with(Permission::ReadLogs) {
-            report_client_error(ctx, error, None);
-            return Ok(Vec::new());
-        }
-        let count = u32::try_from(first)
-            .ok()
-            .filter(|n| (1..=100).contains(n))
-            .ok_or_else(|| ClientError::bad_input("logs(first:) must be between 1 and 100"))?;
-        match self.tenant.user_logs(self.profile.user_id(), count).await {
-            Ok(events) => Ok(events.into_iter().map(LogEvent::from).collect()),
-            Err(error) => {
-                report(ctx, &self.tenant.id, &error);
-                Ok(Vec::new())
-            }
-        }
+    ) -> Result<Option<Vec<LogEvent>>> {
+        let events = scope(ctx).logs(&self.0, first.unwrap_or(20)).await?;
+        Ok(Some(events.into_iter().map(LogEvent::from).collect()))
     }
-    /// Blocks Auth0 placed after too many failed logins (distinct from `blocked`).
-    async fn brute_force_blocks(&self, ctx: &Context<'_>) -> Vec<BruteForceBlock> {
-        match self.tenant.user_blocks(self.profile.user_id()).await {
-            Ok(blocks) => blocks.into_iter().map(BruteForceBlock::from).collect(),
-            Err(error) => {
-                report(ctx, &self.tenant.id, &error);
-                Vec::new()
-            }
-        }
+    /// Blocks Auth0 placed after too many failed logins (distinct from `blocked`); one call per
+    /// user. Their `ip` needs `read:logs`. Null with an error when the tenant fails.
+    async fn brute_force_blocks(&self, ctx: &Context<'_>) -> Result<Option<Vec<BruteForceBlock>>> {
+        let blocks = scope(ctx).brute_force_blocks(&self.0).await?;
+        Ok(Some(
+            blocks.into_iter().map(BruteForceBlock::from).collect(),
+        ))
     }
     /// Accounts with the same verified email in the other tenants the caller may see, ordered
-    /// by tenant. Empty when this account's email is not verified: an unverified address
-    /// proves nothing about who holds it.
-    #[graphql(complexity = "5 * child_complexity")]
-    async fn linked_accounts(&self, ctx: &Context<'_>) -> Vec<User> {
-        let scope = match ReadScope::of(ctx) {
-            Ok(scope) => scope,
-            Err(error) => {
-                report_client_error(ctx, error, None);
-                return Vec::new();
-            }
-        };
-        let (true, Some(email)) = (self.profile.email_verified(), self.profile.email_key()) else {
-            return Vec::new();
-        };
-        let email: Arc<str> = Arc::from(email);
-        let others = scope
-            .tenants()
-            .into_iter()
-            .filter(|t| t.id != self.tenant.id);
-        let lookups =
-            others.map(|tenant| super::person::verified_accounts(ctx, scope, tenant, &email));
-        let mut linked: Vec<User> = join_all(lookups).await.into_iter().flatten().collect();
-        linked.sort_by(|a, b| {
-            (&a.tenant.id, &a.profile.user_id()).cmp(&(&b.tenant.id, &b.profile.user_id()))
-        });
-        linked
+    /// by tenant (operators with `read:users`). Empty when this account's email is not
+    /// verified: an unverified address proves nothing about who holds it.
+    async fn linked_accounts(&self, ctx: &Context<'_>) -> Result<Option<Vec<User>>> {
+        let found = scope(ctx).linked_accounts(&self.0).await?;
+        report(ctx, found.failures);
+        Ok(Some(found.value.into_iter().map(User).collect()))
     }
 }
 
 #[derive(SimpleObject)]
-pub struct Identity {
-    pub connection: String,
-    pub provider: String,
-    pub user_id: String,
-    pub is_social: bool,
+pub(crate) struct Identity {
+    pub(crate) connection: String,
+    pub(crate) provider: String,
+    pub(crate) user_id: String,
+    pub(crate) is_social: bool,
 }
 
 impl From<&model::Identity> for Identity {
@@ -271,10 +226,10 @@ impl From<&model::Identity> for Identity {
 }
 
 #[derive(SimpleObject)]
-pub struct Organization {
-    pub id: ID,
-    pub name: String,
-    pub display_name: Option<String>,
+pub(crate) struct Organization {
+    pub(crate) id: ID,
+    pub(crate) name: String,
+    pub(crate) display_name: Option<String>,
 }
 
 impl From<&model::Organization> for Organization {
@@ -288,10 +243,10 @@ impl From<&model::Organization> for Organization {
 }
 
 #[derive(SimpleObject)]
-pub struct Role {
-    pub id: ID,
-    pub name: String,
-    pub description: Option<String>,
+pub(crate) struct Role {
+    pub(crate) id: ID,
+    pub(crate) name: String,
+    pub(crate) description: Option<String>,
 }
 
 impl From<&model::Role> for Role {
@@ -305,22 +260,31 @@ impl From<&model::Role> for Role {
 }
 
 #[derive(SimpleObject)]
-pub struct LogEvent {
-    pub id: ID,
-    pub date: DateTime,
+#[graphql(complex)]
+pub(crate) struct LogEvent {
+    pub(crate) id: ID,
+    pub(crate) date: DateTime,
     /// Auth0's event type code: `s` login, `f` failed login, `sapi` management operation, …
     #[graphql(name = "type")]
-    pub kind: String,
-    pub description: Option<String>,
-    pub ip: Option<String>,
-    pub client_name: Option<String>,
-    pub user_agent: Option<String>,
+    pub(crate) kind: String,
+    pub(crate) description: Option<String>,
+    pub(crate) ip: Option<String>,
+    pub(crate) client_name: Option<String>,
+    pub(crate) user_agent: Option<String>,
+}
+
+#[ComplexObject]
+impl LogEvent {
+    /// The event type in words, e.g. "Successful login".
+    async fn type_description(&self) -> &'static str {
+        super::log_types::describe(&self.kind)
+    }
 }
 
 impl From<model::LogEvent> for LogEvent {
     fn from(event: model::LogEvent) -> Self {
         Self {
-            id: ID(event.log_id),
+            id: ID(event.id().to_owned()),
             date: DateTime(event.date),
             kind: event.kind,
             description: event.description,
@@ -331,19 +295,27 @@ impl From<model::LogEvent> for LogEvent {
     }
 }
 
+/// A block Auth0 placed on an identifier after too many failed logins.
 #[derive(SimpleObject)]
-pub struct BruteForceBlock {
-    pub identifier: String,
-    pub ip: Option<String>,
-    pub connection: Option<String>,
+pub(crate) struct BruteForceBlock {
+    pub(crate) identifier: String,
+    /// The address the failed attempts came from (personal data): null unless the caller holds
+    /// `read:users` and `read:logs`.
+    pub(crate) ip: Option<String>,
+    pub(crate) connection: Option<String>,
 }
 
-impl From<model::BruteForceBlock> for BruteForceBlock {
-    fn from(block: model::BruteForceBlock) -> Self {
+impl From<BlockView> for BruteForceBlock {
+    fn from(block: BlockView) -> Self {
         Self {
             identifier: block.identifier,
             ip: block.ip,
             connection: block.connection,
         }
     }
+}
+
+/// Users as GraphQL objects.
+pub(crate) fn users(views: impl IntoIterator<Item = UserView>) -> Vec<User> {
+    views.into_iter().map(User).collect()
 }

@@ -1,7 +1,9 @@
 //! The GraphQL endpoint. A POST must be JSON (CSRF), fit the body limit and the batch limit; a
-//! GET serves GraphiQL to browsers and may run queries, never mutations. Then: the bearer token
-//! (401 when bad), the caller's budget (429 with `Retry-After`), execution, a code on every
-//! error, and `extensions.stale` when a failing tenant was answered from cache.
+//! GET serves the explorer to browsers and may run queries, never mutations. Then: the bearer
+//! token (401 when absent or bad; a client address whose tokens keep failing is slowed down
+//! before any signature is checked), the caller's budget (each operation of a batch counts; 429
+//! with `Retry-After`), the caller's scope, execution, a code on every error, and
+//! `extensions.stale` when a failing tenant was answered from cache.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -13,17 +15,18 @@ use async_graphql_axum::GraphQLResponse;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 
-use super::{AppState, request_id};
+use super::AppState;
 use crate::auth::{Caller, Verifier};
 use crate::error::{ClientError, ErrorCode};
 use crate::graphql::RequestContext;
-use crate::graphql::context::StaleProfile;
 use crate::metrics::{GraphqlLabels, Metrics};
+use crate::request;
+use crate::store::StaleProfile;
 
 /// GraphiQL, opening on `/graphql` with `default_token` (if any) as its bearer token.
-pub fn graphiql_page(default_token: Option<&str>) -> String {
+pub(crate) fn graphiql_page(default_token: Option<&str>) -> String {
     let authorization = default_token.map(|t| format!("Bearer {t}"));
     let mut source = GraphiQLSource::build()
         .endpoint("/graphql")
@@ -34,7 +37,7 @@ pub fn graphiql_page(default_token: Option<&str>) -> String {
     source.finish()
 }
 
-pub async fn get(
+pub(crate) async fn get(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
@@ -45,9 +48,9 @@ pub async fn get(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|accept| accept.contains("text/html"));
     if wants_html && query.is_none() {
-        return match &state.graphiql {
-            Some(page) => Html(page.to_string()).into_response(),
-            None => (StatusCode::NOT_FOUND, "GraphiQL is switched off").into_response(),
+        return match &state.explorer {
+            Some(explorer) => explorer.serve(&headers),
+            None => (StatusCode::NOT_FOUND, "the explorer is switched off").into_response(),
         };
     }
     let request =
@@ -63,7 +66,7 @@ pub async fn get(
     execute(&state, peer, &headers, BatchRequest::Single(request), true).await
 }
 
-pub async fn post(
+pub(crate) async fn post(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
@@ -132,30 +135,38 @@ async fn execute(
     state: &AppState,
     peer: SocketAddr,
     headers: &HeaderMap,
-    request: BatchRequest,
+    batch: BatchRequest,
     via_get: bool,
 ) -> Response {
     let started = Instant::now();
-    let caller = match authenticate(&state.verifier, headers).await {
-        Ok(caller) => caller,
-        Err(error) => return unauthenticated(&error),
-    };
-    let limited = match caller.identity() {
-        Some(identity) => state.caller_limit.check(&identity),
-        None => state.caller_limit.check(&peer.ip()),
-    };
-    if let Err(wait) = limited {
+    // A client whose tokens keep failing costs no more signature checks once past its budget.
+    if let Err(wait) = state.failed_auth.peek(&peer.ip()) {
         return rate_limited(wait);
     }
-    let context = Arc::new(RequestContext::new(
-        caller,
-        &state.store,
-        request_id::current(),
-    ));
-    let request = request.data(context.clone());
-    let names = operation_names(&state.metrics, &request);
-    let mut response = state.schema.execute_batch(request, via_get).await;
-    let stale = context.stale();
+    let caller = match authenticate(&state.verifier, headers).await {
+        Ok(caller) => caller,
+        Err(error) => {
+            let _ = state.failed_auth.check(&peer.ip());
+            return unauthenticated(&error);
+        }
+    };
+    let operations = match &batch {
+        BatchRequest::Single(_) => 1,
+        BatchRequest::Batch(operations) => operations.len(),
+    };
+    if let Err(wait) = state
+        .caller_limit
+        .check_n(&state.access.budget_key(&caller), operations)
+    {
+        return rate_limited(wait);
+    }
+    let id = request::current_id().unwrap_or_else(|| request::choose_id(None));
+    let context = Arc::new(RequestContext::new(state.access.scope(caller, id)));
+    let names = operation_names(&state.metrics, &batch);
+    let tag = context.scope.tag().clone();
+    let mut response =
+        request::scope(tag, state.schema.execute_batch(batch, via_get, &context)).await;
+    let stale = context.scope.stale();
     for single in responses_mut(&mut response) {
         give_codes(single);
         if !stale.is_empty() {
@@ -210,13 +221,17 @@ fn stale_extension(stale: &[StaleProfile]) -> async_graphql::Value {
     async_graphql::Value::List(items)
 }
 
-/// The caller from the `Authorization` header: none → anonymous; anything unverifiable → error.
-async fn authenticate(
+/// The caller from the `Authorization` header. Every operation needs one: without a token the
+/// answer is 401 like a bad token's, so that nothing (a persisted document, the schema) is
+/// learnt anonymously.
+pub(crate) async fn authenticate(
     verifier: &Verifier,
     headers: &HeaderMap,
 ) -> Result<Arc<Caller>, ClientError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
-        return Ok(Arc::new(Caller::Anonymous));
+        return Err(ClientError::unauthenticated(
+            "a bearer token is required (Authorization: Bearer <token>)",
+        ));
     };
     let value = value
         .to_str()
@@ -264,7 +279,7 @@ fn responses_mut(response: &mut BatchResponse) -> Vec<&mut async_graphql::Respon
 
 /// Every error carries a code. Resolvers always set one; errors async-graphql raises itself
 /// (syntax, validation, input coercion, limits) are given theirs here.
-pub fn give_codes(response: &mut async_graphql::Response) {
+pub(crate) fn give_codes(response: &mut async_graphql::Response) {
     for error in &mut response.errors {
         let extensions = error.extensions.get_or_insert_with(Default::default);
         if extensions.get("code").is_none() {

@@ -1,45 +1,82 @@
-//! The HTTP surface: `POST /graphql`, `GET /graphql` (GraphiQL for browsers, queries otherwise),
-//! `/healthz`, `/readyz` and `/metrics`, behind request ids, CORS and per-caller limits.
+//! The HTTP surface: `POST /graphql`, `GET /graphql` (the explorer for browsers, queries
+//! otherwise), `/healthz`, `/readyz` and `/metrics`, behind request ids, CORS and per-caller
+//! limits.
 //!
-//! - [`graphql`]: the GraphQL endpoint: body and batch limits, CSRF rules, authentication,
-//!   per-caller rate limiting, execution, error codes.
-//! - [`request_id`]: `x-request-id` taken or made, returned, logged and sent upstream.
-//! - [`caller_limit`]: the per-caller request budget.
-//! - [`ops`]: health, readiness and metrics.
+//! - `graphql`: the GraphQL endpoint: body and batch limits, CSRF rules, authentication,
+//!   per-caller rate limiting, the caller's scope, execution, error codes.
+//! - `explorer`: the query explorer page.
+//! - `request_id`: `x-request-id` taken or made, returned, logged and sent upstream.
+//! - `caller_limit`: the per-caller request budget.
+//! - `ops`: health, readiness and metrics, on the API address or an address of their own.
 
-pub mod caller_limit;
-pub mod graphql;
-pub mod ops;
-pub mod request_id;
+mod caller_limit;
+mod explorer;
+pub(crate) mod graphql;
+mod ops;
+mod request_id;
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::routing::get;
+use secrecy::SecretString;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::auth::Verifier;
 use crate::config::{LimitsConfig, ServerConfig};
 use crate::graphql::TenantGraphSchema;
 use crate::metrics::Metrics;
-use crate::store::Store;
+use crate::scope::Access;
 
-pub use graphql::graphiql_page;
+pub(crate) use caller_limit::CallerLimiter;
+pub(crate) use explorer::Explorer;
 
 /// What every handler shares (axum clones it for each request: keep it behind an `Arc`).
 pub struct AppState {
-    pub schema: TenantGraphSchema,
-    pub verifier: Arc<Verifier>,
-    pub store: Store,
-    pub metrics: Metrics,
-    /// GraphiQL page, rendered once; `None` when GraphiQL is off.
-    pub graphiql: Option<Arc<str>>,
-    pub limits: Arc<LimitsConfig>,
-    pub caller_limit: Arc<caller_limit::CallerLimiter>,
+    pub(crate) schema: TenantGraphSchema,
+    pub(crate) verifier: Arc<Verifier>,
+    pub(crate) access: Access,
+    pub(crate) metrics: Metrics,
+    /// The explorer page; `None` when it is off.
+    pub(crate) explorer: Option<Explorer>,
+    pub(crate) limits: Arc<LimitsConfig>,
+    pub(crate) caller_limit: Arc<CallerLimiter>,
+    /// Failed authentications per client address.
+    pub(crate) failed_auth: Arc<CallerLimiter>,
+    /// Who may read `/metrics` and the detailed `/readyz` on the API address.
+    pub(crate) ops: OpsAccess,
 }
 
-pub fn router(state: Arc<AppState>, server: &ServerConfig) -> Router {
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").finish_non_exhaustive()
+    }
+}
+
+/// Who may read operational details on the API address.
+#[derive(Debug, Clone)]
+pub(crate) enum OpsAccess {
+    /// Everyone (the demo).
+    Open,
+    /// Holders of this bearer token.
+    Token(SecretString),
+    /// Nobody: they are on `server.ops_listen`, or nowhere.
+    Closed,
+}
+
+impl OpsAccess {
+    pub(crate) fn of(server: &ServerConfig) -> Self {
+        match (&server.ops_token, server.open_ops) {
+            (_, true) => Self::Open,
+            (Some(token), false) => Self::Token(token.clone()),
+            (None, false) => Self::Closed,
+        }
+    }
+}
+
+/// The API's router.
+pub(crate) fn router(state: Arc<AppState>, server: &ServerConfig) -> Router {
     let router = Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/healthz", get(|| async { "ok" }))
@@ -51,6 +88,16 @@ pub fn router(state: Arc<AppState>, server: &ServerConfig) -> Router {
         Some(cors) => router.layer(cors),
         None => router,
     }
+}
+
+/// The router of `server.ops_listen`: metrics and the detailed readiness, to anyone who can
+/// reach that address.
+pub(crate) fn ops_router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(ops::readyz_detailed))
+        .route("/metrics", get(ops::metrics_open))
+        .with_state(state)
 }
 
 /// Browsers may call from these origins only; without any, no CORS headers are sent at all.

@@ -6,16 +6,16 @@ use crate::tenant::client::MAX_PER_PAGE;
 
 /// Longest `q` parameter, percent-encoded, that a batch may send. Auth0 answers 414 to long
 /// query strings; 4 kB keeps far from any limit a proxy or Auth0 may apply.
-pub const MAX_QUERY_BYTES: usize = 4096;
+pub(crate) const MAX_QUERY_BYTES: usize = 4096;
 
 /// Room for `field:(` … `)`, encoded, for the fields batched here (`user_id`, `email`).
-pub const FIELD_OVERHEAD: usize = 20;
+pub(crate) const FIELD_OVERHEAD: usize = 20;
 
 /// Encoded length of the ` OR ` between two values (spaces encode as `+`).
 const SEPARATOR: usize = 4;
 
 /// `field:("a" OR "b" …)` with every value quoted, so no value can change the query's meaning.
-pub fn any_of<T: AsRef<str>>(field: &str, values: &[T]) -> String {
+pub(crate) fn any_of<T: AsRef<str>>(field: &str, values: &[T]) -> String {
     let quoted: Vec<String> = values
         .iter()
         .map(|value| search_query::quote(value.as_ref()))
@@ -30,7 +30,7 @@ pub fn user_id_query<T: AsRef<str>>(ids: &[T]) -> String {
 }
 
 /// The length of `value` once form-urlencoded, as it will travel in the query string.
-pub fn encoded_len(value: &str) -> usize {
+pub(crate) fn encoded_len(value: &str) -> usize {
     value
         .bytes()
         .map(|b| {
@@ -46,7 +46,7 @@ pub fn encoded_len(value: &str) -> usize {
 /// Cuts `items` into runs of at most `max_items` (and never more than a page, 100) whose values,
 /// quoted and joined by ` OR `, take at most `budget` encoded bytes. A value longer than the
 /// budget still gets a run of its own.
-pub fn chunk_by_length<T>(
+pub(crate) fn chunk_by_length<T>(
     items: &[T],
     value: impl Fn(&T) -> &str,
     max_items: usize,

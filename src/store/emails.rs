@@ -1,9 +1,11 @@
 //! Accounts by email: which user ids hold an email in a tenant, cached for `cache.email_ttl`.
 //!
-//! One email in one tenant is read with `GET /users-by-email` (consistent). Several emails of one
-//! tenant at once (a page of users asking for their linked accounts) are read with one search
-//! `email:("…" OR "…")` per chunk; emails written through this gateway lately still go one by
-//! one, so a fresh write is never hidden by the search index's lag.
+//! Emails are compared case-insensitively, as Auth0's search compares them (database
+//! connections store them lower-cased; social and enterprise ones keep the provider's case).
+//! So the emails of one tenant, one or many, are read with one search `email:("…" OR "…")` per
+//! chunk. Auth0's `GET /users-by-email` is consistent but compares case-sensitively: it is used
+//! for emails written through this gateway lately (so a fresh write is never hidden by the
+//! search index's lag), once per spelling known (the lower-cased one and each one written).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -11,55 +13,49 @@ use std::sync::Arc;
 use futures::future::join_all;
 
 use super::any_of::{FIELD_OVERHEAD, MAX_QUERY_BYTES, any_of, chunk_by_length};
-use super::{Store, TenantResult};
-use crate::cache::{EmailKey, UserKey};
-use crate::tenant::client::MAX_PER_PAGE;
-use crate::tenant::model::Profile;
-use crate::tenant::{TenantClient, UpstreamError};
+use super::{Store, TenantRef, TenantResult};
+use crate::keys::{EmailKey, UserKey};
+use crate::tenant::{MAX_PER_PAGE, Profile, UpstreamError};
 
 /// Emails per batch search: accounts per email are few, so a page of 100 holds them all.
 const EMAILS_PER_BATCH: usize = 30;
 
-type Ids = Arc<[Arc<str>]>;
+pub(crate) type Ids = Arc<[Arc<str>]>;
 
 impl Store {
     /// The ids of the accounts holding each email (lower-cased) in one tenant.
-    pub async fn accounts_by_email(
+    pub(crate) async fn accounts_by_email(
         &self,
-        client: &Arc<TenantClient>,
+        tenant: &TenantRef,
         emails: &[Arc<str>],
     ) -> HashMap<Arc<str>, TenantResult<Ids>> {
         let mut results = HashMap::with_capacity(emails.len());
         let mut singles = Vec::new();
         let mut batched = Vec::new();
         for email in emails {
-            let key: EmailKey = (client.id.clone(), email.clone());
+            let key: EmailKey = (tenant.id().clone(), email.clone());
             if results.contains_key(email) {
                 continue;
             }
             if let Some(ids) = self.caches.emails.get(&key).await {
-                self.caches.metrics().cache_lookup("emails", true);
+                self.metrics().cache_lookup("emails", true);
                 results.insert(email.clone(), Ok(ids));
                 continue;
             }
-            self.caches.metrics().cache_lookup("emails", false);
-            if self.caches.recent_email_writes.contains_key(&key) {
-                singles.push(email.clone());
-            } else {
-                batched.push(email.clone());
+            self.metrics().cache_lookup("emails", false);
+            match self.caches.recent_email_writes.get(&key).await {
+                Some(spellings) => singles.push((email.clone(), spellings)),
+                None => batched.push(email.clone()),
             }
         }
         batched.sort();
         batched.dedup();
-        if batched.len() == 1 {
-            singles.append(&mut batched);
-        }
-        let single_loads = singles.into_iter().map(|email| async move {
-            let key: EmailKey = (client.id.clone(), email.clone());
+        let single_loads = singles.into_iter().map(|(email, spellings)| async move {
+            let key: EmailKey = (tenant.id().clone(), email.clone());
             let result = self
                 .caches
                 .emails
-                .try_get_with(key, self.load_single(client, &email))
+                .try_get_with(key, self.load_single(tenant, &email, &spellings))
                 .await
                 .map_err(Arc::unwrap_or_clone);
             (email, result)
@@ -68,7 +64,7 @@ impl Store {
         let chunks = chunk_by_length(&batched, |email| email, EMAILS_PER_BATCH, budget);
         let batch_loads = chunks
             .into_iter()
-            .map(|chunk| self.load_batch(client, chunk));
+            .map(|chunk| self.load_batch(tenant, chunk));
         let (singles, batches) = futures::join!(join_all(single_loads), join_all(batch_loads));
         results.extend(singles);
         for batch in batches {
@@ -77,20 +73,40 @@ impl Store {
         results
     }
 
+    /// The accounts of one email written lately, read consistently under every spelling known.
     async fn load_single(
         &self,
-        client: &TenantClient,
+        tenant: &TenantRef,
         email: &Arc<str>,
+        spellings: &[Arc<str>],
     ) -> Result<Ids, UpstreamError> {
-        let profiles = client.users_by_email(email).await?;
-        Ok(self.remember_accounts(&client.id, email, profiles).await)
+        let mut asked: Vec<&str> = vec![email];
+        for spelling in spellings {
+            if !asked.contains(&&**spelling) {
+                asked.push(spelling);
+            }
+        }
+        let answers = futures::future::try_join_all(
+            asked
+                .iter()
+                .map(|spelling| tenant.client().users_by_email(spelling)),
+        )
+        .await?;
+        let mut profiles: Vec<Profile> = Vec::new();
+        for profile in answers.into_iter().flatten() {
+            if !profiles.iter().any(|p| p.user_id() == profile.user_id()) {
+                profiles.push(profile);
+            }
+        }
+        Ok(self.remember_accounts(tenant.id(), email, profiles).await)
     }
 
     async fn load_batch(
         &self,
-        client: &TenantClient,
+        tenant: &TenantRef,
         emails: &[Arc<str>],
     ) -> Vec<(Arc<str>, TenantResult<Ids>)> {
+        let client = tenant.client();
         let query = any_of("email", emails);
         let mut profiles = Vec::new();
         let mut page = 0;
@@ -121,7 +137,7 @@ impl Store {
         let mut results = Vec::with_capacity(emails.len());
         for email in emails {
             let accounts = by_email.remove(email).unwrap_or_default();
-            let ids = self.remember_accounts(&client.id, email, accounts).await;
+            let ids = self.remember_accounts(tenant.id(), email, accounts).await;
             results.push((email.clone(), Ok(ids)));
         }
         results

@@ -5,35 +5,35 @@ use std::sync::Arc;
 
 use chrono::{Days, NaiveDate, Utc};
 
-use super::{Store, TenantResult};
-use crate::tenant::TenantClient;
+use super::{Store, TenantRef, TenantResult};
 
 /// One day of activity.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Day {
-    pub date: NaiveDate,
-    pub logins: i64,
-    pub signups: i64,
+pub(crate) struct Day {
+    pub(crate) date: NaiveDate,
+    pub(crate) logins: i64,
+    pub(crate) signups: i64,
 }
 
 /// What a dashboard shows for one tenant.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TenantFigures {
-    pub users: u64,
-    pub blocked_users: u64,
-    pub unverified_users: u64,
-    pub active_users: u64,
+pub(crate) struct TenantFigures {
+    pub(crate) users: u64,
+    pub(crate) blocked_users: u64,
+    pub(crate) unverified_users: u64,
+    pub(crate) active_users: u64,
     /// The last `days` days, oldest first, every day present.
-    pub daily: Vec<Day>,
+    pub(crate) daily: Vec<Day>,
 }
 
 impl Store {
-    pub async fn figures(
+    pub(crate) async fn figures(
         &self,
-        client: &Arc<TenantClient>,
+        tenant: &TenantRef,
         days: u32,
     ) -> TenantResult<Arc<TenantFigures>> {
-        let key = (client.id.clone(), days);
+        let client = tenant.client();
+        let key = (tenant.id().clone(), days);
         let load = async {
             let today = Utc::now().date_naive();
             let first = today

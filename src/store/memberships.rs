@@ -1,5 +1,14 @@
-//! Organizations and roles of users. Auth0 has no batch endpoint for either, so a tenant's
-//! memberships are read as an index and cached for `cache.membership_ttl`:
+//! Organizations and roles of users, and the members of an organization.
+//!
+//! An organization's members decide what its delegated administrator may reach. For reads the
+//! list is cached for `cache.admission_ttl` (5 s by default), so a member removed elsewhere is
+//! out of reach within that (plus Auth0's own lag of the list); a write checks the user's
+//! organizations at the tenant, at the time of the write. Memberships this gateway changes are
+//! applied to the cached lists at once, and laid over lists read in the next
+//! `cache.recent_write_window`, since Auth0 serves the members list eventually consistent.
+//!
+//! Auth0 has no batch endpoint for a user's organizations or roles, so a tenant's memberships
+//! are read as an index and cached for `cache.membership_ttl`:
 //!
 //! - organizations: `GET /organizations` (100 per call) then, per organization,
 //!   `GET /organizations/{id}/members` (100 per call);
@@ -18,20 +27,19 @@ use std::sync::Arc;
 use futures::{StreamExt, TryStreamExt};
 use moka::future::Cache;
 
-use super::{Store, TenantResult};
-use crate::cache::UserKey;
-use crate::tenant::TenantClient;
+use super::{Store, TenantRef, TenantResult};
+use crate::keys::{OrganizationKey, UserKey};
 use crate::tenant::model::{Organization, Role};
 
 /// How many membership lists of one tenant are fetched at once.
 const CONCURRENCY: usize = 4;
 
 /// The groups (organizations or roles) of one user.
-pub type Groups<G> = Arc<[Arc<G>]>;
+pub(crate) type Groups<G> = Arc<[Arc<G>]>;
 
 /// Memberships of every user of a tenant, or the decision to ask per user.
 #[derive(Debug)]
-pub enum GroupIndex<G> {
+pub(crate) enum GroupIndex<G> {
     Indexed(HashMap<Arc<str>, Vec<Arc<G>>>),
     PerUser,
 }
@@ -49,7 +57,7 @@ impl<G> GroupIndex<G> {
     }
 }
 
-pub type Members = Arc<HashSet<Arc<str>>>;
+pub(crate) type Members = Arc<HashSet<Arc<str>>>;
 
 /// Something users belong to, shown sorted by name.
 trait Named {
@@ -69,39 +77,75 @@ impl Named for Role {
 }
 
 impl Store {
-    /// The member ids of an organization; `None` when the organization does not exist.
-    pub async fn organization_members(
+    /// The member ids of an organization, for admission; `None` when the organization does not
+    /// exist.
+    pub(crate) async fn organization_members(
         &self,
-        client: &Arc<TenantClient>,
+        tenant: &TenantRef,
         organization: &str,
     ) -> TenantResult<Option<Members>> {
-        let key = (client.id.clone(), Arc::from(organization));
-        let load = async {
-            let ids = client.organization_members(organization).await?;
-            Ok(ids.map(|ids| Arc::new(ids.into_iter().map(Arc::from).collect::<HashSet<_>>())))
+        self.member_list(
+            tenant,
+            organization,
+            &self.caches.organization_members,
+            "organization_members",
+        )
+        .await
+    }
+
+    /// Whether `user` belongs to `organization` now, asked of the tenant (`GET
+    /// /users/{id}/organizations`): what a write by a delegated administrator depends on.
+    pub(crate) async fn is_member_now(
+        &self,
+        tenant: &TenantRef,
+        organization: &str,
+        user: &str,
+    ) -> TenantResult<bool> {
+        let organizations = tenant.client().user_organizations(user).await?;
+        Ok(organizations.iter().any(|o| o.id == organization))
+    }
+
+    async fn member_list(
+        &self,
+        tenant: &TenantRef,
+        organization: &str,
+        cache: &Cache<OrganizationKey, Option<Members>>,
+        name: &'static str,
+    ) -> TenantResult<Option<Members>> {
+        let key: OrganizationKey = (tenant.id().clone(), Arc::from(organization));
+        let recent_key = key.clone();
+        let load = async move {
+            let ids = tenant.client().organization_members(organization).await?;
+            let Some(ids) = ids else { return Ok(None) };
+            let members: Members = Arc::new(ids.into_iter().map(Arc::from).collect::<HashSet<_>>());
+            Ok(Some(match self.caches.recent_members(&recent_key).await {
+                Some(recent) => overlay(&members, &recent),
+                None => members,
+            }))
         };
-        self.caches
-            .through(
-                &self.caches.organization_members,
-                "organization_members",
-                key,
-                load,
-            )
-            .await
+        self.caches.through(cache, name, key, load).await
     }
 
     /// The organizations of each user (all of one tenant).
-    pub async fn organizations_of(
+    pub(crate) async fn organizations_of(
         &self,
-        client: &Arc<TenantClient>,
+        tenant: &TenantRef,
         users: &[Arc<str>],
     ) -> TenantResult<HashMap<Arc<str>, Groups<Organization>>> {
+        let client = tenant.client();
         let load = async {
-            let organizations = client.organizations().await?;
+            let organizations = client.organizations(self.config.max_index_groups).await?;
             self.index(
                 organizations,
                 |organization: Arc<Organization>| async move {
-                    let members = self.organization_members(client, &organization.id).await?;
+                    let members = self
+                        .member_list(
+                            tenant,
+                            &organization.id,
+                            &self.caches.index_members,
+                            "index_members",
+                        )
+                        .await?;
                     Ok(members
                         .map(|m| m.iter().cloned().collect())
                         .unwrap_or_default())
@@ -114,12 +158,12 @@ impl Store {
             .through(
                 &self.caches.organization_index,
                 "organization_index",
-                client.id.clone(),
+                tenant.id().clone(),
                 load,
             )
             .await?;
         self.groups_of(
-            client,
+            tenant,
             users,
             &index,
             &self.caches.user_organizations,
@@ -129,13 +173,14 @@ impl Store {
     }
 
     /// The roles of each user (all of one tenant).
-    pub async fn roles_of(
+    pub(crate) async fn roles_of(
         &self,
-        client: &Arc<TenantClient>,
+        tenant: &TenantRef,
         users: &[Arc<str>],
     ) -> TenantResult<HashMap<Arc<str>, Groups<Role>>> {
+        let client = tenant.client();
         let load = async {
-            let roles = client.roles().await?;
+            let roles = client.roles(self.config.max_index_groups).await?;
             self.index(roles, |role: Arc<Role>| async move {
                 Ok(client
                     .role_users(&role.id)
@@ -151,12 +196,12 @@ impl Store {
             .through(
                 &self.caches.role_index,
                 "role_index",
-                client.id.clone(),
+                tenant.id().clone(),
                 load,
             )
             .await?;
         self.groups_of(
-            client,
+            tenant,
             users,
             &index,
             &self.caches.user_roles,
@@ -201,7 +246,7 @@ impl Store {
     /// tenant is too large to index.
     async fn groups_of<G, F, Fut>(
         &self,
-        client: &Arc<TenantClient>,
+        tenant: &TenantRef,
         users: &[Arc<str>],
         index: &GroupIndex<G>,
         per_user: &Cache<UserKey, Groups<G>>,
@@ -225,7 +270,7 @@ impl Store {
         let asked = futures::stream::iter(ask)
             .map(|user| {
                 let key = UserKey {
-                    tenant: client.id.clone(),
+                    tenant: tenant.id().clone(),
                     id: user.clone(),
                 };
                 let load = fetch(user.clone());
@@ -251,4 +296,17 @@ impl Store {
         result.extend(asked);
         Ok(result)
     }
+}
+
+/// `members` with the recent changes applied.
+pub(super) fn overlay(members: &Members, recent: &[(Arc<str>, bool)]) -> Members {
+    let mut members = HashSet::clone(members);
+    for (user, joined) in recent {
+        if *joined {
+            members.insert(user.clone());
+        } else {
+            members.remove(user);
+        }
+    }
+    Arc::new(members)
 }

@@ -21,35 +21,42 @@ use futures::FutureExt;
 use futures::future::{BoxFuture, Shared as SharedFuture, join_all};
 
 use super::any_of::{FIELD_OVERHEAD, MAX_QUERY_BYTES, chunk_by_length, user_id_query};
-use super::{Store, TenantResult};
-use crate::cache::{CachedProfile, ProfileEntry, UserKey};
+use super::cache::{CachedProfile, ProfileEntry};
+use super::{Store, TenantRef, TenantResult};
+use crate::keys::UserKey;
 use crate::shared::Shared;
-use crate::tenant::client::MAX_PER_PAGE;
-use crate::tenant::model::Profile;
-use crate::tenant::{TenantClient, UpstreamError};
+use crate::tenant::{MAX_PER_PAGE, Profile, UpstreamError};
 
 /// A profile served past its TTL because its tenant failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StaleProfile {
-    pub key: UserKey,
+pub(crate) struct StaleProfile {
+    pub(crate) key: UserKey,
     /// How long ago its TTL ran out.
-    pub past_ttl: Duration,
+    pub(crate) past_ttl: Duration,
 }
 
 /// The answer for a set of keys: per key a profile, an absence or the tenant's error; and which
 /// profiles are stale.
 #[derive(Debug, Default)]
-pub struct Loaded {
-    pub profiles: HashMap<UserKey, TenantResult<CachedProfile>>,
-    pub stale: Vec<StaleProfile>,
+pub(crate) struct Loaded {
+    pub(crate) profiles: HashMap<UserKey, TenantResult<CachedProfile>>,
+    pub(crate) stale: Vec<StaleProfile>,
 }
 
 type Batch =
     SharedFuture<BoxFuture<'static, Result<Arc<HashMap<Arc<str>, Arc<Profile>>>, UpstreamError>>>;
 
 impl Store {
+    /// A profile the cache holds within its TTL (or knows to be missing), counted as a hit;
+    /// `None` when it must be loaded (the load counts the miss).
+    pub(crate) async fn cached_profile(&self, key: &UserKey) -> Option<CachedProfile> {
+        let found = self.caches.fresh_profile(key).await?;
+        self.metrics().cache_lookup("profiles", true);
+        Some(found)
+    }
+
     /// Loads profiles, answering for every key: found, missing (`None`), or the tenant's error.
-    pub async fn profiles(&self, keys: &[UserKey]) -> Loaded {
+    pub(crate) async fn profiles(&self, keys: &[UserKey]) -> Loaded {
         let mut loaded = Loaded {
             profiles: HashMap::with_capacity(keys.len()),
             stale: Vec::new(),
@@ -106,12 +113,9 @@ impl Store {
         if wanted.is_empty() {
             return;
         }
-        let found = shared.profiles(&wanted).await;
-        self.caches.metrics().cache_lookups(
-            "shared_profiles",
-            found.len(),
-            wanted.len() - found.len(),
-        );
+        let found = super::l2::profiles(shared, &wanted).await;
+        self.metrics()
+            .cache_lookups("shared_profiles", found.len(), wanted.len() - found.len());
         if found.is_empty() {
             return;
         }
@@ -124,21 +128,12 @@ impl Store {
         }
     }
 
-    /// One profile; `Ok(None)` when it does not exist.
-    pub async fn profile(&self, key: &UserKey) -> TenantResult<CachedProfile> {
-        self.profiles(std::slice::from_ref(key))
-            .await
-            .profiles
-            .remove(key)
-            .unwrap_or(Ok(None))
-    }
-
     async fn load_group(
         &self,
         tenant: Arc<str>,
         group: Vec<UserKey>,
     ) -> Vec<(UserKey, TenantResult<CachedProfile>, Option<Duration>)> {
-        let Some(client) = self.tenant(&tenant).cloned() else {
+        let Some(tenant) = self.tenant(&tenant).cloned() else {
             return group.into_iter().map(|key| (key, Ok(None), None)).collect();
         };
         let mut by_id = Vec::new();
@@ -158,11 +153,8 @@ impl Store {
         let mut loads = Vec::with_capacity(by_id.len() + batched.len());
         let budget = MAX_QUERY_BYTES - FIELD_OVERHEAD;
         for chunk in chunk_by_length(&batched, |key| &key.id, MAX_PER_PAGE as usize, budget) {
-            let batch = batch_future(client.clone(), chunk.iter().map(|k| k.id.clone()).collect());
-            self.caches
-                .metrics()
-                .loader_batch_size
-                .observe(chunk.len() as f64);
+            let batch = batch_future(tenant.clone(), chunk.iter().map(|k| k.id.clone()).collect());
+            self.metrics().loader_batch_size.observe(chunk.len() as f64);
             for key in chunk.iter().cloned() {
                 let batch = batch.clone();
                 let id = key.id.clone();
@@ -174,9 +166,9 @@ impl Store {
             }
         }
         for key in by_id {
-            let client = client.clone();
+            let tenant = tenant.clone();
             let id = key.id.clone();
-            let init = async move { Ok(client.user(&id).await?.map(Arc::new)) };
+            let init = async move { Ok(tenant.client().user(&id).await?.map(Arc::new)) };
             loads.push(self.load_key(key, init.boxed()));
         }
         join_all(loads).await
@@ -199,7 +191,9 @@ impl Store {
             if let (Some(profile), Some(shared)) = (&found, shared) {
                 // Off the request's path; Redis keeps the newer of two profiles anyway.
                 let profile = profile.clone();
-                tokio::spawn(async move { shared.put_profile(&copy_key, &profile).await });
+                tokio::spawn(
+                    async move { super::l2::put_profile(&shared, &copy_key, &profile).await },
+                );
             }
             Ok(ProfileEntry {
                 profile: found,
@@ -282,7 +276,7 @@ impl Store {
 
     /// Records a profile this gateway has just written (or deleted, `None`): the cache holds
     /// the tenant's answer and the key is read by id for the next `recent_write_window`.
-    pub async fn remember_write(&self, key: UserKey, profile: CachedProfile) {
+    pub(super) async fn remember_write(&self, key: UserKey, profile: CachedProfile) {
         self.caches
             .recent_writes
             .insert(key.clone(), Instant::now())
@@ -291,10 +285,13 @@ impl Store {
     }
 }
 
-fn batch_future(client: Arc<TenantClient>, ids: Vec<Arc<str>>) -> Batch {
+fn batch_future(tenant: TenantRef, ids: Vec<Arc<str>>) -> Batch {
     async move {
         let query = user_id_query(&ids);
-        let page = client.search(Some(&query), None, 0, MAX_PER_PAGE).await?;
+        let page = tenant
+            .client()
+            .search(Some(&query), None, 0, MAX_PER_PAGE)
+            .await?;
         let found: HashMap<Arc<str>, Arc<Profile>> = page
             .users
             .into_iter()

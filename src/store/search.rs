@@ -12,39 +12,48 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::{Store, TenantResult};
-use crate::cache::{SearchKey, UserKey};
-use crate::tenant::TenantClient;
-use crate::tenant::model::Profile;
+use super::{Store, TenantRef, TenantResult};
+use crate::keys::UserKey;
+use crate::tenant::Profile;
+
+/// One page of one tenant's answer to one search.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(super) struct SearchKey {
+    pub(super) tenant: Arc<str>,
+    pub(super) query: Option<Arc<str>>,
+    pub(super) sort: &'static str,
+    pub(super) page: u32,
+    pub(super) per_page: u32,
+}
 
 /// One page of a tenant's answer to a search, as cached.
 #[derive(Debug)]
-pub struct SearchPage {
+pub(super) struct SearchPage {
     /// How many users match in the tenant (Auth0's `total`).
-    pub total: u64,
-    pub users: Vec<Arc<Profile>>,
+    total: u64,
+    users: Vec<Arc<Profile>>,
     fetched: Instant,
 }
 
 /// A page with this gateway's recent writes applied; `None` marks a user deleted here.
 #[derive(Debug)]
-pub struct FreshPage {
-    pub total: u64,
-    pub users: Vec<Option<Arc<Profile>>>,
+pub(crate) struct FreshPage {
+    pub(crate) total: u64,
+    pub(crate) users: Vec<Option<Arc<Profile>>>,
 }
 
 impl Store {
     /// Page `page` (zero-based) of `per_page` users matching `query`, in `sort` order.
-    pub async fn search_page(
+    pub(crate) async fn search_page(
         &self,
-        client: &Arc<TenantClient>,
+        tenant: &TenantRef,
         query: Option<&str>,
         sort: &'static str,
         page: u32,
         per_page: u32,
     ) -> TenantResult<FreshPage> {
         let key = SearchKey {
-            tenant: client.id.clone(),
+            tenant: tenant.id().clone(),
             query: query.map(Arc::from),
             sort,
             page,
@@ -52,15 +61,15 @@ impl Store {
         };
         let cached = match self.caches.searches.get(&key).await {
             Some(page) => {
-                self.caches.metrics().cache_lookup("searches", true);
+                self.metrics().cache_lookup("searches", true);
                 if page.fetched.elapsed() > self.config.search_ttl {
-                    self.refresh_in_background(client, key).await;
+                    self.refresh_in_background(tenant, key).await;
                 }
                 page
             }
             None => {
-                self.caches.metrics().cache_lookup("searches", false);
-                let load = fetch_page(client.clone(), key.clone());
+                self.metrics().cache_lookup("searches", false);
+                let load = fetch_page(tenant.clone(), key.clone());
                 self.caches
                     .searches
                     .try_get_with(key, load)
@@ -68,18 +77,18 @@ impl Store {
                     .map_err(Arc::unwrap_or_clone)?
             }
         };
-        Ok(self.overlay_recent_writes(&client.id, cached).await)
+        Ok(self.overlay_recent_writes(tenant.id(), cached).await)
     }
 
     /// Starts one background search replacing an expired page (none if one is under way).
-    async fn refresh_in_background(&self, client: &Arc<TenantClient>, key: SearchKey) {
+    async fn refresh_in_background(&self, tenant: &TenantRef, key: SearchKey) {
         if self.caches.refreshing.contains_key(&key) {
             return;
         }
         self.caches.refreshing.insert(key.clone(), ()).await;
-        let (store, client) = (self.clone(), client.clone());
+        let (store, tenant) = (self.clone(), tenant.clone());
         tokio::spawn(async move {
-            match fetch_page(client, key.clone()).await {
+            match fetch_page(tenant, key.clone()).await {
                 Ok(page) => store.caches.searches.insert(key.clone(), page).await,
                 Err(error) => {
                     tracing::debug!(%error, "refreshing a search page failed; the old one expires");
@@ -115,8 +124,9 @@ impl Store {
     }
 }
 
-async fn fetch_page(client: Arc<TenantClient>, key: SearchKey) -> TenantResult<Arc<SearchPage>> {
-    let answer = client
+async fn fetch_page(tenant: TenantRef, key: SearchKey) -> TenantResult<Arc<SearchPage>> {
+    let answer = tenant
+        .client()
         .search(key.query.as_deref(), Some(key.sort), key.page, key.per_page)
         .await?;
     let users = answer.users.into_iter().map(Arc::new).collect();

@@ -5,15 +5,16 @@ use std::sync::Arc;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
-use super::breaker::Health;
 use super::error::UpstreamError;
-use super::http::{Call, TenantHttp};
+use super::http::{Call, Status, TenantHttp};
 use super::model::{
     BruteForceBlock, DailyStat, LogEvent, MemberRef, Organization, Profile, Role, UsersPage,
 };
 use crate::config::TenantConfig;
 use crate::metrics::Metrics;
+use crate::shared::Shared;
 
 /// Characters left as they are in a path segment; everything else (`|` in user ids above all)
 /// is percent-encoded.
@@ -23,20 +24,29 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'.')
     .remove(b'~');
 
-pub fn encode_segment(segment: &str) -> String {
+/// One path segment. `.` and `..` are encoded whole, so that no id can climb the path
+/// (`/api/v2/users/..` would be another endpoint); the layers above refuse them anyway.
+pub(crate) fn encode_segment(segment: &str) -> String {
+    if segment == "." || segment == ".." {
+        return segment.replace('.', "%2E");
+    }
     utf8_percent_encode(segment, SEGMENT).to_string()
 }
 
 /// Auth0's largest page.
-pub const MAX_PER_PAGE: u32 = 100;
+pub(crate) const MAX_PER_PAGE: u32 = 100;
+
+/// Offset paging reaches only the first 1000 items of a list.
+const OFFSET_WINDOW: u32 = 1000;
 
 /// One Auth0 tenant as tenantgraph sees it: identity plus a client for its Management API.
-pub struct TenantClient {
-    pub id: Arc<str>,
-    pub name: String,
-    pub domain: String,
-    /// The `iss` of the tokens this tenant gives its end users.
-    pub issuer: String,
+pub(crate) struct TenantClient {
+    pub(crate) id: Arc<str>,
+    pub(crate) name: String,
+    /// The canonical Auth0 domain (Management API, its audience).
+    pub(crate) domain: String,
+    /// The custom domain end users sign in through, if any.
+    pub(crate) custom_domain: Option<String>,
     client_id: String,
     http: TenantHttp,
 }
@@ -63,37 +73,24 @@ struct Checkpoint<T> {
     next: Option<String>,
 }
 
+/// One page of an offset-paged list, under whichever name its endpoint gives the list.
 #[derive(Deserialize)]
-struct RolesPage {
+struct OffsetPage<T> {
+    #[serde(
+        default = "Vec::new",
+        alias = "roles",
+        alias = "organizations",
+        alias = "logs"
+    )]
+    items: Vec<T>,
     #[serde(default)]
-    roles: Vec<Role>,
-    #[serde(default)]
-    total: u64,
-}
-
-#[derive(Deserialize)]
-struct LogsPage {
-    #[serde(default)]
-    logs: Vec<LogEvent>,
+    total: Option<u64>,
 }
 
 #[derive(Deserialize)]
 struct BlocksAnswer {
     #[serde(default)]
     blocked_for: Vec<BruteForceBlock>,
-}
-
-/// `{organizations: [...]}` or `{roles: [...]}` pages of a user's memberships.
-#[derive(Deserialize)]
-struct UserOrganizations {
-    #[serde(default)]
-    organizations: Vec<Organization>,
-}
-
-#[derive(Deserialize)]
-struct UserRoles {
-    #[serde(default)]
-    roles: Vec<Role>,
 }
 
 /// Not found is an answer, not a failure.
@@ -106,37 +103,46 @@ fn optional<T>(result: Result<T, UpstreamError>) -> Result<Option<T>, UpstreamEr
 }
 
 impl TenantClient {
-    pub fn new(
+    pub(crate) fn new(
         config: &TenantConfig,
         http: reqwest::Client,
         metrics: Metrics,
-        shared: Option<Arc<crate::shared::Shared>>,
+        shared: Option<Arc<Shared>>,
     ) -> Self {
         Self {
             id: Arc::from(config.id.as_str()),
             name: config.name.clone(),
             domain: config.domain.clone(),
-            issuer: config.issuer(),
+            custom_domain: config.custom_domain.clone(),
             client_id: config.client_id.clone(),
             http: TenantHttp::new(config, http, metrics, shared),
         }
     }
 
-    pub fn health(&self) -> Health {
-        self.http.health()
+    pub(crate) fn status(&self) -> Status {
+        self.http.status()
     }
 
-    pub fn transport(&self) -> &TenantHttp {
+    pub(crate) fn transport(&self) -> &TenantHttp {
         &self.http
     }
 
     /// The application tenantgraph acts as in this tenant.
-    pub fn client_id(&self) -> &str {
+    pub(crate) fn client_id(&self) -> &str {
         &self.client_id
     }
 
     /// `GET /api/v2/users/{id}`: consistent, unlike search.
-    pub async fn user(&self, id: &str) -> Result<Option<Profile>, UpstreamError> {
+    pub(crate) async fn user(&self, id: &str) -> Result<Option<Profile>, UpstreamError> {
+        let call = Call::get(
+            "GET /api/v2/users/{id}",
+            format!("/api/v2/users/{}", encode_segment(id)),
+        );
+        optional(self.http.json(&call).await)
+    }
+
+    /// As [`Self::user`], the profile as Auth0 sent it, every field (data-subject exports).
+    pub(crate) async fn raw_user(&self, id: &str) -> Result<Option<Value>, UpstreamError> {
         let call = Call::get(
             "GET /api/v2/users/{id}",
             format!("/api/v2/users/{}", encode_segment(id)),
@@ -145,7 +151,7 @@ impl TenantClient {
     }
 
     /// `GET /api/v2/users` with a search query, one page, with the total.
-    pub async fn search(
+    pub(crate) async fn search(
         &self,
         query: Option<&str>,
         sort: Option<&str>,
@@ -167,29 +173,41 @@ impl TenantClient {
     }
 
     /// How many users match `query` (all users when `None`).
-    pub async fn count(&self, query: Option<&str>) -> Result<u64, UpstreamError> {
+    pub(crate) async fn count(&self, query: Option<&str>) -> Result<u64, UpstreamError> {
         Ok(self.search(query, None, 0, 1).await?.total)
     }
 
-    /// `GET /api/v2/users-by-email`: every account with this email, consistent.
-    pub async fn users_by_email(&self, email: &str) -> Result<Vec<Profile>, UpstreamError> {
-        let call = Call::get(
-            "GET /api/v2/users-by-email",
-            "/api/v2/users-by-email".into(),
-        )
-        .query("email", email);
-        self.http.json(&call).await
+    /// `GET /api/v2/users-by-email`: the accounts holding exactly this email (Auth0 compares it
+    /// case-sensitively), consistent.
+    pub(crate) async fn users_by_email(&self, email: &str) -> Result<Vec<Profile>, UpstreamError> {
+        self.http.json(&users_by_email_call(email)).await
     }
 
-    /// Every organization of the tenant (checkpoint paging).
-    pub async fn organizations(&self) -> Result<Vec<Organization>, UpstreamError> {
-        self.checkpoint_paged("GET /api/v2/organizations", "/api/v2/organizations".into())
-            .await?
-            .ok_or(UpstreamError::NotFound)
+    /// As [`Self::users_by_email`], the profiles as Auth0 sent them (data-subject exports).
+    pub(crate) async fn raw_users_by_email(
+        &self,
+        email: &str,
+    ) -> Result<Vec<Value>, UpstreamError> {
+        self.http.json(&users_by_email_call(email)).await
+    }
+
+    /// Organizations of the tenant (checkpoint paging), at most `limit` + 1 of them: a caller
+    /// learns there are more than `limit` without listing them all.
+    pub(crate) async fn organizations(
+        &self,
+        limit: usize,
+    ) -> Result<Vec<Organization>, UpstreamError> {
+        self.checkpoint_paged(
+            "GET /api/v2/organizations",
+            "/api/v2/organizations".into(),
+            limit.saturating_add(1),
+        )
+        .await?
+        .ok_or(UpstreamError::NotFound)
     }
 
     /// The user ids of an organization's members (checkpoint paging); `None` if it is gone.
-    pub async fn organization_members(
+    pub(crate) async fn organization_members(
         &self,
         organization: &str,
     ) -> Result<Option<Vec<String>>, UpstreamError> {
@@ -198,17 +216,18 @@ impl TenantClient {
             encode_segment(organization)
         );
         let members: Option<Vec<MemberRef>> = self
-            .checkpoint_paged("GET /api/v2/organizations/{id}/members", path)
+            .checkpoint_paged("GET /api/v2/organizations/{id}/members", path, usize::MAX)
             .await?;
         Ok(members.map(|members| members.into_iter().map(|m| m.user_id).collect()))
     }
 
-    /// Every item of a checkpoint-paged list (`take`/`from`); `None` when the list's owner is
-    /// gone (404), which can also happen between two pages.
+    /// The items of a checkpoint-paged list (`take`/`from`), up to `limit`; `None` when the
+    /// list's owner is gone (404), which can also happen between two pages.
     async fn checkpoint_paged<T: DeserializeOwned>(
         &self,
         endpoint: &'static str,
         path: String,
+        limit: usize,
     ) -> Result<Option<Vec<T>>, UpstreamError> {
         let mut all = Vec::new();
         let mut from: Option<String> = None;
@@ -223,36 +242,59 @@ impl TenantClient {
             };
             let done = chunk.items.is_empty() || chunk.next.is_none();
             all.extend(chunk.items);
-            if done {
+            if done || all.len() >= limit {
+                all.truncate(limit);
                 return Ok(Some(all));
             }
             from = chunk.next;
         }
     }
 
-    /// Every role of the tenant (offset paging).
-    pub async fn roles(&self) -> Result<Vec<Role>, UpstreamError> {
+    /// The items of an offset-paged list (`page`/`per_page`), up to `limit` and never past the
+    /// first 1000 (Auth0 refuses pages beyond); `None` when the list's owner is gone.
+    async fn offset_paged<T: DeserializeOwned>(
+        &self,
+        endpoint: &'static str,
+        path: String,
+        limit: usize,
+    ) -> Result<Option<Vec<T>>, UpstreamError> {
         let mut all = Vec::new();
-        for page in 0.. {
-            let call = Call::get("GET /api/v2/roles", "/api/v2/roles".into())
+        for page in 0..OFFSET_WINDOW / MAX_PER_PAGE {
+            let call = Call::get(endpoint, path.clone())
                 .query("page", page.to_string())
                 .query("per_page", MAX_PER_PAGE.to_string())
                 .query("include_totals", "true");
-            let answer: RolesPage = self.http.json(&call).await?;
-            let got = answer.roles.len();
-            all.extend(answer.roles);
-            if got == 0 || all.len() as u64 >= answer.total {
+            let Some(answer) = optional(self.http.json::<OffsetPage<T>>(&call).await)? else {
+                return Ok(None);
+            };
+            let got = answer.items.len();
+            all.extend(answer.items);
+            let total = answer.total.unwrap_or(0);
+            if got < MAX_PER_PAGE as usize || all.len() as u64 >= total || all.len() >= limit {
                 break;
             }
         }
-        Ok(all)
+        all.truncate(limit);
+        Ok(Some(all))
+    }
+
+    /// Roles of the tenant, at most `limit` + 1 of them (see [`Self::organizations`]).
+    pub(crate) async fn roles(&self, limit: usize) -> Result<Vec<Role>, UpstreamError> {
+        Ok(self
+            .offset_paged(
+                "GET /api/v2/roles",
+                "/api/v2/roles".into(),
+                limit.saturating_add(1),
+            )
+            .await?
+            .unwrap_or_default())
     }
 
     /// The user ids holding a role (checkpoint paging); none when the role is gone.
-    pub async fn role_users(&self, role: &str) -> Result<Vec<String>, UpstreamError> {
+    pub(crate) async fn role_users(&self, role: &str) -> Result<Vec<String>, UpstreamError> {
         let path = format!("/api/v2/roles/{}/users", encode_segment(role));
         let users: Option<Vec<MemberRef>> = self
-            .checkpoint_paged("GET /api/v2/roles/{id}/users", path)
+            .checkpoint_paged("GET /api/v2/roles/{id}/users", path, usize::MAX)
             .await?;
         Ok(users
             .unwrap_or_default()
@@ -261,49 +303,87 @@ impl TenantClient {
             .collect())
     }
 
-    /// `GET /api/v2/users/{id}/organizations` (first 100).
-    pub async fn user_organizations(&self, id: &str) -> Result<Vec<Organization>, UpstreamError> {
-        let call = Call::get(
-            "GET /api/v2/users/{id}/organizations",
-            format!("/api/v2/users/{}/organizations", encode_segment(id)),
-        )
-        .query("per_page", MAX_PER_PAGE.to_string())
-        .query("include_totals", "true");
-        Ok(optional(self.http.json::<UserOrganizations>(&call).await)?
-            .map(|a| a.organizations)
+    /// Every organization of a user (`GET /api/v2/users/{id}/organizations`, paged).
+    pub(crate) async fn user_organizations(
+        &self,
+        id: &str,
+    ) -> Result<Vec<Organization>, UpstreamError> {
+        Ok(self
+            .offset_paged(
+                "GET /api/v2/users/{id}/organizations",
+                format!("/api/v2/users/{}/organizations", encode_segment(id)),
+                usize::MAX,
+            )
+            .await?
             .unwrap_or_default())
     }
 
-    /// `GET /api/v2/users/{id}/roles` (first 100).
-    pub async fn user_roles(&self, id: &str) -> Result<Vec<Role>, UpstreamError> {
-        let call = Call::get(
-            "GET /api/v2/users/{id}/roles",
-            format!("/api/v2/users/{}/roles", encode_segment(id)),
-        )
-        .query("per_page", MAX_PER_PAGE.to_string())
-        .query("include_totals", "true");
-        Ok(optional(self.http.json::<UserRoles>(&call).await)?
-            .map(|a| a.roles)
+    /// Every role of a user (`GET /api/v2/users/{id}/roles`, paged).
+    pub(crate) async fn user_roles(&self, id: &str) -> Result<Vec<Role>, UpstreamError> {
+        Ok(self
+            .offset_paged(
+                "GET /api/v2/users/{id}/roles",
+                format!("/api/v2/users/{}/roles", encode_segment(id)),
+                usize::MAX,
+            )
+            .await?
             .unwrap_or_default())
+    }
+
+    /// The organizations and roles of a user as Auth0 sent them (data-subject exports).
+    pub(crate) async fn raw_memberships(&self, id: &str) -> Result<(Value, Value), UpstreamError> {
+        let base = format!("/api/v2/users/{}", encode_segment(id));
+        let (organizations, roles) = futures::try_join!(
+            self.offset_paged::<Value>(
+                "GET /api/v2/users/{id}/organizations",
+                format!("{base}/organizations"),
+                usize::MAX
+            ),
+            self.offset_paged::<Value>(
+                "GET /api/v2/users/{id}/roles",
+                format!("{base}/roles"),
+                usize::MAX
+            ),
+        )?;
+        Ok((
+            Value::Array(organizations.unwrap_or_default()),
+            Value::Array(roles.unwrap_or_default()),
+        ))
     }
 
     /// The newest `count` (≤ 100) log events of a user.
-    pub async fn user_logs(&self, id: &str, count: u32) -> Result<Vec<LogEvent>, UpstreamError> {
-        let call = Call::get(
-            "GET /api/v2/users/{id}/logs",
-            format!("/api/v2/users/{}/logs", encode_segment(id)),
-        )
-        .query("page", "0")
-        .query("per_page", count.min(MAX_PER_PAGE).to_string())
-        .query("sort", "date:-1")
-        .query("include_totals", "true");
-        Ok(optional(self.http.json::<LogsPage>(&call).await)?
-            .map(|a| a.logs)
-            .unwrap_or_default())
+    pub(crate) async fn user_logs(
+        &self,
+        id: &str,
+        count: u32,
+    ) -> Result<Vec<LogEvent>, UpstreamError> {
+        Ok(optional(
+            self.http
+                .json::<OffsetPage<LogEvent>>(&logs_call(id, count))
+                .await,
+        )?
+        .map(|a| a.items)
+        .unwrap_or_default())
+    }
+
+    /// As [`Self::user_logs`], the events as Auth0 sent them (data-subject exports).
+    pub(crate) async fn raw_user_logs(&self, id: &str, count: u32) -> Result<Value, UpstreamError> {
+        Ok(Value::Array(
+            optional(
+                self.http
+                    .json::<OffsetPage<Value>>(&logs_call(id, count))
+                    .await,
+            )?
+            .map(|a| a.items)
+            .unwrap_or_default(),
+        ))
     }
 
     /// Brute-force blocks of a user (`GET /api/v2/user-blocks/{id}`).
-    pub async fn user_blocks(&self, id: &str) -> Result<Vec<BruteForceBlock>, UpstreamError> {
+    pub(crate) async fn user_blocks(
+        &self,
+        id: &str,
+    ) -> Result<Vec<BruteForceBlock>, UpstreamError> {
         let call = Call::get(
             "GET /api/v2/user-blocks/{id}",
             format!("/api/v2/user-blocks/{}", encode_segment(id)),
@@ -314,7 +394,7 @@ impl TenantClient {
     }
 
     /// Users who logged in during the last 30 days.
-    pub async fn active_users(&self) -> Result<u64, UpstreamError> {
+    pub(crate) async fn active_users(&self) -> Result<u64, UpstreamError> {
         let call = Call::get(
             "GET /api/v2/stats/active-users",
             "/api/v2/stats/active-users".into(),
@@ -323,12 +403,35 @@ impl TenantClient {
     }
 
     /// Daily figures between two dates, `YYYYMMDD`, inclusive.
-    pub async fn daily_stats(&self, from: &str, to: &str) -> Result<Vec<DailyStat>, UpstreamError> {
+    pub(crate) async fn daily_stats(
+        &self,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<DailyStat>, UpstreamError> {
         let call = Call::get("GET /api/v2/stats/daily", "/api/v2/stats/daily".into())
             .query("from", from)
             .query("to", to);
         self.http.json(&call).await
     }
+}
+
+fn users_by_email_call(email: &str) -> Call {
+    Call::get(
+        "GET /api/v2/users-by-email",
+        "/api/v2/users-by-email".into(),
+    )
+    .query("email", email)
+}
+
+fn logs_call(id: &str, count: u32) -> Call {
+    Call::get(
+        "GET /api/v2/users/{id}/logs",
+        format!("/api/v2/users/{}/logs", encode_segment(id)),
+    )
+    .query("page", "0")
+    .query("per_page", count.clamp(1, MAX_PER_PAGE).to_string())
+    .query("sort", "date:-1")
+    .query("include_totals", "true")
 }
 
 #[cfg(test)]
@@ -343,5 +446,12 @@ mod tests {
             encode_segment("google-oauth2|1.2_3~"),
             "google-oauth2%7C1.2_3~"
         );
+    }
+
+    #[test]
+    fn dot_segments_cannot_climb_the_path() {
+        assert_eq!(encode_segment(".."), "%2E%2E");
+        assert_eq!(encode_segment("."), "%2E");
+        assert_eq!(encode_segment("a..b"), "a..b");
     }
 }

@@ -4,7 +4,7 @@ use crate::error::{ClientError, ErrorCode};
 
 /// A failed call to one tenant. The `reason`s are for the log; clients get [`Self::to_client`].
 #[derive(Debug, Clone, thiserror::Error)]
-pub enum UpstreamError {
+pub(crate) enum UpstreamError {
     /// No usable answer: connection refused, 5xx, malformed body, circuit open, no token.
     #[error("tenant unavailable: {reason}")]
     Unavailable { reason: String },
@@ -28,17 +28,24 @@ pub enum UpstreamError {
     /// A write was sent but no answer came back: it may or may not have been applied.
     #[error("write outcome unknown: {reason}")]
     OutcomeUnknown { reason: String },
+    /// The tenant refuses the gateway's client credentials (revoked, rotated, wrong).
+    #[error("the tenant refuses the gateway's credentials")]
+    CredentialsRefused,
+    /// The Authentication API turned the request away (its limits are per endpoint, some per
+    /// user and IP); `message` is Auth0's `error_description`, about the caller's own request.
+    #[error("authentication API rate limit: {message}")]
+    AuthenticationRateLimited { message: String },
 }
 
 impl UpstreamError {
-    pub fn unavailable(reason: impl Into<String>) -> Self {
+    pub(crate) fn unavailable(reason: impl Into<String>) -> Self {
         Self::Unavailable {
             reason: reason.into(),
         }
     }
 
     /// Whether this failure says something about the tenant's health (for the circuit breaker).
-    pub fn is_tenant_fault(&self) -> bool {
+    pub(crate) fn is_tenant_fault(&self) -> bool {
         matches!(
             self,
             Self::Unavailable { .. } | Self::Timeout | Self::OutcomeUnknown { .. }
@@ -47,17 +54,17 @@ impl UpstreamError {
 
     /// Whether the tenant is failing to answer (down, slow, out of budget) rather than answering
     /// that something is wrong: the failures a stale profile may stand in for.
-    pub fn is_outage(&self) -> bool {
+    pub(crate) fn is_outage(&self) -> bool {
         matches!(
             self,
-            Self::Unavailable { .. } | Self::Timeout | Self::RateLimited
+            Self::Unavailable { .. } | Self::Timeout | Self::RateLimited | Self::CredentialsRefused
         )
     }
 
     /// The client-facing error, naming the tenant. Upstream bodies and causes stay in the log.
-    pub fn to_client(&self, tenant: &str) -> ClientError {
+    pub(crate) fn to_client(&self, tenant: &str) -> ClientError {
         let error = match self {
-            Self::Unavailable { .. } => ClientError::new(
+            Self::Unavailable { .. } | Self::CredentialsRefused => ClientError::new(
                 ErrorCode::TenantUnavailable,
                 format!("tenant {tenant} is unavailable"),
             ),
@@ -68,6 +75,10 @@ impl UpstreamError {
             Self::RateLimited => ClientError::new(
                 ErrorCode::TenantRateLimited,
                 format!("tenant {tenant} is rate limited; try again shortly"),
+            ),
+            Self::AuthenticationRateLimited { message } => ClientError::new(
+                ErrorCode::TenantRateLimited,
+                format!("tenant {tenant} turned the request away for now: {message}"),
             ),
             Self::NotFound => ClientError::not_found("not found"),
             Self::BadRequest { message } => {

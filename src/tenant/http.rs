@@ -1,56 +1,68 @@
-//! One call to a tenant, done properly: circuit breaker, rate budget, management token (refreshed
-//! once on 401), deadline, retries where they are safe, metrics, and errors mapped to
-//! [`UpstreamError`].
+//! One call to a tenant, done properly.
 //!
-//! Retry rules: a read is retried (up to `retries` times, within the tenant's deadline) after a
-//! connection failure, a 429, a 5xx or an unreadable answer, waiting for `Retry-After`, else
-//! `X-RateLimit-Reset` plus 0–20 % jitter, else 100 ms·2^attempt ± 10 %. A write is retried only
-//! when the tenant certainly did not apply it (connection refused, 401, 429); when it may have
-//! (timeout, connection lost, 5xx, unreadable answer) the outcome is reported as unknown.
+//! Management API calls pass the circuit breaker, the rate budget (the caller's share, then the
+//! tenant's), the credentials check and the management token (refreshed once on 401), run under
+//! the tenant's deadline, are retried where that is safe, counted in the metrics, and end in an
+//! [`UpstreamError`] the layers above can map. Authentication API calls (the password-reset
+//! email) take none of the Management API's token, budget or breaker: Auth0 limits them apart
+//! (per endpoint, some per user and IP), and one of their 429s says nothing about the
+//! Management API.
+//!
+//! Retry rules. Auth0's own SDKs retry only 429s (node-auth0 4.x: three times, 500 ms·2^n plus
+//! jitter; auth0-python 4.x: three times, 100 ms·(2^n−1)), reading no header. tenantgraph does
+//! more, because one gateway serves many callers from one budget: a read is retried (up to
+//! `retries` times, within the deadline) after a connection failure, a 429, a 5xx or an
+//! unreadable answer; a 429 waits for `Retry-After` (seconds or an HTTP date) and then for the
+//! budget, which paces calls at the rate the tenant's headers announce; other failures wait
+//! 100 ms·2^attempt ± 10 %. A write is retried only when the tenant certainly did not apply it
+//! (connection refused, 401, 429); when it may have (timeout, connection lost, 5xx, unreadable
+//! answer), the outcome is reported as unknown.
+//!
+//! Credentials. When the token endpoint refuses the client, or the Management API still answers
+//! 401 to a fresh token, the credentials are taken as refused: calls fail at once (no token
+//! request, which Auth0 counts against the monthly machine-to-machine quota) and the tenant is
+//! DOWN with the reason "credentials refused"; one call tries again after 30 s, then after twice
+//! as long each time, up to 10 minutes.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rand::Rng;
-use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 use tracing::Instrument;
 
 use super::breaker::{Breaker, Health};
+use super::budget::{Budget, RateHeaders};
 use super::error::UpstreamError;
-use super::limiter::{RateLimiter, until_epoch};
 use super::token::TokenCache;
-use crate::config::{RateLimitConfig, TenantConfig};
+use crate::config::TenantConfig;
 use crate::metrics::Metrics;
 use crate::shared::Shared;
-use crate::shared::budget::Take;
 
 /// Whether a call may be repeated without changing its effect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CallKind {
+pub(crate) enum CallKind {
     Read,
     Write,
 }
 
 /// A request to a tenant's Management API.
 #[derive(Debug, Clone)]
-pub struct Call {
-    pub method: Method,
+pub(crate) struct Call {
+    pub(crate) method: Method,
     /// Path below the tenant's base URL, segments already percent-encoded.
-    pub path: String,
-    pub query: Vec<(&'static str, String)>,
-    pub body: Option<serde_json::Value>,
+    pub(crate) path: String,
+    pub(crate) query: Vec<(&'static str, String)>,
+    pub(crate) body: Option<serde_json::Value>,
     /// Metric label: the route template, e.g. `GET /api/v2/users/{id}`.
-    pub endpoint: &'static str,
-    pub kind: CallKind,
-    /// Whether to send the management token (the Authentication API takes none).
-    pub authenticated: bool,
+    pub(crate) endpoint: &'static str,
+    pub(crate) kind: CallKind,
 }
 
 impl Call {
-    pub fn get(endpoint: &'static str, path: String) -> Self {
+    pub(crate) fn get(endpoint: &'static str, path: String) -> Self {
         Self {
             method: Method::GET,
             path,
@@ -58,11 +70,10 @@ impl Call {
             body: None,
             endpoint,
             kind: CallKind::Read,
-            authenticated: true,
         }
     }
 
-    pub fn write(
+    pub(crate) fn write(
         method: Method,
         endpoint: &'static str,
         path: String,
@@ -75,36 +86,46 @@ impl Call {
             body,
             endpoint,
             kind: CallKind::Write,
-            authenticated: true,
         }
     }
 
-    /// An Authentication API call, made without the management token.
-    pub fn without_token(mut self) -> Self {
-        self.authenticated = false;
-        self
-    }
-
-    pub fn query(mut self, key: &'static str, value: impl Into<String>) -> Self {
+    pub(crate) fn query(mut self, key: &'static str, value: impl Into<String>) -> Self {
         self.query.push((key, value.into()));
         self
     }
 }
 
+/// A tenant's health and, when it is not up, why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Status {
+    pub(crate) health: Health,
+    pub(crate) reason: Option<&'static str>,
+}
+
+/// First pause after the credentials were refused, and the longest.
+const CREDENTIALS_RETRY: Duration = Duration::from_secs(30);
+const CREDENTIALS_RETRY_MAX: Duration = Duration::from_secs(600);
+
+/// The credentials were refused: until when calls fail at once, and the pause after that.
+#[derive(Debug, Clone, Copy)]
+struct Refusal {
+    retry_at: Instant,
+    pause: Duration,
+}
+
 /// The transport to one tenant, shared by every request.
-pub struct TenantHttp {
+pub(crate) struct TenantHttp {
     tenant: Arc<str>,
     base_url: String,
+    auth_base_url: String,
     http: reqwest::Client,
     tokens: TokenCache,
-    limiter: RateLimiter,
+    budget: Budget,
     breaker: Breaker,
+    refused: Mutex<Option<Refusal>>,
     timeout: Duration,
     retries: u32,
     metrics: Metrics,
-    /// With Redis, the budget is shared by every replica; the local bucket is the fallback.
-    shared: Option<Arc<Shared>>,
-    budget: RateLimitConfig,
 }
 
 impl std::fmt::Debug for TenantHttp {
@@ -125,7 +146,7 @@ enum Attempt<T> {
 }
 
 impl TenantHttp {
-    pub fn new(
+    pub(crate) fn new(
         config: &TenantConfig,
         http: reqwest::Client,
         metrics: Metrics,
@@ -136,45 +157,100 @@ impl TenantHttp {
             .client_secret
             .clone()
             .unwrap_or_else(|| secrecy::SecretString::from(String::new()));
+        let tenant: Arc<str> = Arc::from(config.id.as_str());
         Self {
-            tenant: Arc::from(config.id.as_str()),
             tokens: TokenCache::new(
                 &base_url,
                 config.client_id.clone(),
                 secret,
                 config.management_audience(),
             ),
+            auth_base_url: config.authentication_base_url(),
             base_url,
             http,
-            limiter: RateLimiter::new(config.rate_limit),
-            breaker: Breaker::new(config.breaker),
+            budget: Budget::new(tenant.clone(), config.rate_limit, shared),
+            // No call outlives its deadline: a trial older than twice that was lost.
+            breaker: Breaker::new(config.breaker, config.timeout * 2),
+            refused: Mutex::new(None),
             timeout: config.timeout,
             retries: config.retries,
             metrics,
-            shared,
-            budget: config.rate_limit,
+            tenant,
         }
     }
 
-    pub fn health(&self) -> Health {
-        self.breaker.health()
-    }
-
-    pub fn base_url(&self) -> &str {
-        &self.base_url
+    pub(crate) fn status(&self) -> Status {
+        if self.refusal().is_some() {
+            return Status {
+                health: Health::Down,
+                reason: Some("credentials refused"),
+            };
+        }
+        let health = self.breaker.health();
+        let reason = match health {
+            Health::Up => None,
+            Health::Degraded => Some("rate limited, failing, or on trial after failures"),
+            Health::Down => Some("unreachable: circuit open after repeated failures"),
+        };
+        Status { health, reason }
     }
 
     /// Makes the call and decodes a JSON answer.
-    pub async fn json<T: DeserializeOwned>(&self, call: &Call) -> Result<T, UpstreamError> {
+    pub(crate) async fn json<T: DeserializeOwned>(&self, call: &Call) -> Result<T, UpstreamError> {
         self.execute(call, |body| {
             serde_json::from_slice(body).map_err(|e| e.to_string())
         })
         .await
     }
 
-    /// Makes the call, ignoring the answer's body (204s, plain-text answers).
-    pub async fn send(&self, call: &Call) -> Result<(), UpstreamError> {
+    /// Makes the call, ignoring the answer's body (204s).
+    pub(crate) async fn send(&self, call: &Call) -> Result<(), UpstreamError> {
         self.execute(call, |_| Ok(())).await
+    }
+
+    fn refusal(&self) -> Option<Refusal> {
+        *self.refused.lock().ok()?
+    }
+
+    /// Refuses the call at once while the credentials are known to be refused; past the pause,
+    /// lets this one call through to try again (others keep failing meanwhile).
+    fn admit(&self) -> Result<(), UpstreamError> {
+        let Ok(mut refused) = self.refused.lock() else {
+            return Ok(());
+        };
+        let Some(refusal) = refused.as_mut() else {
+            return Ok(());
+        };
+        let now = Instant::now();
+        if now < refusal.retry_at {
+            return Err(UpstreamError::CredentialsRefused);
+        }
+        refusal.retry_at = now + refusal.pause;
+        Ok(())
+    }
+
+    fn credentials_refused(&self, why: &str) {
+        let Ok(mut refused) = self.refused.lock() else {
+            return;
+        };
+        let pause = refused.map_or(CREDENTIALS_RETRY, |r| {
+            (r.pause * 2).min(CREDENTIALS_RETRY_MAX)
+        });
+        if refused.is_none() {
+            tracing::error!(tenant = %self.tenant, why, "the tenant refused tenantgraph's credentials; its calls fail until they are accepted again");
+        }
+        *refused = Some(Refusal {
+            retry_at: Instant::now() + pause,
+            pause,
+        });
+    }
+
+    fn credentials_accepted(&self) {
+        if let Ok(mut refused) = self.refused.lock()
+            && refused.take().is_some()
+        {
+            tracing::info!(tenant = %self.tenant, "the tenant accepts tenantgraph's credentials again");
+        }
     }
 
     async fn execute<T>(
@@ -183,6 +259,7 @@ impl TenantHttp {
         decode: impl Fn(&[u8]) -> Result<T, String>,
     ) -> Result<T, UpstreamError> {
         let deadline = Instant::now() + self.timeout;
+        let caller = crate::request::current().and_then(|r| r.caller);
         let mut attempts = 0;
         let mut refreshed = false;
         loop {
@@ -190,39 +267,48 @@ impl TenantHttp {
             if remaining.is_zero() {
                 return Err(UpstreamError::Timeout);
             }
-            let Some(permit) = self.breaker.permit() else {
+            self.admit()?;
+            let Some(permit) = self.breaker.permit_by(deadline).await else {
                 return Err(UpstreamError::unavailable("circuit open"));
             };
-            if !self.take_budget(remaining).await {
-                self.breaker.release(permit);
+            // Dropping the permit here (no room) hands a trial back.
+            if self.budget.take(caller, remaining).await.is_err() {
                 self.breaker.rate_limited();
                 return Err(UpstreamError::RateLimited);
             }
             attempts += 1;
             let span = tracing::debug_span!("upstream", tenant = %self.tenant, endpoint = call.endpoint, attempt = attempts);
-            let outcome = self.attempt(call, deadline, &decode).instrument(span).await;
+            let outcome = self
+                .attempt(call, deadline, attempts, &decode)
+                .instrument(span)
+                .await;
             match outcome {
                 Attempt::Done(result) => {
                     let fault = result
                         .as_ref()
                         .err()
                         .is_some_and(UpstreamError::is_tenant_fault);
-                    self.breaker.record(permit, fault);
+                    permit.record(fault);
+                    match &result {
+                        Err(UpstreamError::CredentialsRefused) => {
+                            self.credentials_refused("the token endpoint refused the client");
+                        }
+                        _ => self.credentials_accepted(),
+                    }
                     return result;
                 }
                 Attempt::RefreshToken if !refreshed => {
-                    self.breaker.record(permit, false);
+                    permit.record(false);
                     refreshed = true;
                     attempts -= 1;
                 }
                 Attempt::RefreshToken => {
-                    self.breaker.record(permit, false);
-                    return Err(UpstreamError::Refused {
-                        reason: "token refused after refresh".into(),
-                    });
+                    permit.record(false);
+                    self.credentials_refused("the Management API answered 401 to a fresh token");
+                    return Err(UpstreamError::CredentialsRefused);
                 }
                 Attempt::Retry(wait, error) => {
-                    self.breaker.record(permit, error.is_tenant_fault());
+                    permit.record(error.is_tenant_fault());
                     let time_left = deadline.saturating_duration_since(Instant::now());
                     if attempts > self.retries || wait >= time_left {
                         return Err(error);
@@ -234,49 +320,22 @@ impl TenantHttp {
         }
     }
 
-    /// One call's worth of the tenant's budget (shared by every replica when Redis is there),
-    /// after any pause the tenant asked for; `false` when it cannot come within `max_wait`.
-    async fn take_budget(&self, max_wait: Duration) -> bool {
-        let paused = self.limiter.paused_for();
-        if paused > max_wait {
-            return false;
-        }
-        if let Some(shared) = &self.shared {
-            match shared
-                .take(&self.tenant, self.budget, max_wait - paused)
-                .await
-            {
-                Some(Take::After(wait)) => {
-                    tokio::time::sleep(paused.max(wait)).await;
-                    return true;
-                }
-                Some(Take::NoRoom) => return false,
-                // Redis did not answer: this replica's own bucket stands in.
-                None => {}
-            }
-        }
-        self.limiter.acquire(max_wait).await.is_ok()
-    }
-
     async fn attempt<T>(
         &self,
         call: &Call,
         deadline: Instant,
+        attempt: u32,
         decode: &impl Fn(&[u8]) -> Result<T, String>,
     ) -> Attempt<T> {
         let read = call.kind == CallKind::Read;
         let remaining = deadline.saturating_duration_since(Instant::now());
-        let token = if call.authenticated {
-            match self.tokens.get(&self.http, remaining).await {
-                Ok(token) => Some(token),
-                // Nothing was sent to the Management API yet, so even a write may be retried.
-                Err(error @ (UpstreamError::Unavailable { .. } | UpstreamError::RateLimited)) => {
-                    return Attempt::Retry(backoff(0), error);
-                }
-                Err(error) => return Attempt::Done(Err(error)),
+        let token = match self.tokens.get(&self.http, remaining).await {
+            Ok(token) => token,
+            // Nothing was sent to the Management API yet, so even a write may be retried.
+            Err(error @ (UpstreamError::Unavailable { .. } | UpstreamError::RateLimited)) => {
+                return Attempt::Retry(backoff(attempt), error);
             }
-        } else {
-            None
+            Err(error) => return Attempt::Done(Err(error)),
         };
         let remaining = deadline.saturating_duration_since(Instant::now());
         let mut request = self
@@ -285,12 +344,10 @@ impl TenantHttp {
                 call.method.clone(),
                 format!("{}{}", self.base_url, call.path),
             )
-            .timeout(remaining);
-        if let Some(token) = &token {
-            request = request.bearer_auth(&*token.value);
-        }
-        if let Some(id) = crate::server::request_id::current() {
-            request = request.header(crate::server::request_id::HEADER, &*id);
+            .timeout(remaining)
+            .bearer_auth(&*token.value);
+        if let Some(id) = crate::request::current_id() {
+            request = request.header(crate::request::HEADER, &*id);
         }
         if !call.query.is_empty() {
             request = request.query(&call.query);
@@ -311,15 +368,14 @@ impl TenantHttp {
         let (status, limits, body) = match answer {
             Ok(answer) => answer,
             Err(error) => {
-                let label = if error.is_timeout() {
-                    "timeout"
-                } else {
-                    "error"
-                };
-                self.metrics
-                    .upstream_call(&self.tenant, call.endpoint, Arc::from(label), elapsed);
+                self.metrics.upstream_call(
+                    &self.tenant,
+                    call.endpoint,
+                    failure_label(&error),
+                    elapsed,
+                );
                 tracing::warn!(tenant = %self.tenant, endpoint = call.endpoint, %error, "no answer");
-                return self.no_answer(read, &error);
+                return no_answer(read, attempt, &error);
             }
         };
         self.metrics.upstream_call(
@@ -328,7 +384,8 @@ impl TenantHttp {
             Arc::from(status.as_str()),
             elapsed,
         );
-        self.limiter.observe(limits.remaining, limits.reset);
+        let exhausted = status == StatusCode::TOO_MANY_REQUESTS;
+        self.budget.observe(&limits, exhausted);
 
         if status.is_success() {
             return match decode(&body) {
@@ -336,7 +393,10 @@ impl TenantHttp {
                 Err(error) => {
                     tracing::warn!(tenant = %self.tenant, endpoint = call.endpoint, %error, "unreadable answer");
                     if read {
-                        Attempt::Retry(backoff(1), UpstreamError::unavailable("unreadable answer"))
+                        Attempt::Retry(
+                            backoff(attempt),
+                            UpstreamError::unavailable("unreadable answer"),
+                        )
                     } else {
                         Attempt::Done(Err(UpstreamError::OutcomeUnknown {
                             reason: "unreadable answer".into(),
@@ -346,20 +406,16 @@ impl TenantHttp {
             };
         }
         match status {
-            StatusCode::UNAUTHORIZED => match &token {
-                Some(token) => {
-                    self.tokens.invalidate(token);
-                    Attempt::RefreshToken
-                }
-                None => Attempt::Done(Err(UpstreamError::Refused {
-                    reason: auth0_message(&body),
-                })),
-            },
+            StatusCode::UNAUTHORIZED => {
+                self.tokens.invalidate(&token);
+                Attempt::RefreshToken
+            }
             StatusCode::TOO_MANY_REQUESTS => {
-                self.limiter.rate_limited(limits.reset);
                 self.breaker.rate_limited();
-                // A 429 means the call was not processed: safe to repeat, even a write.
-                Attempt::Retry(limits.retry_wait(0), UpstreamError::RateLimited)
+                // A 429 means the call was not processed: safe to repeat, even a write. The
+                // budget, which has just learnt the tenant's rate, paces the retry.
+                let wait = limits.retry_after.unwrap_or_else(jitter).min(MAX_WAIT);
+                Attempt::Retry(wait, UpstreamError::RateLimited)
             }
             StatusCode::NOT_FOUND => Attempt::Done(Err(UpstreamError::NotFound)),
             StatusCode::CONFLICT => Attempt::Done(Err(UpstreamError::Conflict {
@@ -372,7 +428,7 @@ impl TenantHttp {
                 message: auth0_message(&body),
             })),
             s if read => Attempt::Retry(
-                limits.retry_wait(1),
+                backoff(attempt),
                 UpstreamError::unavailable(format!("answered {s}")),
             ),
             s => Attempt::Done(Err(UpstreamError::OutcomeUnknown {
@@ -381,75 +437,156 @@ impl TenantHttp {
         }
     }
 
-    fn no_answer<T>(&self, read: bool, error: &reqwest::Error) -> Attempt<T> {
-        if error.is_connect() {
-            // Refused before anything was sent: nothing was applied.
-            return Attempt::Retry(
-                backoff(1),
-                UpstreamError::unavailable(format!("connection failed: {error}")),
-            );
+    /// A `POST` to the tenant's Authentication API (on its custom domain when it has one),
+    /// outside the Management API's token, budget and breaker. Its refusals carry Auth0's
+    /// `error_description`, which is about the caller's own request and is passed on.
+    pub(crate) async fn authentication_post(
+        &self,
+        endpoint: &'static str,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> Result<(), UpstreamError> {
+        let mut request = self
+            .http
+            .post(format!("{}{}", self.auth_base_url, path))
+            .timeout(self.timeout)
+            .json(body);
+        if let Some(id) = crate::request::current_id() {
+            request = request.header(crate::request::HEADER, &*id);
         }
-        if read {
-            if error.is_timeout() {
-                return Attempt::Done(Err(UpstreamError::Timeout));
+        let started = Instant::now();
+        let answer = match request.send().await {
+            Ok(response) => {
+                let status = response.status();
+                response.bytes().await.map(|body| (status, body))
             }
-            return Attempt::Retry(
-                backoff(1),
-                UpstreamError::unavailable(format!("connection lost: {error}")),
-            );
+            Err(error) => Err(error),
+        };
+        let elapsed = started.elapsed();
+        let (status, body) = match answer {
+            Ok(answer) => answer,
+            Err(error) => {
+                self.metrics
+                    .upstream_call(&self.tenant, endpoint, failure_label(&error), elapsed);
+                tracing::warn!(tenant = %self.tenant, endpoint, %error, "no answer");
+                return Err(if error.is_connect() {
+                    UpstreamError::unavailable(format!("connection failed: {error}"))
+                } else {
+                    UpstreamError::OutcomeUnknown {
+                        reason: error.to_string(),
+                    }
+                });
+            }
+        };
+        self.metrics
+            .upstream_call(&self.tenant, endpoint, Arc::from(status.as_str()), elapsed);
+        match status {
+            s if s.is_success() => Ok(()),
+            StatusCode::TOO_MANY_REQUESTS => Err(UpstreamError::AuthenticationRateLimited {
+                message: auth0_description(&body),
+            }),
+            s if s.is_client_error() => Err(UpstreamError::BadRequest {
+                message: auth0_description(&body),
+            }),
+            s => Err(UpstreamError::OutcomeUnknown {
+                reason: format!("answered {s}"),
+            }),
         }
-        Attempt::Done(Err(UpstreamError::OutcomeUnknown {
-            reason: error.to_string(),
-        }))
     }
 }
 
-/// The rate-limit headers of an answer, read before its body consumes it.
-struct RateHeaders {
-    retry_after: Option<u64>,
-    remaining: Option<u64>,
-    /// `X-RateLimit-Reset`: when the budget refills, in seconds since the epoch.
-    reset: Option<u64>,
+fn failure_label(error: &reqwest::Error) -> Arc<str> {
+    Arc::from(if error.is_timeout() {
+        "timeout"
+    } else {
+        "error"
+    })
 }
 
-impl RateHeaders {
-    fn read(headers: &HeaderMap) -> Self {
-        let number =
-            |name: &str| -> Option<u64> { headers.get(name)?.to_str().ok()?.trim().parse().ok() };
-        Self {
-            retry_after: number("retry-after"),
-            remaining: number("x-ratelimit-remaining"),
-            reset: number("x-ratelimit-reset"),
-        }
+fn no_answer<T>(read: bool, attempt: u32, error: &reqwest::Error) -> Attempt<T> {
+    if error.is_connect() {
+        // Refused before anything was sent: nothing was applied.
+        return Attempt::Retry(
+            backoff(attempt),
+            UpstreamError::unavailable(format!("connection failed: {error}")),
+        );
     }
-
-    /// How long to wait before repeating a call the tenant turned away, as Auth0's SDKs do.
-    fn retry_wait(&self, attempt: u32) -> Duration {
-        if let Some(seconds) = self.retry_after {
-            return Duration::from_secs(seconds).min(MAX_WAIT);
+    if read {
+        if error.is_timeout() {
+            return Attempt::Done(Err(UpstreamError::Timeout));
         }
-        if let Some(reset) = self.reset {
-            let wait = until_epoch(reset);
-            let jitter = rand::thread_rng().gen_range(0.0..0.2);
-            return wait.mul_f64(1.0 + jitter).min(MAX_WAIT);
-        }
-        backoff(attempt)
+        return Attempt::Retry(
+            backoff(attempt),
+            UpstreamError::unavailable(format!("connection lost: {error}")),
+        );
     }
+    Attempt::Done(Err(UpstreamError::OutcomeUnknown {
+        reason: error.to_string(),
+    }))
 }
 
 const MAX_WAIT: Duration = Duration::from_secs(60);
 
+/// Before the `attempt`-th retry (the first is 1): 100 ms·2^attempt ± 10 %.
 fn backoff(attempt: u32) -> Duration {
     let base = Duration::from_millis(100) * 2u32.saturating_pow(attempt.min(10));
     let jitter = rand::thread_rng().gen_range(0.9..1.1);
     base.mul_f64(jitter).min(MAX_WAIT)
 }
 
-/// Auth0's human `message` from an error body, short and without anything else of the body.
+/// A short random pause, so that callers turned away together do not come back together.
+fn jitter() -> Duration {
+    Duration::from_millis(rand::thread_rng().gen_range(0..50))
+}
+
+/// Auth0's human `message` from a Management API error body, short and nothing else of it.
 fn auth0_message(body: &[u8]) -> String {
+    body_text(body, "message")
+}
+
+/// The Authentication API's `error_description`.
+fn auth0_description(body: &[u8]) -> String {
+    body_text(body, "error_description")
+}
+
+fn body_text(body: &[u8], key: &str) -> String {
     let message = serde_json::from_slice::<serde_json::Value>(body)
         .ok()
-        .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(str::to_owned))
+        .and_then(|v| v.get(key).and_then(|m| m.as_str()).map(str::to_owned))
         .unwrap_or_else(|| "the tenant refused the request".to_owned());
     message.chars().take(300).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_with_each_attempt() {
+        let waits: Vec<Duration> = (1..=4).map(backoff).collect();
+        for (attempt, wait) in (1..=4).zip(&waits) {
+            let base = 100.0 * f64::from(2u32.pow(attempt));
+            let ms = wait.as_secs_f64() * 1000.0;
+            assert!(
+                ms >= base * 0.9 && ms <= base * 1.1,
+                "attempt {attempt}: {ms} ms"
+            );
+        }
+        assert_eq!(backoff(40), MAX_WAIT);
+    }
+
+    #[test]
+    fn error_texts_are_read_from_either_api_and_bounded() {
+        assert_eq!(
+            auth0_message(br#"{"statusCode":400,"message":"Bad thing"}"#),
+            "Bad thing"
+        );
+        assert_eq!(
+            auth0_description(br#"{"error":"too_many_requests","error_description":"Slow down"}"#),
+            "Slow down"
+        );
+        assert_eq!(auth0_message(b"<html>"), "the tenant refused the request");
+        let long = format!(r#"{{"message":"{}"}}"#, "x".repeat(1000));
+        assert_eq!(auth0_message(long.as_bytes()).len(), 300);
+    }
 }

@@ -16,17 +16,17 @@ where
     Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
-pub use super::profile::Profile;
+pub(crate) use super::profile::Profile;
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-pub struct Identity {
-    pub connection: String,
-    pub provider: String,
+pub(crate) struct Identity {
+    pub(crate) connection: String,
+    pub(crate) provider: String,
     /// Some providers use numeric ids; they are carried as text.
     #[serde(deserialize_with = "string_or_number")]
-    pub user_id: String,
+    pub(crate) user_id: String,
     #[serde(rename = "isSocial", default, deserialize_with = "null_default")]
-    pub is_social: bool,
+    pub(crate) is_social: bool,
 }
 
 fn string_or_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
@@ -41,76 +41,108 @@ fn string_or_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String
 
 /// `GET /users?include_totals=true`.
 #[derive(Debug, Clone, Deserialize)]
-pub struct UsersPage {
+pub(crate) struct UsersPage {
     #[serde(default)]
-    pub total: u64,
+    pub(crate) total: u64,
     #[serde(default)]
-    pub users: Vec<Profile>,
+    pub(crate) users: Vec<Profile>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
-pub struct Organization {
-    pub id: String,
-    pub name: String,
+pub(crate) struct Organization {
+    pub(crate) id: String,
+    pub(crate) name: String,
     #[serde(default)]
-    pub display_name: Option<String>,
+    pub(crate) display_name: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
-pub struct Role {
-    pub id: String,
-    pub name: String,
+pub(crate) struct Role {
+    pub(crate) id: String,
+    pub(crate) name: String,
     #[serde(default)]
-    pub description: Option<String>,
+    pub(crate) description: Option<String>,
 }
 
 /// A member of an organization or a user of a role: only the id matters here.
 #[derive(Debug, Clone, Deserialize)]
-pub struct MemberRef {
-    pub user_id: String,
+pub(crate) struct MemberRef {
+    pub(crate) user_id: String,
 }
 
+/// A log event. Auth0 sends its id twice, as `_id` and as `log_id` (its own log export pages by
+/// `_id`); either is accepted, and both together are not a "duplicate field".
 #[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct LogEvent {
-    #[serde(alias = "_id")]
-    pub log_id: String,
-    pub date: String,
+pub(crate) struct LogEvent {
+    #[serde(default)]
+    pub(crate) log_id: Option<String>,
+    #[serde(default, rename = "_id")]
+    pub(crate) underscore_id: Option<String>,
+    pub(crate) date: String,
     #[serde(rename = "type")]
-    pub kind: String,
+    pub(crate) kind: String,
     #[serde(default)]
-    pub description: Option<String>,
+    pub(crate) description: Option<String>,
     #[serde(default)]
-    pub ip: Option<String>,
+    pub(crate) ip: Option<String>,
     #[serde(default)]
-    pub client_name: Option<String>,
+    pub(crate) client_name: Option<String>,
     #[serde(default)]
-    pub user_agent: Option<String>,
+    pub(crate) user_agent: Option<String>,
+}
+
+impl LogEvent {
+    /// The event's id, from either field.
+    pub(crate) fn id(&self) -> &str {
+        self.log_id
+            .as_deref()
+            .or(self.underscore_id.as_deref())
+            .unwrap_or_default()
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct BruteForceBlock {
-    pub identifier: String,
+pub(crate) struct BruteForceBlock {
+    pub(crate) identifier: String,
     #[serde(default)]
-    pub ip: Option<String>,
+    pub(crate) ip: Option<String>,
     #[serde(default)]
-    pub connection: Option<String>,
+    pub(crate) connection: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct DailyStat {
-    pub date: String,
+pub(crate) struct DailyStat {
+    pub(crate) date: String,
     #[serde(default, deserialize_with = "null_default")]
-    pub logins: i64,
+    pub(crate) logins: i64,
     #[serde(default, deserialize_with = "null_default")]
-    pub signups: i64,
+    pub(crate) signups: i64,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct Job {
-    pub id: String,
+pub(crate) struct Job {
+    pub(crate) id: String,
     #[serde(rename = "type")]
-    pub kind: String,
-    pub status: String,
+    pub(crate) kind: String,
+    pub(crate) status: String,
     #[serde(default)]
-    pub created_at: Option<String>,
+    pub(crate) created_at: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_log_event_with_both_ids_is_read() {
+        let event: LogEvent = serde_json::from_str(
+            r#"{"_id":"900","log_id":"900","date":"2024-01-01T00:00:00.000Z","type":"s"}"#,
+        )
+        .unwrap();
+        assert_eq!(event.id(), "900");
+        let old: LogEvent =
+            serde_json::from_str(r#"{"_id":"7","date":"2024-01-01T00:00:00.000Z","type":"f"}"#)
+                .unwrap();
+        assert_eq!(old.id(), "7");
+    }
 }

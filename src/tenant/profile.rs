@@ -94,7 +94,7 @@ impl Field {
 
 /// A user profile (the normalized profile plus metadata), immutable.
 #[derive(Clone, PartialEq, Eq)]
-pub struct Profile {
+pub(crate) struct Profile {
     text: Box<str>,
     /// Where each field ends in `text` (it starts where the previous one ends).
     ends: [u32; FIELDS],
@@ -127,84 +127,85 @@ impl Profile {
         self.text.get(start..self.ends[index] as usize)
     }
 
-    pub fn user_id(&self) -> &str {
+    pub(crate) fn user_id(&self) -> &str {
         self.field(Field::UserId).unwrap_or_default()
     }
-    pub fn email(&self) -> Option<&str> {
+    pub(crate) fn email(&self) -> Option<&str> {
         self.field(Field::Email)
     }
-    pub fn email_verified(&self) -> bool {
+    pub(crate) fn email_verified(&self) -> bool {
         self.email_verified
     }
-    pub fn username(&self) -> Option<&str> {
+    pub(crate) fn username(&self) -> Option<&str> {
         self.field(Field::Username)
     }
-    pub fn phone_number(&self) -> Option<&str> {
+    pub(crate) fn phone_number(&self) -> Option<&str> {
         self.field(Field::PhoneNumber)
     }
-    pub fn name(&self) -> Option<&str> {
+    pub(crate) fn name(&self) -> Option<&str> {
         self.field(Field::Name)
     }
-    pub fn nickname(&self) -> Option<&str> {
+    pub(crate) fn nickname(&self) -> Option<&str> {
         self.field(Field::Nickname)
     }
-    pub fn given_name(&self) -> Option<&str> {
+    pub(crate) fn given_name(&self) -> Option<&str> {
         self.field(Field::GivenName)
     }
-    pub fn family_name(&self) -> Option<&str> {
+    pub(crate) fn family_name(&self) -> Option<&str> {
         self.field(Field::FamilyName)
     }
-    pub fn picture(&self) -> Option<&str> {
+    pub(crate) fn picture(&self) -> Option<&str> {
         self.field(Field::Picture)
     }
-    pub fn created_at(&self) -> Option<&str> {
+    pub(crate) fn created_at(&self) -> Option<&str> {
         self.field(Field::CreatedAt)
     }
-    pub fn updated_at(&self) -> Option<&str> {
+    pub(crate) fn updated_at(&self) -> Option<&str> {
         self.field(Field::UpdatedAt)
     }
-    pub fn last_login(&self) -> Option<&str> {
+    pub(crate) fn last_login(&self) -> Option<&str> {
         self.field(Field::LastLogin)
     }
-    pub fn last_ip(&self) -> Option<&str> {
+    pub(crate) fn last_ip(&self) -> Option<&str> {
         self.field(Field::LastIp)
     }
-    pub fn logins_count(&self) -> i64 {
+    pub(crate) fn logins_count(&self) -> i64 {
         self.logins_count
     }
-    pub fn blocked(&self) -> bool {
+    pub(crate) fn blocked(&self) -> bool {
         self.blocked
     }
 
     /// The linked identities (parsed on each call).
-    pub fn identities(&self) -> Vec<Identity> {
+    pub(crate) fn identities(&self) -> Vec<Identity> {
         self.field(Field::Identities)
             .and_then(|json| serde_json::from_str(json).ok())
             .unwrap_or_default()
     }
 
     /// `user_metadata` as the JSON text Auth0 sent; `{}` when never set.
-    pub fn user_metadata_text(&self) -> &str {
+    pub(crate) fn user_metadata_text(&self) -> &str {
         self.field(Field::UserMetadata).unwrap_or("{}")
     }
 
     /// `app_metadata` as the JSON text Auth0 sent; `{}` when never set.
-    pub fn app_metadata_text(&self) -> &str {
+    pub(crate) fn app_metadata_text(&self) -> &str {
         self.field(Field::AppMetadata).unwrap_or("{}")
     }
 
     /// The lower-cased email, the key of the email index.
-    pub fn email_key(&self) -> Option<String> {
+    pub(crate) fn email_key(&self) -> Option<String> {
         self.email().map(str::to_lowercase)
     }
 
     /// Whether the account can sign in with a password (an Auth0 database identity).
-    pub fn has_database_identity(&self) -> bool {
+    pub(crate) fn has_database_identity(&self) -> bool {
         self.identities().iter().any(|i| i.provider == "auth0")
     }
 
     /// How many bytes the profile holds (its text and table), for sizing.
-    pub fn packed_size(&self) -> usize {
+    #[cfg(test)]
+    fn packed_size(&self) -> usize {
         std::mem::size_of::<Self>() + self.text.len()
     }
 }

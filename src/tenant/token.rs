@@ -13,8 +13,8 @@ use super::error::UpstreamError;
 
 /// A bearer token and when to stop using it.
 #[derive(Clone)]
-pub struct ManagementToken {
-    pub value: Arc<str>,
+pub(crate) struct ManagementToken {
+    pub(crate) value: Arc<str>,
     refresh_at: Instant,
 }
 
@@ -34,7 +34,7 @@ struct TokenAnswer {
 }
 
 /// Caches one tenant's management token.
-pub struct TokenCache {
+pub(crate) struct TokenCache {
     url: String,
     client_id: String,
     client_secret: SecretString,
@@ -53,7 +53,7 @@ impl std::fmt::Debug for TokenCache {
 }
 
 impl TokenCache {
-    pub fn new(
+    pub(crate) fn new(
         base_url: &str,
         client_id: String,
         client_secret: SecretString,
@@ -78,7 +78,7 @@ impl TokenCache {
     }
 
     /// A valid token, fetching one if none is cached or it is about to expire.
-    pub async fn get(
+    pub(crate) async fn get(
         &self,
         http: &reqwest::Client,
         timeout: Duration,
@@ -99,7 +99,7 @@ impl TokenCache {
     }
 
     /// Forgets `rejected` (the tenant answered 401 to it), unless a newer token replaced it.
-    pub fn invalidate(&self, rejected: &ManagementToken) {
+    pub(crate) fn invalidate(&self, rejected: &ManagementToken) {
         if let Ok(mut current) = self.current.write()
             && current.as_ref().is_some_and(|t| t.value == rejected.value)
         {
@@ -136,10 +136,10 @@ impl TokenCache {
             return Err(UpstreamError::RateLimited);
         }
         if status.is_client_error() {
-            // Wrong client id/secret or audience: nothing a retry would fix.
-            return Err(UpstreamError::Refused {
-                reason: format!("token request answered {status}"),
-            });
+            // Wrong, revoked or rotated client secret, or an audience the tenant does not
+            // serve: nothing a retry would fix soon.
+            tracing::warn!(url = %self.url, %status, "the token endpoint refused the client");
+            return Err(UpstreamError::CredentialsRefused);
         }
         if !status.is_success() {
             return Err(UpstreamError::unavailable(format!(

@@ -1,5 +1,6 @@
 //! The Management and Authentication API endpoints tenantgraph writes through. None of these is
-//! retried unless the tenant certainly did not apply it (see [`super::http`]).
+//! retried unless the tenant certainly did not apply it (see [`super::http`]). Only the store
+//! calls them, so that every write is reflected in the caches.
 
 use reqwest::Method;
 use serde::Deserialize;
@@ -17,7 +18,7 @@ struct TicketAnswer {
 
 impl TenantClient {
     /// `POST /api/v2/users`: 201 with the new profile; 409 when the email is taken.
-    pub async fn create_user(&self, body: Value) -> Result<Profile, UpstreamError> {
+    pub(crate) async fn create_user(&self, body: Value) -> Result<Profile, UpstreamError> {
         let call = Call::write(
             Method::POST,
             "POST /api/v2/users",
@@ -28,7 +29,11 @@ impl TenantClient {
     }
 
     /// `PATCH /api/v2/users/{id}`: root fields replace, metadata merges at the first level.
-    pub async fn update_user(&self, id: &str, body: Value) -> Result<Profile, UpstreamError> {
+    pub(crate) async fn update_user(
+        &self,
+        id: &str,
+        body: Value,
+    ) -> Result<Profile, UpstreamError> {
         let call = Call::write(
             Method::PATCH,
             "PATCH /api/v2/users/{id}",
@@ -39,7 +44,7 @@ impl TenantClient {
     }
 
     /// `DELETE /api/v2/users/{id}`.
-    pub async fn delete_user(&self, id: &str) -> Result<(), UpstreamError> {
+    pub(crate) async fn delete_user(&self, id: &str) -> Result<(), UpstreamError> {
         let call = Call::write(
             Method::DELETE,
             "DELETE /api/v2/users/{id}",
@@ -50,7 +55,7 @@ impl TenantClient {
     }
 
     /// `DELETE /api/v2/user-blocks/{id}`: lifts brute-force blocks, not the admin block.
-    pub async fn delete_user_blocks(&self, id: &str) -> Result<(), UpstreamError> {
+    pub(crate) async fn delete_user_blocks(&self, id: &str) -> Result<(), UpstreamError> {
         let call = Call::write(
             Method::DELETE,
             "DELETE /api/v2/user-blocks/{id}",
@@ -61,7 +66,7 @@ impl TenantClient {
     }
 
     /// `POST /api/v2/jobs/verification-email`.
-    pub async fn send_verification_email(&self, id: &str) -> Result<Job, UpstreamError> {
+    pub(crate) async fn send_verification_email(&self, id: &str) -> Result<Job, UpstreamError> {
         let call = Call::write(
             Method::POST,
             "POST /api/v2/jobs/verification-email",
@@ -72,7 +77,7 @@ impl TenantClient {
     }
 
     /// `POST /api/v2/tickets/password-change`: a link the user follows to choose a password.
-    pub async fn password_change_ticket(
+    pub(crate) async fn password_change_ticket(
         &self,
         id: &str,
         result_url: Option<&str>,
@@ -95,7 +100,7 @@ impl TenantClient {
     }
 
     /// `POST /api/v2/organizations/{id}/members`.
-    pub async fn add_organization_member(
+    pub(crate) async fn add_organization_member(
         &self,
         organization: &str,
         user: &str,
@@ -114,19 +119,18 @@ impl TenantClient {
 
     /// `POST /dbconnections/change_password` (Authentication API): Auth0 emails the user a
     /// link to reset the password. Answers the same whether or not the email exists.
-    pub async fn request_password_reset(
+    pub(crate) async fn request_password_reset(
         &self,
         email: &str,
         connection: &str,
     ) -> Result<(), UpstreamError> {
         let body = json!({"client_id": self.client_id(), "email": email, "connection": connection});
-        let call = Call::write(
-            Method::POST,
-            "POST /dbconnections/change_password",
-            "/dbconnections/change_password".into(),
-            Some(body),
-        )
-        .without_token();
-        self.transport().send(&call).await
+        self.transport()
+            .authentication_post(
+                "POST /dbconnections/change_password",
+                "/dbconnections/change_password",
+                &body,
+            )
+            .await
     }
 }

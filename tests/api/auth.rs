@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 use tenant_emulator::{KeyChoice, MintRequest};
 use tenantgraph::demo::{AUDIENCE, TENANTS_CLAIM};
 
-use crate::helpers::{TestApp, data, error_codes, spawn};
+use test_kit::{TestApp, data, error_codes, spawn};
 
 const QUERY: &str = "{ tenants { id } }";
 

@@ -3,9 +3,9 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{data, spawn};
+use test_kit::{data, spawn};
 
-fn refs(app: &crate::helpers::TestApp, per_tenant: usize) -> Value {
+fn refs(app: &test_kit::TestApp, per_tenant: usize) -> Value {
     let mut refs = Vec::new();
     for tenant in ["acme-eu", "acme-us", "globex"] {
         for user in app.users_of(tenant).into_iter().skip(10).take(per_tenant) {
@@ -87,7 +87,7 @@ const PAGE: &str = "query($n: Int!) { searchUsers(first: $n, orderBy: EMAIL_ASC)
     edges { node { id organizations { id } roles { id } } } } }";
 
 /// Calls made for memberships (everything but the search itself).
-fn membership_calls(app: &crate::helpers::TestApp) -> u64 {
+fn membership_calls(app: &test_kit::TestApp) -> u64 {
     app.upstream_calls()
         .iter()
         .filter(|(route, _)| *route != "GET /api/v2/users")
@@ -175,7 +175,7 @@ async fn memberships_of_a_page_cost_a_bound_independent_of_its_size() {
 
 #[tokio::test]
 async fn an_expired_search_page_is_answered_while_one_refresh_runs() {
-    let app = crate::helpers::spawn_with(crate::helpers::Options::default().gateway(|c| {
+    let app = test_kit::spawn_with(test_kit::Options::default().gateway(|c| {
         c.cache.search_ttl = std::time::Duration::from_millis(300);
     }))
     .await;

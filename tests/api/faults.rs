@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use tenant_emulator::Faults;
 
-use crate::helpers::{Options, TestApp, spawn, spawn_with};
+use test_kit::{Options, TestApp, spawn, spawn_with};
 
 const SEARCH: &str = "{ searchUsers(first: 30) { totalCount edges { node { tenant { id } } } } }";
 

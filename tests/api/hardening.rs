@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Options, TestApp, data, error_codes, spawn, spawn_with};
+use test_kit::{Options, TestApp, data, error_codes, spawn, spawn_with};
 
 async fn post_raw(app: &TestApp, token: &str, body: Value) -> (reqwest::StatusCode, Value) {
     let response = app
@@ -417,7 +417,12 @@ async fn readiness_reports_each_tenant() {
         .unwrap();
     assert_eq!(
         ready,
-        json!({"status": "ready", "tenants": {"acme-eu": "UP", "acme-us": "UP", "globex": "UP"}})
+        json!({
+            "status": "ready",
+            "tenants": {"acme-eu": "UP", "acme-us": "UP", "globex": "UP"},
+            "reasons": {},
+            "audit": {"ok": true, "failures": 0},
+        })
     );
     app.tenant("globex")
         .control()
@@ -444,6 +449,10 @@ async fn readiness_reports_each_tenant() {
         .await
         .unwrap();
     assert_eq!(ready["tenants"]["globex"], "DOWN");
+    assert_eq!(
+        ready["reasons"]["globex"],
+        "unreachable: circuit open after repeated failures"
+    );
     assert_eq!(ready["tenants"]["acme-eu"], "UP");
 }
 

@@ -7,7 +7,6 @@ mod batching;
 mod faults;
 mod gdpr;
 mod hardening;
-mod helpers;
 mod matrix;
 mod mutations;
 mod partial;

@@ -1,9 +1,10 @@
-//! The authorization matrix: each demo persona × each mutation × a target in and out of its
-//! scope → the outcome DESIGN.md grants ("OK" or an error code).
+//! The authorization matrix of writes: each demo persona × each mutation × a target in and out
+//! of its reach → the outcome the permissions grant ("OK" or an error code). A user out of reach
+//! is NOT_FOUND like a missing one; a tenant out of reach is BAD_USER_INPUT like an unknown one.
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, error_codes, spawn};
+use test_kit::{TestApp, error_codes, spawn};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Persona {
@@ -38,7 +39,7 @@ const MUTATIONS: [&str; 13] = [
     "resendVerificationEmail",
 ];
 
-/// What DESIGN.md grants: (persona, mutation) → (outcome in scope, outcome out of scope).
+/// What the permissions grant: (persona, mutation) → (outcome in reach, outcome out of reach).
 fn expected(persona: Persona, mutation: &str) -> (&'static str, &'static str) {
     use Persona::*;
     let self_service = matches!(
@@ -57,7 +58,11 @@ fn expected(persona: Persona, mutation: &str) -> (&'static str, &'static str) {
         GlobalAdmin if gdpr => ("OK", "OK"),
         _ if gdpr => ("FORBIDDEN", "FORBIDDEN"),
         OrgAdmin if matches!(mutation, "createUser" | "deleteUser") => ("FORBIDDEN", "FORBIDDEN"),
-        GlobalAdmin | TenantAdmin | OrgAdmin => ("OK", "NOT_FOUND"),
+        // Nothing is out of a global admin's reach but a tenant that does not exist; a tenant
+        // admin's out-of-reach targets live in another tenant.
+        GlobalAdmin | TenantAdmin => ("OK", "BAD_USER_INPUT"),
+        // An organization admin's live in its tenant, outside its organization.
+        OrgAdmin => ("OK", "NOT_FOUND"),
     }
 }
 

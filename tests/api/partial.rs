@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tenant_emulator::Faults;
 
-use crate::helpers::{TestApp, data, spawn};
+use test_kit::{TestApp, data, spawn};
 
 const SEARCH: &str = "{ searchUsers(first: 30) { totalCount edges { node { tenant { id } } } } }";
 

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{data, error_codes, spawn};
+use test_kit::{data, error_codes, spawn};
 
 const USER_FIELDS: &str = "id tenant { id } email emailVerified name givenName familyName nickname
     picture username phoneNumber identities { connection provider userId isSocial } createdAt
@@ -98,14 +98,10 @@ async fn users_answers_in_the_order_asked_with_null_for_the_missing() {
         {"tenant": "acme-us", "id": us[3].user_id},
         {"tenant": "acme-eu", "id": "auth0|nobody"},
         {"tenant": "acme-eu", "id": eu[5].user_id},
-        {"tenant": "nowhere", "id": eu[5].user_id},
     ]);
+    let query = "query($r: [UserRef!]!) { users(refs: $r) { id tenant { id } } }";
     let answer = app
-        .query(
-            &app.tokens.global_admin,
-            "query($r: [UserRef!]!) { users(refs: $r) { id tenant { id } } }",
-            json!({"r": refs}),
-        )
+        .query(&app.tokens.global_admin, query, json!({"r": refs}))
         .await;
     assert_eq!(
         data(&answer)["users"],
@@ -113,9 +109,17 @@ async fn users_answers_in_the_order_asked_with_null_for_the_missing() {
             {"id": us[3].user_id, "tenant": {"id": "acme-us"}},
             null,
             {"id": eu[5].user_id, "tenant": {"id": "acme-eu"}},
-            null,
         ])
     );
+    // A tenant nobody serves is a mistake in the input, said before any upstream call, as in
+    // every field that names a tenant.
+    app.reset_counts();
+    let refs = json!([{"tenant": "nowhere", "id": eu[5].user_id}]);
+    let answer = app
+        .query(&app.tokens.global_admin, query, json!({"r": refs}))
+        .await;
+    assert_eq!(error_codes(&answer), ["BAD_USER_INPUT"]);
+    assert_eq!(app.total_calls(), 0);
 }
 
 #[tokio::test]
@@ -395,9 +399,7 @@ async fn stats_sum_the_tenants_figures() {
 }
 
 /// An email held in at least two tenants, with its holders.
-fn shared_email(
-    app: &crate::helpers::TestApp,
-) -> (String, Vec<(String, tenant_emulator::UserSummary)>) {
+fn shared_email(app: &test_kit::TestApp) -> (String, Vec<(String, tenant_emulator::UserSummary)>) {
     let by_email = holders_by_email(app);
     by_email
         .into_iter()
@@ -407,7 +409,7 @@ fn shared_email(
 
 /// An email verified in at least two tenants.
 fn shared_email_verified_twice(
-    app: &crate::helpers::TestApp,
+    app: &test_kit::TestApp,
 ) -> (String, Vec<(String, tenant_emulator::UserSummary)>) {
     holders_by_email(app)
         .into_iter()
@@ -416,7 +418,7 @@ fn shared_email_verified_twice(
 }
 
 fn holders_by_email(
-    app: &crate::helpers::TestApp,
+    app: &test_kit::TestApp,
 ) -> std::collections::BTreeMap<String, Vec<(String, tenant_emulator::UserSummary)>> {
     let mut by_email = std::collections::BTreeMap::<String, Vec<_>>::new();
     for tenant in ["acme-eu", "acme-us", "globex"] {

@@ -24,8 +24,14 @@ fn every_query_field_of_the_contract_is_served() {
         "usersByEmail(email: String!): [User!]!",
         "person(email: String!): Person",
         "me: User",
-        "linkedAccounts: [User!]!",
-        "bruteForceBlocks: [BruteForceBlock!]!",
+        // Nullable where the contract says `[…]!`: a nested field whose tenant failed (or whose
+        // permission is missing) is null with an error, never an empty list that would read as
+        // "none"; a non-null list would instead null the whole user, or a whole search.
+        "linkedAccounts: [User!]\n",
+        "bruteForceBlocks: [BruteForceBlock!]\n",
+        "organizations: [Organization!]\n",
+        "roles: [Role!]\n",
+        "logs(first: Int = 20): [LogEvent!]\n",
         "appMetadata: JSON",
         "userMetadata: JSON!",
         "totalCount: Int!",

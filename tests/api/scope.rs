@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, data, error_codes, spawn};
+use test_kit::{TestApp, data, error_codes, spawn};
 
 fn org_admin_organization(app: &TestApp) -> tenant_emulator::OrganizationSummary {
     let id = app.env.demo_organization().unwrap();
@@ -64,11 +64,26 @@ async fn a_tenant_admin_sees_only_its_tenant() {
             json!({"id": outsider.user_id}),
         )
         .await;
+    let unknown = app
+        .query(
+            token,
+            "query($id: ID!) { user(tenant: \"acme-zz\", id: $id) { id } }",
+            json!({"id": outsider.user_id}),
+        )
+        .await;
+    assert_eq!(error_codes(&answer), ["BAD_USER_INPUT"]);
     assert_eq!(
-        data(&answer)["user"],
-        Value::Null,
-        "out of reach looks like missing"
+        answer["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .replace("acme-us", "_"),
+        unknown["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .replace("acme-zz", "_"),
+        "a tenant out of reach looks like an unknown one"
     );
+    assert_eq!(answer["data"]["user"], Value::Null);
     let (ids, total) = all_search_ids(&app, token, None).await;
     assert!(ids.iter().all(|id| id.starts_with("acme-eu/")));
     assert_eq!(ids.len(), app.users_of("acme-eu").len());
@@ -249,6 +264,8 @@ async fn logs_need_read_logs() {
         )
         .await;
     assert_eq!(error_codes(&answer), ["FORBIDDEN"]);
-    assert_eq!(answer["data"]["user"]["logs"], json!([]));
+    // Null with the error, never an empty list (which would read as "no activity").
+    assert_eq!(answer["data"]["user"]["logs"], Value::Null);
+    assert_eq!(answer["data"]["user"]["id"], user.user_id.as_str());
     assert_eq!(answer["errors"][0]["path"], json!(["user", "logs"]));
 }

@@ -5,7 +5,7 @@ use std::cmp::Ordering;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Options, TestApp, data, error_codes, spawn, spawn_with};
+use test_kit::{Options, TestApp, data, error_codes, spawn, spawn_with};
 
 /// Every user of a tenant as the Management API returns it (the truth to merge).
 async fn all_users(app: &TestApp, tenant: &str) -> Vec<Value> {

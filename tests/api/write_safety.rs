@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 use tenant_emulator::Faults;
 
-use crate::helpers::{Options, TestApp, data, error_codes, spawn, spawn_with};
+use test_kit::{Options, TestApp, data, error_codes, spawn, spawn_with};
 
 fn user(app: &TestApp) -> String {
     app.users_of("acme-eu")
@@ -360,6 +360,7 @@ fn rand_suffix() -> u64 {
 async fn mutations_outside_reach_are_not_found_and_missing_permissions_forbidden() {
     let app = spawn().await;
     let outsider = app.users_of("acme-us")[0].user_id.clone();
+    // A tenant out of reach is refused like one that does not exist.
     let answer = app
         .query(
             &app.tokens.tenant_admin,
@@ -367,10 +368,54 @@ async fn mutations_outside_reach_are_not_found_and_missing_permissions_forbidden
             json!({"id": outsider}),
         )
         .await;
-    let missing = app
+    let unknown = app
         .query(
             &app.tokens.tenant_admin,
-            "mutation { blockUser(tenant: \"acme-eu\", id: \"auth0|nobody\") { id } }",
+            "mutation($id: ID!) { blockUser(tenant: \"acme-zz\", id: $id) { id } }",
+            json!({"id": outsider}),
+        )
+        .await;
+    assert_eq!(error_codes(&answer), ["BAD_USER_INPUT"]);
+    assert_eq!(
+        answer["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .replace("acme-us", "_"),
+        unknown["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .replace("acme-zz", "_"),
+        "a tenant out of reach looks like an unknown one"
+    );
+    // A user out of reach is refused like one that does not exist.
+    let organization = app.env.demo_organization().unwrap();
+    let members = app
+        .env
+        .tenant("acme-us")
+        .unwrap()
+        .control()
+        .organizations()
+        .into_iter()
+        .find(|o| o.id == organization)
+        .unwrap()
+        .members;
+    let non_member = app
+        .users_of("acme-us")
+        .into_iter()
+        .find(|u| !members.contains(&u.user_id))
+        .unwrap()
+        .user_id;
+    let answer = app
+        .query(
+            &app.tokens.org_admin,
+            "mutation($id: ID!) { blockUser(tenant: \"acme-us\", id: $id) { id } }",
+            json!({"id": non_member}),
+        )
+        .await;
+    let missing = app
+        .query(
+            &app.tokens.org_admin,
+            "mutation { blockUser(tenant: \"acme-us\", id: \"auth0|nobody\") { id } }",
             json!({}),
         )
         .await;

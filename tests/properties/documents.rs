@@ -3,10 +3,9 @@
 //! panics (not even in a spawned task: see `support::no_worker_panics`) and nothing hangs.
 //!
 //! Two ways in:
-//! - in-process, many cases: the schema of a gateway whose tenants are unreachable
-//!   ([`crate::lab::dead`]), with callers built directly (anonymous, end users, operators with
-//!   any permissions and tenant scope), errors given their codes by the same
-//!   `server::graphql::give_codes` the HTTP handler applies;
+//! - in-process, many cases: a gateway whose tenants are unreachable ([`crate::lab::dead`]),
+//!   with real tokens minted per case (none, end users, operators with any permissions,
+//!   tenant scope and organization), run as `POST /graphql` runs them;
 //! - over HTTP, fewer cases: `POST /graphql` (and some `GET`) on the gateway in front of the
 //!   emulated tenants, with real tokens, also with raw bodies, batches and wrong shapes.
 //!
@@ -14,8 +13,6 @@
 //! queries mutated (characters deleted, duplicated, swapped, hostile pieces inserted), nested
 //! deeply, aliased many times, or given huge numbers.
 
-use std::collections::BTreeSet;
-use std::sync::Arc;
 use std::time::Duration;
 
 use async_graphql::{Request, Variables};
@@ -23,9 +20,7 @@ use proptest::prelude::*;
 use proptest::sample::{Index, select, subsequence};
 use serde_json::{Map, Value, json};
 use tenant_emulator::KeyChoice;
-use tenantgraph::auth::{Caller, EndUser, Operator, Permission, TenantScope};
-use tenantgraph::demo::ALL_PERMISSIONS;
-use tenantgraph::graphql::RequestContext;
+use tenantgraph::demo::{ALL_PERMISSIONS, TENANTS_CLAIM};
 
 use crate::lab::{dead, lab};
 use crate::support::{block_on, check_answer, clip, config, no_worker_panics};
@@ -380,39 +375,81 @@ fn operation_name() -> impl Strategy<Value = Option<String>> {
 
 const TENANT_IDS: [&str; 4] = ["acme-eu", "acme-us", "globex", "nope"];
 
-/// Any caller the gateway can have: nobody, an end user, an operator holding any permissions
-/// over any tenants, delegated to an organization or not.
+/// Any caller: nobody, an end user, an operator holding any permissions over any tenants,
+/// delegated to an organization or not.
+#[derive(Debug, Clone)]
+enum Caller {
+    Nobody,
+    EndUser(&'static str, String),
+    Operator {
+        permissions: Vec<&'static str>,
+        tenants: Value,
+        organization: Option<&'static str>,
+        subject: String,
+    },
+}
+
 fn caller() -> impl Strategy<Value = Caller> {
     let operator = (
-        subsequence(Permission::ALL.to_vec(), 0..=Permission::ALL.len()),
+        subsequence(ALL_PERMISSIONS.to_vec(), 0..=ALL_PERMISSIONS.len()),
         prop_oneof![
-            Just(TenantScope::All),
-            subsequence(TENANT_IDS.to_vec(), 0..=TENANT_IDS.len())
-                .prop_map(|ids| TenantScope::Only(ids.into_iter().map(str::to_owned).collect())),
+            Just(json!("*")),
+            subsequence(TENANT_IDS.to_vec(), 0..=TENANT_IDS.len()).prop_map(|ids| json!(ids)),
         ],
         proptest::option::of(select(vec!["org_1", "org_nope", ""])),
         "[a-z0-9|]{1,12}",
     )
-        .prop_map(|(permissions, tenants, organization, subject)| {
-            Caller::Operator(Operator {
-                issuer: "https://operators.auth0.test/".to_owned(),
-                subject,
-                permissions: permissions.into_iter().collect::<BTreeSet<_>>(),
+        .prop_map(
+            |(permissions, tenants, organization, subject)| Caller::Operator {
+                permissions,
                 tenants,
-                organization: organization.map(str::to_owned),
-            })
-        });
+                organization,
+                subject,
+            },
+        );
     prop_oneof![
-        1 => Just(Caller::Anonymous),
-        1 => (select(TENANT_IDS.to_vec()), "auth0\\|[a-z0-9]{1,8}").prop_map(|(tenant, user_id)| {
-            Caller::EndUser(EndUser {
-                tenant: Arc::from(tenant),
-                user_id,
-                issuer: format!("https://{tenant}.auth0.test/"),
-            })
-        }),
+        1 => Just(Caller::Nobody),
+        1 => (select(TENANT_IDS.to_vec()), "auth0\\|[a-z0-9]{1,8}")
+            .prop_map(|(tenant, user_id)| Caller::EndUser(tenant, user_id)),
         3 => operator,
     ]
+}
+
+/// The `Authorization` value of a caller: a token signed by the issuer it claims.
+fn bearer(caller: &Caller) -> String {
+    let lab = lab();
+    let token = match caller {
+        Caller::Nobody => return String::new(),
+        Caller::EndUser(tenant, user_id) => {
+            let claims = json!({"sub": user_id, "aud": tenantgraph::demo::AUDIENCE});
+            let Some(handle) = lab.env.tenant(tenant) else {
+                // A tenant nobody issues for: a token the gateway cannot verify.
+                return "Bearer not.a.token".to_owned();
+            };
+            handle
+                .control()
+                .mint_token(tenant_emulator::MintRequest {
+                    claims: claims.as_object().cloned().unwrap_or_default(),
+                    key: KeyChoice::Tenant,
+                    kid: None,
+                })
+                .unwrap()
+        }
+        Caller::Operator {
+            permissions,
+            tenants,
+            organization,
+            subject,
+        } => {
+            let mut claims = lab.operator_claims(subject, permissions, tenants.clone());
+            claims.insert(TENANTS_CLAIM.into(), tenants.clone());
+            if let Some(organization) = organization {
+                claims.insert("org_id".into(), json!(organization));
+            }
+            lab.operator_token(claims, KeyChoice::Tenant, None)
+        }
+    };
+    format!("Bearer {token}")
 }
 
 /// Runs one document in-process as `caller`, as the HTTP handler does, and checks the answer.
@@ -422,22 +459,13 @@ fn run_in_process(
     operation: Option<&str>,
     caller: Caller,
 ) -> Result<(), TestCaseError> {
-    let state = dead().state();
     let mut request = Request::new(document).variables(Variables::from_json(variables.clone()));
     if let Some(name) = operation {
         request = request.operation_name(name);
     }
-    let request = request.data(Arc::new(RequestContext::new(
-        Arc::new(caller),
-        &state.store,
-        None,
-    )));
-    let mut response = block_on(
-        Duration::from_secs(20),
-        state.schema.execute(request, false),
-    )
-    .map_err(TestCaseError::fail)?;
-    tenantgraph::server::graphql::give_codes(&mut response);
+    let bearer = bearer(&caller);
+    let response = block_on(Duration::from_secs(20), dead().execute(&bearer, request))
+        .map_err(TestCaseError::fail)?;
     let answer = serde_json::to_value(&response)
         .map_err(|e| TestCaseError::fail(format!("the answer does not serialize: {e}")))?;
     check_answer(&answer).map_err(|e| {
@@ -610,6 +638,8 @@ proptest! {
 #[test]
 fn deeply_nested_values_are_refused_before_parsing() {
     let lab = lab();
+    let claims = lab.operator_claims("auth0|prop-nesting", &["read:users"], json!("*"));
+    let token = lab.operator_token(claims, KeyChoice::Tenant, None);
     let mut documents = Vec::new();
     for n in [300, 400, 500, 1300, 2000, 5000] {
         documents.push(format!(
@@ -628,6 +658,7 @@ fn deeply_nested_values_are_refused_before_parsing() {
             let response = lab
                 .client
                 .post(&lab.url)
+                .bearer_auth(&token)
                 .json(&json!({ "query": document }))
                 .send()
                 .await

@@ -4,18 +4,19 @@
 //! - [`lab`]: emulated tenants (20 users each) and an emulated operator issuer, as
 //!   `tenantgraph::demo::Environment` starts them, with a gateway serving them over HTTP; its
 //!   `Verifier` is also used directly.
-//! - [`dead`]: a gateway whose tenants all point at a closed loopback port, never served: its
-//!   schema runs documents in-process, fast, and every upstream call fails at once.
+//! - [`dead`]: a gateway whose tenants all point at a closed loopback port, never served: it runs
+//!   documents in-process, fast, and every upstream call fails at once. It trusts `lab`'s
+//!   operator issuer, so operator tokens minted there are verified as any would be; end users'
+//!   keys are out of its reach, so their tokens are refused.
 
 use std::net::{SocketAddr, TcpListener};
-use std::sync::{Arc, OnceLock};
-use std::time::Duration;
+use std::sync::OnceLock;
 
 use serde_json::{Map, Value, json};
 use tenant_emulator::{KeyChoice, MintRequest};
-use tenantgraph::Config;
-use tenantgraph::auth::Verifier;
 use tenantgraph::demo::{AUDIENCE, Environment, TENANTS, TENANTS_CLAIM};
+use tenantgraph::{Config, Gateway};
+use test_kit::{RunningGateway, fast_failing, start_gateway};
 
 use crate::support::runtime;
 
@@ -24,10 +25,11 @@ pub struct Lab {
     /// `http://…/graphql` of the gateway in front of `env`.
     pub url: String,
     pub client: reqwest::Client,
-    /// The gateway's own verifier (same issuers, audience, leeway, key cache).
-    pub verifier: Arc<Verifier>,
+    /// The gateway, in-process (its verifier: same issuers, audience, leeway, key cache).
+    pub gateway: Gateway,
     /// A seeded acme-eu user, for end-user tokens and documents that name a real user.
     pub real_user: String,
+    _running: RunningGateway,
 }
 
 /// The emulated tenants, operator issuer and gateway, started on first use.
@@ -40,20 +42,14 @@ async fn start_lab() -> Lab {
     let env = Environment::start(20, 11, |_| {}).await.unwrap();
     let mut config = env.gateway_config(SocketAddr::from(([127, 0, 0, 1], 0)));
     // As tests/api does: fail fast, and let the tenants' own budget never be the bottleneck.
-    for tenant in &mut config.tenants {
-        tenant.timeout = Duration::from_secs(2);
-        tenant.breaker.cooldown = Duration::from_millis(300);
-        tenant.rate_limit.per_second = 1000.0;
-        tenant.rate_limit.burst = 1000;
-    }
+    fast_failing(&mut config);
     // Hundreds of requests from one address and a few subjects: the per-caller budget would
     // turn most of them into RATE_LIMITED, a valid answer that tests nothing else.
     config.limits.caller_rate.per_second = 1e6;
     config.limits.caller_rate.burst = 1_000_000;
-    let app = tenantgraph::Application::build(config).await.unwrap();
-    let verifier = app.state().verifier.clone();
-    let url = format!("http://{}/graphql", app.local_addr());
-    tokio::spawn(app.run_until_stopped(std::future::pending()));
+    let running = start_gateway(config).await;
+    let url = running.url();
+    let gateway = running.gateway.clone();
     let real_user = env
         .tenant("acme-eu")
         .unwrap()
@@ -67,8 +63,9 @@ async fn start_lab() -> Lab {
         env,
         url,
         client: tenantgraph::http_client().unwrap(),
-        verifier,
+        gateway,
         real_user,
+        _running: running,
     }
 }
 
@@ -121,20 +118,26 @@ impl Lab {
 }
 
 /// A gateway whose tenants are unreachable (connection refused), for running documents
-/// in-process: no emulator, no network wait, and every resolver's failure path taken.
-pub fn dead() -> &'static tenantgraph::Application {
-    static DEAD: OnceLock<tenantgraph::Application> = OnceLock::new();
-    DEAD.get_or_init(|| runtime().block_on(start_dead()))
+/// in-process: no emulated tenant, no network wait, and every resolver's failure path taken.
+pub fn dead() -> &'static Gateway {
+    static DEAD: OnceLock<(tenantgraph::Application, Gateway)> = OnceLock::new();
+    &DEAD.get_or_init(|| runtime().block_on(start_dead())).1
 }
 
-async fn start_dead() -> tenantgraph::Application {
+async fn start_dead() -> (tenantgraph::Application, Gateway) {
+    let operators = &lab().env.operators;
     // A port that was free a moment ago and is closed now: connecting is refused at once.
     let closed = TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .unwrap()
         .port();
     // Through TOML, so settings added later keep their defaults here too.
-    let mut toml = format!("[auth]\naudience = \"{AUDIENCE}\"\n");
+    let mut toml = format!(
+        "[auth]\naudience = \"{AUDIENCE}\"\noperator_issuer = \"{issuer}\"\n\
+         operator_jwks_url = \"{jwks}/.well-known/jwks.json\"\ntenants_claim = \"{TENANTS_CLAIM}\"\n",
+        issuer = operators.issuer(),
+        jwks = operators.base_url(),
+    );
     for (id, name) in TENANTS {
         toml.push_str(&format!(
             "[[tenants]]\nid = \"{id}\"\nname = \"{name}\"\ndomain = \"{id}.auth0.test\"\n\
@@ -146,5 +149,9 @@ async fn start_dead() -> tenantgraph::Application {
     }
     let mut config = Config::from_toml(&toml, |_| Some("secret".to_owned())).unwrap();
     config.server.listen = SocketAddr::from(([127, 0, 0, 1], 0));
-    tenantgraph::Application::build(config).await.unwrap()
+    config.limits.caller_rate.per_second = 1e6;
+    config.limits.caller_rate.burst = 1_000_000;
+    let app = tenantgraph::Application::build(config).await.unwrap();
+    let gateway = app.gateway();
+    (app, gateway)
 }

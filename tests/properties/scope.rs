@@ -17,8 +17,7 @@ use proptest::sample::subsequence;
 use search_query::{Filter, Query};
 use serde_json::{Value, json};
 use tenantgraph::error::ErrorCode;
-use tenantgraph::graphql::scoped_query::{canonical_query, restrict_to_members};
-use tenantgraph::store::any_of::user_id_query;
+use tenantgraph::scope::{canonical_query, member_filter as user_id_query, restrict_to_members};
 
 use crate::support::{clip, config};
 

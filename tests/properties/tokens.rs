@@ -96,7 +96,7 @@ fn seeds() -> &'static Seeds {
         // The control case: both valid tokens are accepted (and now remembered by the
         // verifier, so tampered copies also meet its cache of verified tokens).
         for good in [&operator, &end_user] {
-            let verdict = crate::support::runtime().block_on(lab.verifier.verify(good));
+            let verdict = crate::support::runtime().block_on(lab.gateway.verifier().verify(good));
             assert!(verdict.is_ok(), "a valid token is refused: {verdict:?}");
         }
         let attacker = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048).unwrap();
@@ -623,7 +623,7 @@ proptest! {
         let lab = lab();
         let token = token(lab, &case);
         prop_assume!(!is_valid_token(&token));
-        let verdict = block_on(Duration::from_secs(10), lab.verifier.verify(&token))
+        let verdict = block_on(Duration::from_secs(10), lab.gateway.verifier().verify(&token))
             .map_err(TestCaseError::fail)?;
         match verdict {
             Ok(caller) => {
@@ -768,17 +768,17 @@ proptest! {
             claims.insert(TENANTS_CLAIM.into(), t.clone());
         }
         let token = lab.operator_token(claims, KeyChoice::Tenant, None);
-        let verdict = block_on(Duration::from_secs(10), lab.verifier.verify(&token))
+        let verdict = block_on(Duration::from_secs(10), lab.gateway.verifier().verify(&token))
             .map_err(TestCaseError::fail)?;
         if let Ok(caller) = verdict {
             let Caller::Operator(operator) = &*caller else {
                 return Err(TestCaseError::fail(format!("not an operator: {caller:?}")));
             };
             if permissions.is_some() {
-                prop_assert!(operator.permissions.is_empty(), "{:?}", operator.permissions);
+                prop_assert!(operator.permissions().is_empty(), "{:?}", operator.permissions());
             }
             if tenants.is_some() {
-                prop_assert_eq!(&operator.tenants, &TenantScope::Only(Default::default()));
+                prop_assert_eq!(operator.tenants(), &TenantScope::Only(Default::default()));
             }
         }
     }

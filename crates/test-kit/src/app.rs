@@ -1,21 +1,22 @@
-//! Test harness: emulated tenants, the operator issuer and a gateway on free ports, with the
-//! demo personas' tokens and a small GraphQL client.
+//! A test environment: emulated tenants, the operator issuer and a gateway on free ports, with
+//! the demo personas' tokens, and a small GraphQL client.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use serde_json::{Value, json};
 use tenant_emulator::{EmulatorConfig, EmulatorHandle};
 use tenantgraph::Config;
 use tenantgraph::demo::{Environment, Tokens};
 
+use crate::gateway::{RunningGateway, fast_failing, start_gateway};
+
 pub struct TestApp {
     pub env: Environment,
     pub tokens: Tokens,
     pub addr: SocketAddr,
     pub client: reqwest::Client,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    pub gateway: RunningGateway,
 }
 
 /// How to build a test environment.
@@ -44,58 +45,46 @@ impl Options {
     }
 }
 
+/// [`TestApp::spawn`].
 pub async fn spawn() -> TestApp {
-    spawn_with(Options::default()).await
+    TestApp::spawn().await
 }
 
+/// [`TestApp::spawn_with`].
 pub async fn spawn_with(options: Options) -> TestApp {
-    let env = Environment::start(options.users, options.seed, options.tune_emulator)
-        .await
-        .unwrap();
-    let tokens = env.personas().await.unwrap();
-    let mut config = env.gateway_config(SocketAddr::from(([127, 0, 0, 1], 0)));
-    // Fail fast in tests: a dead tenant should not cost seconds.
-    for tenant in &mut config.tenants {
-        tenant.timeout = Duration::from_secs(2);
-        tenant.breaker.cooldown = Duration::from_millis(300);
-        tenant.rate_limit.per_second = 1000.0;
-        tenant.rate_limit.burst = 1000;
-    }
-    (options.tune_gateway)(&mut config);
-    let app = tenantgraph::Application::build(config).await.unwrap();
-    let addr = app.local_addr();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(app.run_until_stopped(async {
-        let _ = stopped.await;
-    }));
-    // The personas signed in already; the upstream counts start from here.
-    reset_counts(&env);
-    TestApp {
-        env,
-        tokens,
-        addr,
-        client: reqwest::Client::new(),
-        stop: Some(stop),
-    }
-}
-
-pub fn reset_counts(env: &Environment) {
-    for tenant in &env.tenants {
-        tenant.control().reset_stats();
-    }
-}
-
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-    }
+    TestApp::spawn_with(options).await
 }
 
 impl TestApp {
+    /// The demo's environment (120 users per tenant) and a gateway in front of it.
+    pub async fn spawn() -> Self {
+        Self::spawn_with(Options::default()).await
+    }
+
+    pub async fn spawn_with(options: Options) -> Self {
+        let env = Environment::start(options.users, options.seed, options.tune_emulator)
+            .await
+            .unwrap();
+        let tokens = env.personas().await.unwrap();
+        let mut config = env.gateway_config(SocketAddr::from(([127, 0, 0, 1], 0)));
+        fast_failing(&mut config);
+        (options.tune_gateway)(&mut config);
+        let gateway = start_gateway(config).await;
+        // The personas signed in already; the upstream counts start from here.
+        for tenant in &env.tenants {
+            tenant.control().reset_stats();
+        }
+        Self {
+            env,
+            tokens,
+            addr: gateway.addr,
+            client: reqwest::Client::new(),
+            gateway,
+        }
+    }
+
     pub fn url(&self) -> String {
-        format!("http://{}/graphql", self.addr)
+        self.gateway.url()
     }
 
     pub fn tenant(&self, id: &str) -> &EmulatorHandle {
@@ -104,14 +93,7 @@ impl TestApp {
 
     /// Posts a query with a bearer token (or none) and returns the whole JSON answer.
     pub async fn query_as(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
-        let mut request = self
-            .client
-            .post(self.url())
-            .json(&json!({"query": query, "variables": variables}));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        request.send().await.unwrap().json().await.unwrap()
+        post(&self.client, &self.url(), token, query, variables).await
     }
 
     pub async fn query(&self, token: &str, query: &str, variables: Value) -> Value {
@@ -147,7 +129,9 @@ impl TestApp {
     }
 
     pub fn reset_counts(&self) {
-        reset_counts(&self.env);
+        for tenant in &self.env.tenants {
+            tenant.control().reset_stats();
+        }
     }
 
     /// Every user of a tenant, straight from the emulator.
@@ -218,12 +202,32 @@ impl TestApp {
         email: &str,
         organization: Option<&str>,
     ) -> String {
+        self.make_fixture(tenant, email, organization, false).await
+    }
+
+    /// As [`Self::fixture_user`], with the email verified.
+    pub async fn verified_fixture_user(
+        &self,
+        tenant: &str,
+        email: &str,
+        organization: Option<&str>,
+    ) -> String {
+        self.make_fixture(tenant, email, organization, true).await
+    }
+
+    async fn make_fixture(
+        &self,
+        tenant: &str,
+        email: &str,
+        organization: Option<&str>,
+        verified: bool,
+    ) -> String {
         let created = self
             .management_post(
                 tenant,
                 "/api/v2/users",
                 json!({"connection": "Username-Password-Authentication", "email": email,
-                       "password": "Fixture-Passw0rd", "email_verified": false, "verify_email": false}),
+                       "password": "Fixture-Passw0rd", "email_verified": verified, "verify_email": false}),
             )
             .await;
         let id = created["user_id"].as_str().unwrap().to_owned();
@@ -237,6 +241,23 @@ impl TestApp {
         }
         id
     }
+}
+
+/// Posts a GraphQL request with a bearer token (or none) and returns the whole JSON answer.
+pub async fn post(
+    client: &reqwest::Client,
+    url: &str,
+    token: Option<&str>,
+    query: &str,
+    variables: Value,
+) -> Value {
+    let mut request = client
+        .post(url)
+        .json(&json!({"query": query, "variables": variables}));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    request.send().await.unwrap().json().await.unwrap()
 }
 
 /// The `extensions.code` of every error of an answer.

@@ -1,8 +1,9 @@
-//! The shared moka caches behind one small API: profiles (with short negative entries), the
-//! email index, organization members, membership indexes, search pages and figures.
+//! The store's moka caches: profiles (with short negative entries), the email index,
+//! organization members, membership indexes, search pages and figures. Private to the store:
+//! nothing else reads or fills them, so no write can forget to keep them true.
 //!
 //! The caches hold what tenants answered, never a caller's view of it: visibility (app
-//! metadata, tenant and organization scope) is applied when resolving, so no entry can carry
+//! metadata, tenant and organization scope) is applied by the scope, so no entry can carry
 //! one caller's permissions to another. Every write through the gateway updates or evicts what
 //! it touched; changes made elsewhere are seen after at most the entry's TTL.
 
@@ -14,38 +15,24 @@ use std::time::{Duration, Instant};
 use moka::Expiry;
 use moka::future::Cache;
 
+use super::figures::TenantFigures;
+use super::memberships::{GroupIndex, Groups, Members, overlay};
+use super::search::{SearchKey, SearchPage};
 use crate::config::CacheConfig;
+use crate::keys::{EmailKey, OrganizationKey, UserKey};
 use crate::metrics::Metrics;
-use crate::store::figures::TenantFigures;
-use crate::store::memberships::{GroupIndex, Groups, Members};
-use crate::store::search::SearchPage;
+use crate::tenant::Profile;
 use crate::tenant::UpstreamError;
-use crate::tenant::model::{Organization, Profile, Role};
-
-/// A user's key everywhere: its tenant and its Auth0 id.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct UserKey {
-    pub tenant: Arc<str>,
-    pub id: Arc<str>,
-}
-
-impl UserKey {
-    pub fn new(tenant: &Arc<str>, id: &str) -> Self {
-        Self {
-            tenant: tenant.clone(),
-            id: Arc::from(id),
-        }
-    }
-}
+use crate::tenant::model::{Organization, Role};
 
 /// A profile, or the knowledge that it does not exist.
-pub type CachedProfile = Option<Arc<Profile>>;
+pub(crate) type CachedProfile = Option<Arc<Profile>>;
 
 /// What the profile cache holds for a user: what its tenant said, and when.
 #[derive(Debug, Clone)]
-pub struct ProfileEntry {
-    pub profile: CachedProfile,
-    pub fetched: Instant,
+pub(super) struct ProfileEntry {
+    pub(super) profile: CachedProfile,
+    pub(super) fetched: Instant,
 }
 
 /// An entry lives as long as it may be used: a profile `profile_ttl`, plus `stale_if_error`
@@ -88,20 +75,8 @@ impl Expiry<UserKey, ProfileEntry> for ProfileExpiry {
     }
 }
 
-/// (tenant, lower-cased email).
-pub type EmailKey = (Arc<str>, Arc<str>);
-/// (tenant, organization id).
-pub type OrganizationKey = (Arc<str>, Arc<str>);
-
-/// One page of one tenant's answer to one search.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct SearchKey {
-    pub tenant: Arc<str>,
-    pub query: Option<Arc<str>>,
-    pub sort: &'static str,
-    pub page: u32,
-    pub per_page: u32,
-}
+/// Users who joined (`true`) or left an organization lately.
+pub(super) type MemberChanges = Arc<[(Arc<str>, bool)]>;
 
 /// Bound of the small per-tenant caches (indexes, figures, search pages).
 const SMALL: u64 = 10_000;
@@ -118,29 +93,36 @@ where
 }
 
 #[derive(Clone)]
-pub struct Caches {
+pub(super) struct Caches {
     /// Profiles (and absences), kept past their TTL only to answer while a tenant fails.
-    pub profiles: Cache<UserKey, ProfileEntry>,
+    pub(super) profiles: Cache<UserKey, ProfileEntry>,
     /// The user ids holding an email in a tenant.
-    pub emails: Cache<EmailKey, Arc<[Arc<str>]>>,
-    /// Emails written through this gateway lately: read with users-by-email, not search.
-    pub recent_email_writes: Cache<EmailKey, ()>,
-    /// Member ids of an organization; `None` when the organization does not exist.
-    pub organization_members: Cache<OrganizationKey, Option<Members>>,
-    pub organization_index: Cache<Arc<str>, Arc<GroupIndex<Organization>>>,
-    pub role_index: Cache<Arc<str>, Arc<GroupIndex<Role>>>,
+    pub(super) emails: Cache<EmailKey, Arc<[Arc<str>]>>,
+    /// Emails written through this gateway lately, with the spellings written: read with
+    /// users-by-email (consistent; Auth0 matches it case-sensitively), not search.
+    pub(super) recent_email_writes: Cache<EmailKey, Arc<[Arc<str>]>>,
+    /// Member ids of an organization, for admission; `None` when the organization does not
+    /// exist. Kept `admission_ttl` (short: a member removed elsewhere loses access soon).
+    pub(super) organization_members: Cache<OrganizationKey, Option<Members>>,
+    /// Memberships this gateway changed lately: (user, added), laid over lists read since,
+    /// which Auth0 serves eventually consistent.
+    pub(super) recent_members: Cache<OrganizationKey, MemberChanges>,
+    /// Member ids of an organization for the organization index (`membership_ttl`).
+    pub(super) index_members: Cache<OrganizationKey, Option<Members>>,
+    pub(super) organization_index: Cache<Arc<str>, Arc<GroupIndex<Organization>>>,
+    pub(super) role_index: Cache<Arc<str>, Arc<GroupIndex<Role>>>,
     /// Per-user memberships, for tenants too large to index.
-    pub user_organizations: Cache<UserKey, Groups<Organization>>,
-    pub user_roles: Cache<UserKey, Groups<Role>>,
+    pub(super) user_organizations: Cache<UserKey, Groups<Organization>>,
+    pub(super) user_roles: Cache<UserKey, Groups<Role>>,
     /// Kept twice `search_ttl`: past the first, answered while being refreshed.
-    pub searches: Cache<SearchKey, Arc<SearchPage>>,
+    pub(super) searches: Cache<SearchKey, Arc<SearchPage>>,
     /// Search pages being refreshed in the background.
-    pub refreshing: Cache<SearchKey, ()>,
+    pub(super) refreshing: Cache<SearchKey, ()>,
     /// (tenant, days) → figures.
-    pub figures: Cache<(Arc<str>, u32), Arc<TenantFigures>>,
+    pub(super) figures: Cache<(Arc<str>, u32), Arc<TenantFigures>>,
     /// Users written through this (or another) replica lately, with when: read by id, never
     /// through lagging search, and loads begun before the write are not kept.
-    pub recent_writes: Cache<UserKey, std::time::Instant>,
+    pub(super) recent_writes: Cache<UserKey, std::time::Instant>,
     profile_ttl: Duration,
     metrics: Metrics,
 }
@@ -154,7 +136,7 @@ impl std::fmt::Debug for Caches {
 }
 
 impl Caches {
-    pub fn new(config: &CacheConfig, metrics: Metrics) -> Self {
+    pub(super) fn new(config: &CacheConfig, metrics: Metrics) -> Self {
         // With caching off every cache holds nothing, but loads of one key are still shared
         // by concurrent callers. What the gateway wrote lately is kept either way: it is what
         // makes reads after writes right, not an optimisation.
@@ -175,7 +157,9 @@ impl Caches {
                 .build(),
             emails: bounded(many, config.email_ttl),
             recent_email_writes: bounded(config.max_profiles, config.recent_write_window),
-            organization_members: bounded(few, config.membership_ttl),
+            organization_members: bounded(few, config.admission_ttl),
+            recent_members: bounded(SMALL, config.recent_write_window),
+            index_members: bounded(few, config.membership_ttl),
             organization_index: bounded(few, config.membership_ttl),
             role_index: bounded(few, config.membership_ttl),
             user_organizations: bounded(many, config.membership_ttl),
@@ -193,14 +177,14 @@ impl Caches {
     }
 
     /// A cached profile (or cached absence) within its TTL, counting the hit or miss.
-    pub async fn profile(&self, key: &UserKey) -> Option<CachedProfile> {
+    pub(super) async fn profile(&self, key: &UserKey) -> Option<CachedProfile> {
         let found = self.fresh_profile(key).await;
         self.metrics.cache_lookup("profiles", found.is_some());
         found
     }
 
     /// As [`Self::profile`], without counting: for a caller whose misses are counted later.
-    pub async fn fresh_profile(&self, key: &UserKey) -> Option<CachedProfile> {
+    pub(super) async fn fresh_profile(&self, key: &UserKey) -> Option<CachedProfile> {
         self.profiles
             .get(key)
             .await
@@ -209,12 +193,12 @@ impl Caches {
     }
 
     /// Whether an entry may be served as is (absences expire on their own, sooner).
-    pub fn is_fresh(&self, entry: &ProfileEntry) -> bool {
+    pub(super) fn is_fresh(&self, entry: &ProfileEntry) -> bool {
         entry.profile.is_none() || entry.fetched.elapsed() <= self.profile_ttl
     }
 
     /// Remembers what a tenant said about a user, now.
-    pub async fn put_profile(&self, key: UserKey, profile: CachedProfile) {
+    pub(super) async fn put_profile(&self, key: UserKey, profile: CachedProfile) {
         self.profiles
             .insert(
                 key,
@@ -226,12 +210,12 @@ impl Caches {
             .await;
     }
 
-    pub fn metrics(&self) -> &Metrics {
+    pub(super) fn metrics(&self) -> &Metrics {
         &self.metrics
     }
 
     /// Evicts everything known of a user that a write changed, and marks it written now.
-    pub async fn forget_user(&self, key: &UserKey) {
+    pub(super) async fn forget_user(&self, key: &UserKey) {
         self.profiles.invalidate(key).await;
         self.user_organizations.invalidate(key).await;
         self.user_roles.invalidate(key).await;
@@ -240,30 +224,84 @@ impl Caches {
             .await;
     }
 
-    /// Evicts what is known of an email in a tenant after a write touched it.
-    pub async fn forget_email(&self, tenant: &Arc<str>, email: &str) {
+    /// Evicts what is known of an email in a tenant after a write touched it, remembering the
+    /// spelling written (lookups by it must find the account, and Auth0's users-by-email is
+    /// case-sensitive).
+    pub(super) async fn forget_email(&self, tenant: &Arc<str>, email: &str) {
         let key: EmailKey = (tenant.clone(), Arc::from(email.to_lowercase()));
         self.emails.invalidate(&key).await;
-        self.recent_email_writes.insert(key, ()).await;
+        let mut spellings: Vec<Arc<str>> = self
+            .recent_email_writes
+            .get(&key)
+            .await
+            .map(|known| known.to_vec())
+            .unwrap_or_default();
+        if !spellings.iter().any(|s| **s == *email) {
+            spellings.push(Arc::from(email));
+        }
+        self.recent_email_writes.insert(key, spellings.into()).await;
     }
 
     /// Evicts a tenant's memberships after a write changed them.
-    pub async fn forget_memberships(&self, tenant: &Arc<str>, organization: Option<&str>) {
+    pub(super) async fn forget_memberships(&self, tenant: &Arc<str>, organization: Option<&str>) {
         self.organization_index.invalidate(tenant).await;
         self.role_index.invalidate(tenant).await;
         if let Some(organization) = organization {
-            self.organization_members
-                .invalidate(&(tenant.clone(), Arc::from(organization)))
-                .await;
+            let key = (tenant.clone(), Arc::from(organization));
+            self.organization_members.invalidate(&key).await;
+            self.index_members.invalidate(&key).await;
         }
+    }
+
+    /// `user` joined (or left) an organization through some replica: the member list used for
+    /// admission says so at once, and lists read in the next `recent_write_window` (which Auth0
+    /// serves eventually consistent) are corrected the same way.
+    pub(super) async fn member_changed(
+        &self,
+        tenant: &Arc<str>,
+        organization: &str,
+        user: &str,
+        joined: bool,
+    ) {
+        let key: OrganizationKey = (tenant.clone(), Arc::from(organization));
+        let user: Arc<str> = Arc::from(user);
+        let mut recent: Vec<(Arc<str>, bool)> = self
+            .recent_members
+            .get(&key)
+            .await
+            .map(|r| r.to_vec())
+            .unwrap_or_default();
+        recent.retain(|(who, _)| *who != user);
+        recent.push((user, joined));
+        let recent: Arc<[(Arc<str>, bool)]> = recent.into();
+        self.recent_members
+            .insert(key.clone(), recent.clone())
+            .await;
+        for cache in [&self.organization_members, &self.index_members] {
+            if let Some(Some(members)) = cache.get(&key).await {
+                cache
+                    .insert(key.clone(), Some(overlay(&members, &recent)))
+                    .await;
+            }
+        }
+        self.organization_index.invalidate(tenant).await;
+    }
+
+    /// The memberships changed lately in an organization.
+    pub(super) async fn recent_members(
+        &self,
+        key: &OrganizationKey,
+    ) -> Option<Arc<[(Arc<str>, bool)]>> {
+        self.recent_members.get(key).await
     }
 
     /// Evicts every cached answer (writes may have been missed); what this replica wrote
     /// lately stays marked.
-    pub fn forget_everything(&self) {
+    pub(super) fn forget_everything(&self) {
         self.profiles.invalidate_all();
         self.emails.invalidate_all();
         self.organization_members.invalidate_all();
+        self.index_members.invalidate_all();
         self.organization_index.invalidate_all();
         self.role_index.invalidate_all();
         self.user_organizations.invalidate_all();
@@ -274,7 +312,7 @@ impl Caches {
 
     /// `key` from `cache` (counting the hit or miss as `name`), else from `load`. Concurrent
     /// misses of one key wait for a single `load`; failures are not cached.
-    pub async fn through<K, V>(
+    pub(super) async fn through<K, V>(
         &self,
         cache: &Cache<K, V>,
         name: &'static str,

@@ -1,67 +1,52 @@
 //! The request's dataloader: keys asked for by resolvers within a tick are gathered and handed
-//! to the [`Store`] together, grouped by tenant, so nested fields over a page of users cost one
-//! batch per tenant instead of one call per user.
+//! to the store together, grouped by tenant, so nested fields over a page of users cost one
+//! batch per tenant instead of one call per user. It belongs to one request (one caller), so
+//! nothing loaded for one caller reaches another through it.
 //!
 //! A tenant's failure does not fail the batch: each value carries its own tenant's result.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
-use std::future::Future;
 use std::sync::{Arc, Mutex};
 
 use async_graphql::dataloader::Loader;
 use futures::future::join_all;
 
-use crate::cache::{EmailKey, UserKey};
-use crate::server::request_id;
-use crate::store::memberships::Groups;
-use crate::store::profiles::StaleProfile;
-use crate::store::{Store, TenantResult};
-use crate::tenant::model::{Organization, Profile, Role};
+use crate::keys::{EmailKey, UserKey};
+use crate::request::{self, RequestTag};
+use crate::store::{Groups, StaleProfile, Store, TenantResult};
+use crate::tenant::Profile;
+use crate::tenant::model::{Organization, Role};
 
-pub struct StoreLoader {
+pub(crate) struct Batcher {
     store: Store,
-    /// The loads run in tasks of their own: they re-enter the request's id for upstream calls.
-    request_id: Option<Arc<str>>,
+    /// The loads run in tasks of their own: they enter the request's tag again, so upstream
+    /// calls carry its id and are charged to its caller.
+    tag: RequestTag,
     stale: Arc<Mutex<Vec<StaleProfile>>>,
 }
 
-impl StoreLoader {
-    pub fn new(
-        store: Store,
-        request_id: Option<Arc<str>>,
-        stale: Arc<Mutex<Vec<StaleProfile>>>,
-    ) -> Self {
-        Self {
-            store,
-            request_id,
-            stale,
-        }
-    }
-
-    async fn in_request<F: Future>(&self, load: F) -> F::Output {
-        match &self.request_id {
-            Some(id) => request_id::scope(id.clone(), load).await,
-            None => load.await,
-        }
+impl Batcher {
+    pub(super) fn new(store: Store, tag: RequestTag, stale: Arc<Mutex<Vec<StaleProfile>>>) -> Self {
+        Self { store, tag, stale }
     }
 }
 
 /// The organizations of a user.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct OrganizationsOf(pub UserKey);
+pub(crate) struct OrganizationsOf(pub(crate) UserKey);
 
 /// The roles of a user.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct RolesOf(pub UserKey);
+pub(crate) struct RolesOf(pub(crate) UserKey);
 
 /// A profile; absent from the answer when the user does not exist.
-impl Loader<UserKey> for StoreLoader {
+impl Loader<UserKey> for Batcher {
     type Value = TenantResult<Arc<Profile>>;
     type Error = Infallible;
 
     async fn load(&self, keys: &[UserKey]) -> Result<HashMap<UserKey, Self::Value>, Infallible> {
-        let loaded = self.in_request(self.store.profiles(keys)).await;
+        let loaded = request::scope(self.tag.clone(), self.store.profiles(keys)).await;
         if !loaded.stale.is_empty()
             && let Ok(mut stale) = self.stale.lock()
         {
@@ -80,23 +65,22 @@ impl Loader<UserKey> for StoreLoader {
 }
 
 /// The ids of the accounts holding an email in a tenant.
-impl Loader<EmailKey> for StoreLoader {
+impl Loader<EmailKey> for Batcher {
     type Value = TenantResult<Arc<[Arc<str>]>>;
     type Error = Infallible;
 
     async fn load(&self, keys: &[EmailKey]) -> Result<HashMap<EmailKey, Self::Value>, Infallible> {
         let groups = by_tenant(keys.iter().map(|(tenant, email)| (tenant, email)));
         let loads = groups.into_iter().filter_map(|(tenant, emails)| {
-            let client = self.store.tenant(&tenant)?.clone();
+            let tenant = self.store.tenant(&tenant)?.clone();
             Some(async move {
-                let found = self.store.accounts_by_email(&client, &emails).await;
+                let found = self.store.accounts_by_email(&tenant, &emails).await;
                 found
                     .into_iter()
-                    .map(move |(email, ids)| ((client.id.clone(), email), ids))
+                    .map(move |(email, ids)| ((tenant.id().clone(), email), ids))
             })
         });
-        Ok(self
-            .in_request(join_all(loads))
+        Ok(request::scope(self.tag.clone(), join_all(loads))
             .await
             .into_iter()
             .flatten()
@@ -104,8 +88,8 @@ impl Loader<EmailKey> for StoreLoader {
     }
 }
 
-impl Loader<OrganizationsOf> for StoreLoader {
-    type Value = TenantResult<Arc<[Arc<Organization>]>>;
+impl Loader<OrganizationsOf> for Batcher {
+    type Value = TenantResult<Groups<Organization>>;
     type Error = Infallible;
 
     async fn load(
@@ -114,14 +98,13 @@ impl Loader<OrganizationsOf> for StoreLoader {
     ) -> Result<HashMap<OrganizationsOf, Self::Value>, Infallible> {
         let groups = by_tenant(keys.iter().map(|k| (&k.0.tenant, &k.0.id)));
         let loads = groups.into_iter().filter_map(|(tenant, users)| {
-            let client = self.store.tenant(&tenant)?.clone();
+            let tenant = self.store.tenant(&tenant)?.clone();
             Some(async move {
-                let result = self.store.organizations_of(&client, &users).await;
-                spread(&client.id, users, result, OrganizationsOf)
+                let result = self.store.organizations_of(&tenant, &users).await;
+                spread(tenant.id(), users, result, OrganizationsOf)
             })
         });
-        Ok(self
-            .in_request(join_all(loads))
+        Ok(request::scope(self.tag.clone(), join_all(loads))
             .await
             .into_iter()
             .flatten()
@@ -129,65 +112,25 @@ impl Loader<OrganizationsOf> for StoreLoader {
     }
 }
 
-impl Loader<RolesOf> for StoreLoader {
-    type Value = TenantResult<Arc<[Arc<Role>]>>;
+impl Loader<RolesOf> for Batcher {
+    type Value = TenantResult<Groups<Role>>;
     type Error = Infallible;
 
     async fn load(&self, keys: &[RolesOf]) -> Result<HashMap<RolesOf, Self::Value>, Infallible> {
         let groups = by_tenant(keys.iter().map(|k| (&k.0.tenant, &k.0.id)));
         let loads = groups.into_iter().filter_map(|(tenant, users)| {
-            let client = self.store.tenant(&tenant)?.clone();
+            let tenant = self.store.tenant(&tenant)?.clone();
             Some(async move {
-                let result = self.store.roles_of(&client, &users).await;
-                spread(&client.id, users, result, RolesOf)
+                let result = self.store.roles_of(&tenant, &users).await;
+                spread(tenant.id(), users, result, RolesOf)
             })
         });
-        Ok(self
-            .in_request(join_all(loads))
+        Ok(request::scope(self.tag.clone(), join_all(loads))
             .await
             .into_iter()
             .flatten()
             .collect())
     }
-}
-
-/// Profiles: what the shared cache holds at once (no batching delay for a hit), the rest through
-/// the request's loader, batched per tenant. Absent keys are missing users.
-pub async fn load_profiles(
-    ctx: &async_graphql::Context<'_>,
-    keys: impl IntoIterator<Item = UserKey>,
-) -> HashMap<UserKey, TenantResult<Arc<Profile>>> {
-    let caches = &super::context::services(ctx).store.caches;
-    let mut found = HashMap::new();
-    let mut missing = Vec::new();
-    for key in keys {
-        // A miss is counted by the loader's own lookup.
-        match caches.fresh_profile(&key).await {
-            Some(cached) => {
-                caches.metrics().cache_lookup("profiles", true);
-                if let Some(profile) = cached {
-                    found.insert(key, Ok(profile));
-                }
-            }
-            None => missing.push(key),
-        }
-    }
-    if !missing.is_empty() {
-        let Ok(loaded) = super::context::request(ctx)
-            .loader()
-            .load_many(missing)
-            .await;
-        found.extend(loaded);
-    }
-    found
-}
-
-/// One profile, as [`load_profiles`]; `None` for a missing user.
-pub async fn load_profile(
-    ctx: &async_graphql::Context<'_>,
-    key: UserKey,
-) -> Option<TenantResult<Arc<Profile>>> {
-    load_profiles(ctx, [key.clone()]).await.remove(&key)
 }
 
 /// Keys grouped by tenant: `(tenant, id or email)` pairs in, the ids or emails of each tenant out.

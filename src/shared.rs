@@ -1,43 +1,32 @@
-//! What replicas share through Redis (optional `[redis]`), so several gateways behind a load
-//! balancer behave as one:
-//!
-//! - [`l2`]: a second-level profile cache under each replica's moka cache;
-//! - [`invalidation`]: a write through any replica evicts what it touched on every replica
-//!   (Redis pub/sub);
-//! - [`budget`]: each tenant's upstream rate budget, one token bucket for all replicas (an
-//!   atomic Lua script).
+//! The connection to Redis (optional `[redis]`), through which several replicas behave as one.
+//! What goes through it belongs to its owners: the shared profile cache and the invalidation
+//! broadcast to the store (`store::l2`, `store::invalidation`), each tenant's shared rate budget
+//! to the tenant client (`tenant::shared_budget`).
 //!
 //! Redis failing never fails a request: every operation gives up after `redis.timeout`, is
 //! counted in `tenantgraph_redis_errors_total`, logged (at most every few seconds), and the
-//! replica carries on with its own cache and budget. Connections are re-established in the
-//! background; after the subscription comes back, the local caches are emptied, since
-//! invalidations sent meanwhile were missed.
-
-pub mod budget;
-pub mod invalidation;
-pub mod l2;
+//! caller carries on with its own cache and budget. The connection is re-established in the
+//! background.
 
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use rand::Rng;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig, PubSub};
 use tokio::time::Instant;
 
-use crate::cache::Caches;
 use crate::config::RedisConfig;
 use crate::metrics::{Metrics, RedisLabels};
 
 /// Log a Redis failure at most this often (a dead Redis must not flood the logs).
 const WARN_EVERY: Duration = Duration::from_secs(10);
 
-pub struct Shared {
+pub(crate) struct Shared {
     config: RedisConfig,
     client: redis::Client,
     connection: RwLock<Option<ConnectionManager>>,
-    /// This replica's id, so it ignores its own invalidations.
+    /// This replica's id, so it can tell its own broadcasts from the others'.
     replica: Arc<str>,
-    caches: Caches,
     metrics: Metrics,
     last_warning: Mutex<Option<Instant>>,
 }
@@ -51,13 +40,8 @@ impl std::fmt::Debug for Shared {
 }
 
 impl Shared {
-    /// Connects in the background (a Redis down at start-up does not stop the gateway) and
-    /// starts listening for other replicas' invalidations.
-    pub fn start(
-        config: RedisConfig,
-        caches: Caches,
-        metrics: Metrics,
-    ) -> anyhow::Result<Arc<Self>> {
+    /// Connects in the background: a Redis down at start-up does not stop the gateway.
+    pub(crate) fn start(config: RedisConfig, metrics: Metrics) -> anyhow::Result<Arc<Self>> {
         let client = redis::Client::open(config.url.as_str())
             .map_err(|e| anyhow::anyhow!("redis.url is not usable: {e}"))?;
         let shared = Arc::new(Self {
@@ -65,20 +49,27 @@ impl Shared {
             client,
             connection: RwLock::new(None),
             replica: Arc::from(format!("{:016x}", rand::thread_rng().r#gen::<u64>())),
-            caches,
             metrics,
             last_warning: Mutex::new(None),
         });
         tokio::spawn(connect(Arc::downgrade(&shared)));
-        tokio::spawn(invalidation::listen(Arc::downgrade(&shared)));
         Ok(shared)
+    }
+
+    pub(crate) fn config(&self) -> &RedisConfig {
+        &self.config
+    }
+
+    pub(crate) fn replica(&self) -> &str {
+        &self.replica
     }
 
     fn connection(&self) -> Option<ConnectionManager> {
         self.connection.read().ok()?.clone()
     }
 
-    fn key(&self, parts: &[&str]) -> String {
+    /// `{prefix}part:part…`: every key and channel carries the deployment's prefix.
+    pub(crate) fn key(&self, parts: &[&str]) -> String {
         let mut key = self.config.key_prefix.clone();
         key.push_str(&parts.join(":"));
         key
@@ -86,7 +77,7 @@ impl Shared {
 
     /// Runs one Redis operation within `redis.timeout`; `None` when Redis is not connected,
     /// failed or was too slow (counted and logged, never an error for the caller).
-    async fn run<T, F>(
+    pub(crate) async fn run<T, F>(
         &self,
         operation: &'static str,
         call: impl FnOnce(ConnectionManager) -> F,
@@ -109,6 +100,30 @@ impl Shared {
                 None
             }
         }
+    }
+
+    /// A subscription to `channel`, within a few timeouts.
+    pub(crate) async fn subscribe(&self, channel: &str) -> Result<PubSub, String> {
+        let subscribed = async {
+            let mut pubsub = self.client.get_async_pubsub().await?;
+            pubsub.subscribe(channel).await?;
+            Ok::<_, redis::RedisError>(pubsub)
+        };
+        match tokio::time::timeout(self.config.timeout * 4, subscribed).await {
+            Ok(Ok(pubsub)) => {
+                self.metrics.redis_connected.set(1);
+                Ok(pubsub)
+            }
+            Ok(Err(error)) => Err(self.lost("subscribe", &error.to_string())),
+            Err(_) => Err(self.lost("subscribe", "timed out")),
+        }
+    }
+
+    /// The subscription (or the attempt to make one) ended.
+    pub(crate) fn lost(&self, operation: &'static str, reason: &str) -> String {
+        self.metrics.redis_connected.set(0);
+        self.failed(operation, reason);
+        reason.to_owned()
     }
 
     fn failed(&self, operation: &'static str, reason: &str) {

@@ -1,0 +1,55 @@
+//! A gateway on a free port, in this process, stopped when its handle drops.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tenantgraph::{Config, Gateway};
+
+/// A serving gateway.
+pub struct RunningGateway {
+    pub addr: SocketAddr,
+    /// The wired gateway, to run requests in-process.
+    pub gateway: Gateway,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl RunningGateway {
+    pub fn url(&self) -> String {
+        format!("http://{}/graphql", self.addr)
+    }
+}
+
+impl Drop for RunningGateway {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Tests fail fast: a dead tenant should not cost seconds, and the tenants' own budget is never
+/// the bottleneck unless a test makes it one.
+pub fn fast_failing(config: &mut Config) {
+    for tenant in &mut config.tenants {
+        tenant.timeout = Duration::from_secs(2);
+        tenant.breaker.cooldown = Duration::from_millis(300);
+        tenant.rate_limit.per_second = 1000.0;
+        tenant.rate_limit.burst = 1000;
+    }
+}
+
+/// Builds and serves a gateway from `config` (which should listen on port 0).
+pub async fn start_gateway(config: Config) -> RunningGateway {
+    let app = tenantgraph::Application::build(config).await.unwrap();
+    let addr = app.local_addr();
+    let gateway = app.gateway();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(app.run_until_stopped(async {
+        let _ = stopped.await;
+    }));
+    RunningGateway {
+        addr,
+        gateway,
+        stop: Some(stop),
+    }
+}

@@ -1,0 +1,22 @@
+//! The harness of tenantgraph's tests, shared by every test binary: emulated tenants, the
+//! emulated operator issuer and gateways on free ports ([`TestApp`], [`start_gateway`]), a small
+//! GraphQL client ([`post`], [`data`], [`error_codes`]), a real `redis-server` ([`RedisServer`]),
+//! and the rule for system programs a test needs ([`require`]).
+//!
+//! # System programs
+//! Some tests run real programs: `redis-server`, `chromium` and `chromedriver`, `node`. On a
+//! machine without one, [`require`] says loudly what is missing and the command that installs
+//! it, and the test stops there, passing (it was skipped). With `TENANTGRAPH_CI=1` (set by
+//! `.ci/run`, which installs them all) a missing program fails the test instead, so CI always
+//! runs every test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod app;
+mod gateway;
+mod programs;
+mod redis_server;
+
+pub use app::{Options, TestApp, data, error_codes, post, spawn, spawn_with};
+pub use gateway::{RunningGateway, fast_failing, start_gateway};
+pub use programs::require;
+pub use redis_server::RedisServer;

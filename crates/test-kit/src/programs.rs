@@ -1,0 +1,29 @@
+//! Whether a system program a test needs is there, and what happens when it is not.
+
+use std::process::{Command, Stdio};
+
+/// The variable that makes a missing program a failure (CI sets it).
+const STRICT: &str = "TENANTGRAPH_CI";
+
+/// `true` when `program` runs (`program --version` or the given probe answers). When it does
+/// not: with `TENANTGRAPH_CI=1`, panics naming it; otherwise prints, loudly, that the test is
+/// skipped and how to install what it needs, and answers `false` (the test then returns).
+pub fn require(program: &str, install: &str) -> bool {
+    let found = Command::new(program)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok();
+    if found {
+        return true;
+    }
+    let message = format!(
+        "`{program}` is not installed: this test needs it. Install it with `{install}` (.ci/run does)."
+    );
+    if std::env::var(STRICT).is_ok_and(|v| v == "1") {
+        panic!("{message} ({STRICT}=1: a missing program fails the test)");
+    }
+    eprintln!("\n==== SKIPPED ==== {message}\n");
+    false
+}

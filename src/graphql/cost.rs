@@ -1,0 +1,444 @@
+//! What a document would cost, worked out from its text and variables before anything runs:
+//! how deep its selections nest, its complexity, and how many upstream calls its per-user
+//! fields would make in one tenant. Each is bounded by `[limits]`, and a document over a bound
+//! is refused as QUERY_TOO_COMPLEX, saying what it costs and what the limit is, before any
+//! upstream call.
+//!
+//! - **Depth**: nested field levels (`{ user { email } }` is 2). Measured first, and walked
+//!   with an explicit bound, so a deep document is refused before its cost is computed.
+//!   Introspection (`__schema`, `__type`) is left out: its shape is the schema's.
+//! - **Complexity**: a field costs 1 plus its children; a list of users costs its length (the
+//!   number of refs, `first`, or 5 accounts per email) times its selection, `logs(first:)`
+//!   `first` times its selection, and a search 10 more. All in saturating arithmetic.
+//! - **Upstream fan-out**: `logs` and `bruteForceBlocks` cost one call per user (Auth0 has no
+//!   batch endpoint for them). For every place users appear, the document says how many there
+//!   can be in each tenant (`users(refs:)` names them; a search of `first` users may find them
+//!   all in one tenant; an email may have 5 accounts in each), so the calls one tenant could
+//!   receive are bounded before any is made.
+
+use std::collections::HashMap;
+
+use async_graphql::parser::types::{
+    ExecutableDocument, Field, FragmentDefinition, OperationDefinition, Selection, SelectionSet,
+};
+use async_graphql::{Name, Positioned, Value as ConstValue, Variables};
+
+use crate::error::{ClientError, ErrorCode};
+
+/// Accounts one email is assumed to have in a tenant.
+const ACCOUNTS_PER_EMAIL: u64 = 5;
+
+/// The bounds a document must keep.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Bounds {
+    pub(crate) depth: usize,
+    pub(crate) complexity: usize,
+    pub(crate) upstream_per_tenant: usize,
+}
+
+/// How many users a selection is about, per tenant where the document says, and in any tenant.
+#[derive(Debug, Clone, Default)]
+struct Fan {
+    named: HashMap<String, u64>,
+    anywhere: u64,
+}
+
+impl Fan {
+    fn anywhere(count: u64) -> Self {
+        Self {
+            named: HashMap::new(),
+            anywhere: count,
+        }
+    }
+
+    /// Users of one tenant at most.
+    fn most_in_one_tenant(&self) -> u64 {
+        self.named
+            .values()
+            .max()
+            .copied()
+            .unwrap_or(0)
+            .saturating_add(self.anywhere)
+    }
+}
+
+/// What kind of object a selection set is on.
+#[derive(Debug, Clone)]
+enum On {
+    Query,
+    Mutation,
+    /// Users, `Fan` of them.
+    User(Fan),
+    /// `searchUsers`' connection, its edges: users at `node`.
+    Connection(Fan),
+    Edge(Fan),
+    /// `person`: users at `accounts`.
+    Person(Fan),
+    Other,
+}
+
+struct Walk<'a> {
+    document: &'a ExecutableDocument,
+    operation: &'a OperationDefinition,
+    variables: &'a Variables,
+    bounds: Bounds,
+    /// Upstream calls per tenant, named and anywhere.
+    calls: Fan,
+    /// Fragments being expanded, to stop at a cycle (validation refuses it later).
+    expanding: Vec<&'a Name>,
+}
+
+/// Checks `document` against `bounds`; the error says what it costs.
+pub(crate) fn check(
+    document: &ExecutableDocument,
+    operation_name: Option<&str>,
+    variables: &Variables,
+    bounds: Bounds,
+) -> Result<(), ClientError> {
+    // The operation that will run; every one when none is named (only one may then exist).
+    let operations = document
+        .operations
+        .iter()
+        .filter(|(name, _)| operation_name.is_none() || name.map(Name::as_str) == operation_name);
+    for (_, operation) in operations {
+        let mut walk = Walk {
+            document,
+            operation: &operation.node,
+            variables,
+            bounds,
+            calls: Fan::default(),
+            expanding: Vec::new(),
+        };
+        let root = match operation.node.ty {
+            async_graphql::parser::types::OperationType::Mutation => On::Mutation,
+            _ => On::Query,
+        };
+        let depth = walk.depth(&operation.node.selection_set.node, 0);
+        if depth > bounds.depth {
+            return Err(too_complex(format!(
+                "the document nests {depth} levels deep; at most {} are allowed",
+                bounds.depth
+            )));
+        }
+        let complexity = walk.cost(&operation.node.selection_set.node, &root);
+        if complexity > bounds.complexity as u64 {
+            return Err(too_complex(format!(
+                "the document costs {complexity}; at most {} is allowed (a field costs 1 plus its children, a list of users its length times its selection)",
+                bounds.complexity
+            )));
+        }
+        let calls = walk.calls.most_in_one_tenant();
+        if calls > bounds.upstream_per_tenant as u64 {
+            return Err(too_complex(format!(
+                "the document could make {calls} calls to one tenant through per-user fields (logs, bruteForceBlocks); at most {} are allowed: ask for fewer users or fewer such fields",
+                bounds.upstream_per_tenant
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn too_complex(message: String) -> ClientError {
+    ClientError::new(ErrorCode::QueryTooComplex, message)
+}
+
+impl<'a> Walk<'a> {
+    /// The fields of a selection set, fragments expanded.
+    fn fields(&mut self, set: &'a SelectionSet, out: &mut Vec<&'a Field>) {
+        for item in &set.items {
+            match &item.node {
+                Selection::Field(field) => out.push(&field.node),
+                Selection::InlineFragment(fragment) => {
+                    self.fields(&fragment.node.selection_set.node, out);
+                }
+                Selection::FragmentSpread(spread) => {
+                    let name = &spread.node.fragment_name.node;
+                    if self.expanding.contains(&name) {
+                        continue;
+                    }
+                    let Some(fragment) = self.document.fragments.get(name) else {
+                        continue;
+                    };
+                    let fragment: &'a Positioned<FragmentDefinition> = fragment;
+                    self.expanding.push(name);
+                    self.fields(&fragment.node.selection_set.node, out);
+                    self.expanding.pop();
+                }
+            }
+        }
+    }
+
+    /// Nesting below `set`, giving up once past the bound (so a deep document costs little).
+    fn depth(&mut self, set: &'a SelectionSet, above: usize) -> usize {
+        if above > self.bounds.depth {
+            return above;
+        }
+        let mut fields = Vec::new();
+        self.fields(set, &mut fields);
+        let mut deepest = above;
+        for field in fields {
+            if field.name.node.starts_with("__") {
+                continue;
+            }
+            deepest = deepest.max(self.depth(&field.selection_set.node, above + 1));
+            if deepest > self.bounds.depth {
+                break;
+            }
+        }
+        deepest
+    }
+
+    fn cost(&mut self, set: &'a SelectionSet, on: &On) -> u64 {
+        let mut fields = Vec::new();
+        self.fields(set, &mut fields);
+        let mut total: u64 = 0;
+        for field in fields {
+            total = total.saturating_add(self.field_cost(field, on));
+        }
+        total
+    }
+
+    fn field_cost(&mut self, field: &'a Field, on: &On) -> u64 {
+        let name = field.name.node.as_str();
+        if name.starts_with("__") {
+            return 1;
+        }
+        let children = &field.selection_set.node;
+        let one = Fan::anywhere(1);
+        let (inner, factor, extra): (On, u64, u64) = match (on, name) {
+            (On::Query, "user") => (On::User(self.tenant_fan(field)), 1, 0),
+            (On::Query, "me")
+            | (
+                On::Mutation,
+                "updateMe" | "createUser" | "updateUser" | "blockUser" | "unblockUser",
+            ) => (On::User(one), 1, 0),
+            (On::Query, "users") => {
+                let fan = self.refs_fan(field);
+                let count = fan.named.values().sum::<u64>().max(1);
+                (On::User(fan), count, 0)
+            }
+            (On::Query, "searchUsers") => {
+                let first = self
+                    .int_argument(field, "first")
+                    .unwrap_or(20)
+                    .clamp(1, 100);
+                (On::Connection(Fan::anywhere(first)), first, 10)
+            }
+            (On::Query, "usersByEmail") => (
+                On::User(Fan::anywhere(ACCOUNTS_PER_EMAIL)),
+                ACCOUNTS_PER_EMAIL,
+                0,
+            ),
+            (On::Query, "person") => (
+                On::Person(Fan::anywhere(ACCOUNTS_PER_EMAIL)),
+                ACCOUNTS_PER_EMAIL,
+                0,
+            ),
+            (On::Connection(fan), "edges") => (On::Edge(fan.clone()), 1, 0),
+            (On::Edge(fan), "node") | (On::Person(fan), "accounts") => {
+                (On::User(fan.clone()), 1, 0)
+            }
+            (On::User(fan), "linkedAccounts") => (
+                On::User(Fan::anywhere(
+                    fan.most_in_one_tenant().saturating_mul(ACCOUNTS_PER_EMAIL),
+                )),
+                ACCOUNTS_PER_EMAIL,
+                0,
+            ),
+            (On::User(fan), "logs") => {
+                self.add_calls(fan);
+                let first = self
+                    .int_argument(field, "first")
+                    .unwrap_or(20)
+                    .clamp(1, 100);
+                (On::Other, first, 0)
+            }
+            (On::User(fan), "bruteForceBlocks") => {
+                self.add_calls(fan);
+                (On::Other, 1, 0)
+            }
+            _ => (On::Other, 1, 0),
+        };
+        let below = self.cost(children, &inner);
+        extra
+            .saturating_add(1)
+            .saturating_add(factor.saturating_mul(below))
+    }
+
+    fn add_calls(&mut self, fan: &Fan) {
+        for (tenant, count) in &fan.named {
+            let entry = self.calls.named.entry(tenant.clone()).or_default();
+            *entry = entry.saturating_add(*count);
+        }
+        self.calls.anywhere = self.calls.anywhere.saturating_add(fan.anywhere);
+    }
+
+    /// An argument's value, variables substituted (their defaults when not given).
+    fn argument(&self, field: &Field, name: &str) -> Option<ConstValue> {
+        field
+            .get_argument(name)?
+            .node
+            .clone()
+            .into_const_with(|variable| Ok::<_, ()>(self.variable(&variable)))
+            .ok()
+    }
+
+    fn variable(&self, name: &Name) -> ConstValue {
+        if let Some(value) = self.variables.get(name) {
+            return value.clone();
+        }
+        self.operation
+            .variable_definitions
+            .iter()
+            .find(|d| d.node.name.node == *name)
+            .and_then(|d| d.node.default_value.as_ref())
+            .map(|v| v.node.clone())
+            .unwrap_or(ConstValue::Null)
+    }
+
+    fn int_argument(&self, field: &Field, name: &str) -> Option<u64> {
+        match self.argument(field, name)? {
+            ConstValue::Number(n) => n.as_i64().map(|n| n.max(0).unsigned_abs()),
+            _ => None,
+        }
+    }
+
+    /// `user(tenant:)`: one user in the tenant named.
+    fn tenant_fan(&self, field: &Field) -> Fan {
+        match self.argument(field, "tenant") {
+            Some(ConstValue::String(tenant)) => Fan {
+                named: HashMap::from([(tenant, 1)]),
+                anywhere: 0,
+            },
+            _ => Fan::anywhere(1),
+        }
+    }
+
+    /// `users(refs:)`: how many refs name each tenant.
+    fn refs_fan(&self, field: &Field) -> Fan {
+        let mut fan = Fan::default();
+        let refs = match self.argument(field, "refs") {
+            Some(ConstValue::List(refs)) => refs,
+            Some(single @ ConstValue::Object(_)) => vec![single],
+            _ => Vec::new(),
+        };
+        for one in refs {
+            match one {
+                ConstValue::Object(fields) => match fields.get("tenant") {
+                    Some(ConstValue::String(tenant)) => {
+                        let entry = fan.named.entry(tenant.clone()).or_default();
+                        *entry = entry.saturating_add(1);
+                    }
+                    _ => fan.anywhere = fan.anywhere.saturating_add(1),
+                },
+                _ => fan.anywhere = fan.anywhere.saturating_add(1),
+            }
+        }
+        fan
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BOUNDS: Bounds = Bounds {
+        depth: 10,
+        complexity: 5_000,
+        upstream_per_tenant: 25,
+    };
+
+    fn checked(document: &str, variables: serde_json::Value) -> Result<(), ClientError> {
+        let parsed = async_graphql::parser::parse_query(document).unwrap();
+        check(&parsed, None, &Variables::from_json(variables), BOUNDS)
+    }
+
+    fn refs(tenants: &[(&str, usize)]) -> serde_json::Value {
+        let mut list = Vec::new();
+        for (tenant, count) in tenants {
+            for i in 0..*count {
+                list.push(serde_json::json!({"tenant": tenant, "id": format!("auth0|{i}")}));
+            }
+        }
+        serde_json::json!({ "refs": list })
+    }
+
+    #[test]
+    fn per_user_calls_are_bounded_per_tenant() {
+        let document =
+            "query($refs: [UserRef!]!) { users(refs: $refs) { id bruteForceBlocks { ip } } }";
+        let error = checked(document, refs(&[("acme-eu", 150)])).unwrap_err();
+        assert_eq!(error.code, ErrorCode::QueryTooComplex);
+        assert!(error.message.contains("150 calls"), "{}", error.message);
+        checked(document, refs(&[("acme-eu", 20), ("globex", 20)])).unwrap();
+        assert!(checked(document, refs(&[("acme-eu", 13), ("globex", 13)])).is_ok());
+        let both = "query($refs: [UserRef!]!) { users(refs: $refs) { logs { id } bruteForceBlocks { ip } } }";
+        assert!(checked(both, refs(&[("acme-eu", 13)])).is_err());
+    }
+
+    #[test]
+    fn a_search_may_find_all_its_users_in_one_tenant() {
+        assert!(
+            checked(
+                "{ searchUsers(first: 20) { edges { node { logs { id } } } } }",
+                serde_json::json!({})
+            )
+            .is_ok()
+        );
+        let error = checked(
+            "{ searchUsers(first: 30) { edges { node { bruteForceBlocks { ip } } } } }",
+            serde_json::json!({}),
+        )
+        .unwrap_err();
+        assert!(error.message.contains("30 calls"), "{}", error.message);
+    }
+
+    #[test]
+    fn memberships_are_not_per_user_calls() {
+        checked(
+            "query($refs: [UserRef!]!) { users(refs: $refs) { organizations { id } roles { id } } }",
+            refs(&[("acme-eu", 100)]),
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn depth_is_refused_before_cost_and_cost_never_overflows() {
+        let mut document = String::from("{ user(tenant: \"a\", id: \"b\") { ");
+        for _ in 0..28 {
+            document.push_str("linkedAccounts { ");
+        }
+        document.push_str("id");
+        document.push_str(&" }".repeat(30));
+        let error = checked(&document, serde_json::json!({})).unwrap_err();
+        assert!(error.message.contains("levels deep"), "{}", error.message);
+        let bounds = Bounds {
+            depth: 1000,
+            ..BOUNDS
+        };
+        let parsed = async_graphql::parser::parse_query(&document).unwrap();
+        let error = check(&parsed, None, &Variables::default(), bounds).unwrap_err();
+        assert!(error.message.contains("costs"), "{}", error.message);
+    }
+
+    #[test]
+    fn fragments_count_and_cycles_stop() {
+        let document = "query($refs: [UserRef!]!) { users(refs: $refs) { ...F } } fragment F on User { logs { id } }";
+        assert!(checked(document, refs(&[("acme-eu", 30)])).is_err());
+        let cycle = "{ me { ...A } } fragment A on User { ...B } fragment B on User { ...A id }";
+        checked(cycle, serde_json::json!({})).unwrap();
+    }
+
+    #[test]
+    fn complexity_says_its_cost_and_the_limit() {
+        let search = "searchUsers(first: 100) { edges { node { identities { connection provider userId isSocial } organizations { id name displayName } } } }";
+        let document = format!("{{ a: {search} b: {search} c: {search} d: {search} e: {search} }}");
+        let document = document.as_str();
+        let error = checked(document, serde_json::json!({})).unwrap_err();
+        assert!(
+            error.message.contains("costs") && error.message.contains("5000"),
+            "{}",
+            error.message
+        );
+    }
+}
