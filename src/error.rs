@@ -8,7 +8,7 @@ use std::fmt;
 
 use async_graphql::ErrorExtensions;
 
-/// The codes of DESIGN.md "Errors". Adding one is a contract change.
+/// The codes of docs/ARCHITECTURE.md "Errors". Adding one is a contract change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ErrorCode {
     Unauthenticated,

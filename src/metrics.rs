@@ -1,4 +1,4 @@
-//! Prometheus metrics: one registry, the metric families of DESIGN.md "Observability", and the
+//! Prometheus metrics: one registry, the metric families tenantgraph exports, and the
 //! text exposition served at `/metrics`.
 
 use std::sync::Arc;

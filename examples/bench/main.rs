@@ -1,4 +1,4 @@
-//! The gateway benchmark: the workloads of DESIGN.md "Benchmarks" against emulated tenants, with
+//! The gateway benchmark: the workloads of docs/ARCHITECTURE.md "Benchmarks" against emulated tenants, with
 //! the cache on and off, over real HTTP/1.1 on loopback.
 //!
 //! ```sh

@@ -11,7 +11,7 @@ use std::time::Duration;
 use proptest::test_runner::Config;
 use serde_json::Value;
 
-/// The closed set of `extensions.code` values (DESIGN.md "Errors"; `tenantgraph::error`).
+/// The closed set of `extensions.code` values (docs/ARCHITECTURE.md "Errors"; `tenantgraph::error`).
 pub const CODES: [&str; 12] = [
     "UNAUTHENTICATED",
     "FORBIDDEN",
