@@ -70,6 +70,13 @@ impl Jwks {
         self.generation.load(Ordering::Acquire)
     }
 
+    /// Whether the key set in hand is younger than `max_age` (tokens verified with it may be
+    /// trusted without fetching it again).
+    pub(crate) fn is_fresh(&self) -> bool {
+        self.cached()
+            .is_some_and(|set| set.fetched.elapsed() < self.max_age)
+    }
+
     fn cached(&self) -> Option<Arc<KeySet>> {
         self.current.read().ok()?.clone()
     }

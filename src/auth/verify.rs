@@ -141,14 +141,8 @@ impl Verifier {
 
     /// Verifies a bearer token and says who it speaks for.
     pub async fn verify(&self, token: &str) -> Result<Arc<Caller>, AuthError> {
-        if let Some(known) = self.verified.get(token).await
-            && Instant::now() < known.until
-            && self
-                .issuers
-                .get(&*known.issuer)
-                .is_some_and(|i| i.jwks.generation() == known.keys)
-        {
-            return Ok(known.caller);
+        if let Some(caller) = self.known(token).await {
+            return Ok(caller);
         }
         let (caller, expires, issuer, keys) = self.verify_afresh(token).await?;
         let caller = Arc::new(caller);
@@ -167,6 +161,17 @@ impl Verifier {
             self.verified.insert(Arc::from(token), verified).await;
         }
         Ok(caller)
+    }
+
+    /// The caller of a token verified lately, still within its memo and with its issuer's keys
+    /// unchanged and fresh; `None` when it must be verified (again).
+    pub async fn known(&self, token: &str) -> Option<Arc<Caller>> {
+        let known = self.verified.get(token).await?;
+        let issuer = self.issuers.get(&*known.issuer)?;
+        (Instant::now() < known.until
+            && issuer.jwks.generation() == known.keys
+            && issuer.jwks.is_fresh())
+        .then_some(known.caller)
     }
 
     /// The checks themselves; also answers the token's `exp`, its issuer and the generation of

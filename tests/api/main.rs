@@ -7,6 +7,7 @@ mod batching;
 mod faults;
 mod gdpr;
 mod hardening;
+mod holes;
 mod matrix;
 mod mutations;
 mod partial;

@@ -1,10 +1,13 @@
-//! The canonical text of a query: explicit operators, every compound parenthesised, every
-//! literal escaped or quoted.
+//! The canonical text of a query: explicit operators, a compound parenthesised exactly where
+//! precedence needs it (an `OR` inside an `AND`, a compound under `NOT`, a compound nested in
+//! one of its own kind), every literal escaped or quoted.
 //!
-//! Two promises: `parse(&q.to_string()) == Ok(q)` for every `q` that `parse` returned, and the
-//! text of any query is one balanced expression, so `({q}) AND ({scope})` cannot be escaped.
-//! Queries built in code that `parse` would never return (an empty `Or`, a one-member `And`, a
-//! nested `Any`) still print as one expression with the same meaning.
+//! Three promises: `parse(&q.to_string()) == Ok(q)` for every `q` that `parse` returned; the
+//! text nests no deeper than the input `q` was parsed from (so it is never refused for depth
+//! when its input was not); and the text of any query is one balanced expression, so
+//! `({q}) AND ({scope})` cannot be escaped. Queries built in code that `parse` would never
+//! return (an empty `Or`, a one-member `And`, a nested `Any`) still print as one expression
+//! with the same meaning.
 
 use std::fmt::{self, Write as _};
 
@@ -20,10 +23,41 @@ impl fmt::Display for Query {
             Self::All => f.write_str("*:*"),
             Self::Exists(field) => write!(f, "_exists_:{field}"),
             Self::Term { field, value } => write_term(f, field.as_ref(), value),
-            Self::And(members) => write_joined(f, members, " AND ", "*:*"),
-            Self::Or(members) => write_joined(f, members, " OR ", NOTHING),
-            Self::Not(inner) => write!(f, "(NOT {inner})"),
+            Self::And(members) => write_joined(f, members, " AND ", "*:*", Parent::And),
+            Self::Or(members) => write_joined(f, members, " OR ", NOTHING, Parent::Or),
+            Self::Not(inner) => {
+                f.write_str("NOT ")?;
+                write_operand(f, inner, Parent::Not)
+            }
         }
+    }
+}
+
+/// What a query is printed inside of, for deciding whether it needs parentheses.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Parent {
+    And,
+    Or,
+    Not,
+}
+
+/// Whether `query`, under `parent`, must be parenthesised to be read back as the same tree:
+/// `AND` binds tighter than `OR` and `NOT` tightest of all.
+fn needs_parentheses(query: &Query, parent: Parent) -> bool {
+    let compound = |members: &Vec<Query>| members.len() >= 2;
+    match (query, parent) {
+        // An `AND` inside an `OR` is read as such without parentheses.
+        (Query::And(_), Parent::Or) => false,
+        (Query::And(members) | Query::Or(members), _) => compound(members),
+        _ => false,
+    }
+}
+
+fn write_operand(f: &mut fmt::Formatter<'_>, query: &Query, parent: Parent) -> fmt::Result {
+    if needs_parentheses(query, parent) {
+        write!(f, "({query})")
+    } else {
+        write!(f, "{query}")
     }
 }
 
@@ -52,16 +86,18 @@ fn write_joined(
     members: &[Query],
     operator: &str,
     empty: &str,
+    parent: Parent,
 ) -> fmt::Result {
     match members {
         [] => f.write_str(empty),
         [only] => write!(f, "{only}"),
         [first, rest @ ..] => {
-            write!(f, "({first}")?;
+            write_operand(f, first, parent)?;
             for member in rest {
-                write!(f, "{operator}{member}")?;
+                f.write_str(operator)?;
+                write_operand(f, member, parent)?;
             }
-            f.write_char(')')
+            Ok(())
         }
     }
 }

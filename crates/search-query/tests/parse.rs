@@ -96,18 +96,18 @@ fn valid_cases() -> Vec<(&'static str, Query, &'static str)> {
         (
             "name:jane AND blocked:true",
             and(vec![word("name", "jane"), word("blocked", "true")]),
-            "(name:jane AND blocked:true)",
+            "name:jane AND blocked:true",
         ),
         (
             "a OR b AND c",
             or(vec![bare(w("a")), and(vec![bare(w("b")), bare(w("c"))])]),
-            "(a OR (b AND c))",
+            "a OR b AND c",
         ),
-        ("a b", or(vec![bare(w("a")), bare(w("b"))]), "(a OR b)"),
+        ("a b", or(vec![bare(w("a")), bare(w("b"))]), "a OR b"),
         (
             "a and b",
             or(vec![bare(w("a")), bare(w("and")), bare(w("b"))]),
-            "(a OR and OR b)",
+            "a OR and OR b",
         ),
         (
             "a b -c",
@@ -115,41 +115,41 @@ fn valid_cases() -> Vec<(&'static str, Query, &'static str)> {
                 or(vec![bare(w("a")), bare(w("b"))]),
                 not(bare(w("c"))),
             ]),
-            "((a OR b) AND (NOT c))",
+            "(a OR b) AND NOT c",
         ),
         (
             "-a b",
             and(vec![bare(w("b")), not(bare(w("a")))]),
-            "(b AND (NOT a))",
+            "b AND NOT a",
         ),
         (
             "-a -b",
             and(vec![not(bare(w("a"))), not(bare(w("b")))]),
-            "((NOT a) AND (NOT b))",
+            "NOT a AND NOT b",
         ),
         (
             "a OR -b",
             or(vec![bare(w("a")), not(bare(w("b")))]),
-            "(a OR (NOT b))",
+            "a OR NOT b",
         ),
         (
             "NOT a OR b",
             or(vec![not(bare(w("a"))), bare(w("b"))]),
-            "((NOT a) OR b)",
+            "NOT a OR b",
         ),
         (
             "-blocked:true",
             not(word("blocked", "true")),
-            "(NOT blocked:true)",
+            "NOT blocked:true",
         ),
-        ("NOT NOT a", not(not(bare(w("a")))), "(NOT (NOT a))"),
+        ("NOT NOT a", not(not(bare(w("a")))), "NOT NOT a"),
         (
             "!a && b || c",
             or(vec![
                 and(vec![not(bare(w("a"))), bare(w("b"))]),
                 bare(w("c")),
             ]),
-            "(((NOT a) AND b) OR c)",
+            "NOT a AND b OR c",
         ),
         (
             "a AND (b OR c) AND NOT d",
@@ -158,7 +158,7 @@ fn valid_cases() -> Vec<(&'static str, Query, &'static str)> {
                 or(vec![bare(w("b")), bare(w("c"))]),
                 not(bare(w("d"))),
             ]),
-            "(a AND (b OR c) AND (NOT d))",
+            "a AND (b OR c) AND NOT d",
         ),
         (
             r#"user_id:("auth0|a" OR "auth0|b" OR auth0\|c)"#,
@@ -452,6 +452,29 @@ fn a_query_cannot_break_out_of_its_parentheses() {
             let scope = phrase("user_id", "auth0|me");
             let wrapped = format!("({query}) AND ({scope})");
             assert_eq!(parse(&wrapped), Ok(and(vec![query, scope])), "{hostile}");
+        }
+    }
+}
+
+/// Regression (found by the gateway's scope property): sixteen prefix negations used to print as
+/// sixteen nested `(NOT …)`, twice as deep as the input, which the parser then refused. The
+/// canonical text never nests deeper than what was parsed.
+#[test]
+fn printing_never_nests_deeper_than_the_input() {
+    let found = "NOTuser_id:auth0|64f1c2aa0000000000000001 ----------------jo*";
+    let query = parse(found).unwrap();
+    assert_eq!(parse(&query.to_string()), Ok(query.clone()), "{query}");
+    for n in 1..=MAX_DEPTH {
+        for input in [
+            format!("{}jo*", "-".repeat(n)),
+            format!("{}a", "NOT ".repeat(n)),
+            format!("{}a b -c{}", "(".repeat(n - 1), ")".repeat(n - 1)),
+            format!("{}a OR b{}", "-(".repeat(n / 2), ")".repeat(n / 2)),
+            format!("{}(a OR b) AND c{}", "(".repeat(n - 1), ")".repeat(n - 1)),
+        ] {
+            let Ok(query) = parse(&input) else { continue };
+            let printed = query.to_string();
+            assert_eq!(parse(&printed), Ok(query), "{input} printed as {printed}");
         }
     }
 }

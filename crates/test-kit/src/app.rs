@@ -194,6 +194,39 @@ impl TestApp {
         answer.json().await.unwrap_or(Value::Null)
     }
 
+    /// Any Management API request made directly to a tenant: (status, JSON body or null).
+    pub async fn management(
+        &self,
+        tenant: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (reqwest::StatusCode, Value) {
+        let handle = self.tenant(tenant);
+        let token = self.management_token(tenant).await;
+        let mut request = self
+            .client
+            .request(method, format!("{}{}", handle.base_url(), path))
+            .bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let answer = request.send().await.unwrap();
+        let status = answer.status();
+        (status, answer.json().await.unwrap_or(Value::Null))
+    }
+
+    /// The members of an organization of `tenant` as the emulator holds them now.
+    pub fn members_of(&self, tenant: &str, organization: &str) -> Vec<String> {
+        self.tenant(tenant)
+            .control()
+            .organizations()
+            .into_iter()
+            .find(|o| o.id == organization)
+            .map(|o| o.members)
+            .unwrap_or_default()
+    }
+
     /// A fresh database user made directly in a tenant (optionally in an organization), with an
     /// unverified email; returns its id.
     pub async fn fixture_user(
