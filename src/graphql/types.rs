@@ -10,6 +10,7 @@ use async_graphql::{ComplexObject, Context, Enum, ID, Object, Result, SimpleObje
 
 use super::context::{report, scope};
 use super::scalars::{DateTime, JsonText};
+use crate::error::ClientResult;
 use crate::scope::{BlockView, UserField, UserView};
 use crate::store::TenantRef;
 use crate::tenant::{Health, Profile, model};
@@ -165,17 +166,15 @@ impl User {
     /// of one tenant cost at most 1 + Σ⌈members/100⌉ calls and nothing while cached. Tenants
     /// with more than `cache.max_index_groups` organizations are asked per user. Null with an
     /// error when the tenant fails.
-    async fn organizations(&self, ctx: &Context<'_>) -> Result<Option<Vec<Organization>>> {
-        let found = scope(ctx).organizations(&self.0).await?;
-        Ok(Some(
-            found.iter().map(|o| Organization::from(&**o)).collect(),
-        ))
+    async fn organizations(&self, ctx: &Context<'_>) -> Option<Vec<Organization>> {
+        let found = or_null(ctx, scope(ctx).organizations(&self.0).await)?;
+        Some(found.iter().map(|o| Organization::from(&**o)).collect())
     }
     /// Roles the user holds, sorted by name; read like organizations. Null with an error when
     /// the tenant fails.
-    async fn roles(&self, ctx: &Context<'_>) -> Result<Option<Vec<Role>>> {
-        let found = scope(ctx).roles(&self.0).await?;
-        Ok(Some(found.iter().map(|r| Role::from(&**r)).collect()))
+    async fn roles(&self, ctx: &Context<'_>) -> Option<Vec<Role>> {
+        let found = or_null(ctx, scope(ctx).roles(&self.0).await)?;
+        Some(found.iter().map(|r| Role::from(&**r)).collect())
     }
     /// The newest log events, newest first (`first` ≤ 100). Needs `read:users` and
     /// `read:logs`; one call per user (Auth0 has no batch endpoint for logs). Null with an
@@ -184,25 +183,36 @@ impl User {
         &self,
         ctx: &Context<'_>,
         #[graphql(default = 20)] first: Option<i32>,
-    ) -> Result<Option<Vec<LogEvent>>> {
-        let events = scope(ctx).logs(&self.0, first.unwrap_or(20)).await?;
-        Ok(Some(events.into_iter().map(LogEvent::from).collect()))
+    ) -> Option<Vec<LogEvent>> {
+        let events = or_null(ctx, scope(ctx).logs(&self.0, first.unwrap_or(20)).await)?;
+        Some(events.into_iter().map(LogEvent::from).collect())
     }
     /// Blocks Auth0 placed after too many failed logins (distinct from `blocked`); one call per
     /// user. Their `ip` needs `read:logs`. Null with an error when the tenant fails.
-    async fn brute_force_blocks(&self, ctx: &Context<'_>) -> Result<Option<Vec<BruteForceBlock>>> {
-        let blocks = scope(ctx).brute_force_blocks(&self.0).await?;
-        Ok(Some(
-            blocks.into_iter().map(BruteForceBlock::from).collect(),
-        ))
+    async fn brute_force_blocks(&self, ctx: &Context<'_>) -> Option<Vec<BruteForceBlock>> {
+        let blocks = or_null(ctx, scope(ctx).brute_force_blocks(&self.0).await)?;
+        Some(blocks.into_iter().map(BruteForceBlock::from).collect())
     }
     /// Accounts with the same verified email in the other tenants the caller may see, ordered
     /// by tenant (operators with `read:users`). Empty when this account's email is not
     /// verified: an unverified address proves nothing about who holds it.
-    async fn linked_accounts(&self, ctx: &Context<'_>) -> Result<Option<Vec<User>>> {
-        let found = scope(ctx).linked_accounts(&self.0).await?;
+    async fn linked_accounts(&self, ctx: &Context<'_>) -> Option<Vec<User>> {
+        let found = or_null(ctx, scope(ctx).linked_accounts(&self.0).await)?;
         report(ctx, found.failures);
-        Ok(Some(found.value.into_iter().map(User).collect()))
+        Some(found.value.into_iter().map(User).collect())
+    }
+}
+
+/// A nullable field's value, or null with its error reported: an explicit `null` at the field,
+/// rather than a field missing from its object (what returning the error would give), which
+/// would make an object whose only field failed read as null itself.
+fn or_null<T>(ctx: &Context<'_>, result: ClientResult<T>) -> Option<T> {
+    match result {
+        Ok(value) => Some(value),
+        Err(error) => {
+            report(ctx, vec![error]);
+            None
+        }
     }
 }
 

@@ -11,6 +11,7 @@ mod holes;
 mod matrix;
 mod mutations;
 mod partial;
+mod read_matrix;
 mod reads;
 mod schema;
 mod scope;
