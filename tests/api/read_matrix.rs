@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use tenant_emulator::{KeyChoice, MintRequest};
 use tenantgraph::demo::AUDIENCE;
 
-use test_kit::{TestApp, spawn};
+use test_kit::{Options, TestApp, spawn, spawn_with};
 
 /// What a persona may do, as the design says.
 #[derive(Debug, Clone)]
@@ -84,14 +84,18 @@ fn expected(persona: &Persona, field: &str) -> Sight {
     }
 }
 
-/// A target user: a database user of `tenant` with a brute-force block against it.
+/// A target user: a database user of `tenant` with a brute-force block against it, whose
+/// verified email a globex account (the anchor) verified too.
 struct Target {
     tenant: &'static str,
     id: String,
+    email: String,
+    anchor: String,
 }
 
 async fn blocked_user(app: &TestApp, tenant: &'static str, member_of: Option<&str>) -> Target {
     let email = format!("matrix.{tenant}@reads.example");
+    let anchor = app.verified_fixture_user("globex", &email, None).await;
     let id = match member_of {
         Some(organization) => {
             app.verified_fixture_user(tenant, &email, Some(organization))
@@ -103,7 +107,12 @@ async fn blocked_user(app: &TestApp, tenant: &'static str, member_of: Option<&st
     for _ in 0..10 {
         let _ = app.env.sign_in(handle, &email, "not-the-password").await;
     }
-    Target { tenant, id }
+    Target {
+        tenant,
+        id,
+        email,
+        anchor,
+    }
 }
 
 fn end_user_token(app: &TestApp, target: &Target) -> String {
@@ -133,13 +142,15 @@ async fn operator(app: &TestApp, name: &'static str, permissions: &[&'static str
     }
 }
 
-/// The documents reaching `target` with `selection`, and where the user is in each answer.
-fn ways(target: &Target, selection: &str, owner: bool) -> Vec<(String, Vec<Value>)> {
+/// The documents reaching `target` with `selection`, and where the user is in each answer:
+/// at the root, in a list, in a search, as a person's account and (for callers reaching
+/// globex) as the anchor's linked account.
+fn ways(target: &Target, selection: &str, owner: bool, linked: bool) -> Vec<(String, Vec<Value>)> {
     if owner {
         return vec![(format!("{{ me {{ {selection} }} }}"), vec![json!("me")])];
     }
     let (tenant, id) = (target.tenant, target.id.as_str());
-    vec![
+    let mut ways = vec![
         (
             format!("{{ user(tenant: \"{tenant}\", id: \"{id}\") {{ {selection} }} }}"),
             vec![json!("user")],
@@ -162,7 +173,25 @@ fn ways(target: &Target, selection: &str, owner: bool) -> Vec<(String, Vec<Value
                 json!("node"),
             ],
         ),
-    ]
+        (
+            format!(
+                "{{ person(email: \"{}\") {{ accounts {{ {selection} }} }} }}",
+                target.email
+            ),
+            // Accounts are ordered by tenant: the target's comes before globex's.
+            vec![json!("person"), json!("accounts"), json!(0)],
+        ),
+    ];
+    if linked {
+        ways.push((
+            format!(
+                "{{ user(tenant: \"globex\", id: \"{}\") {{ linkedAccounts {{ {selection} }} }} }}",
+                target.anchor
+            ),
+            vec![json!("user"), json!("linkedAccounts"), json!(0)],
+        ));
+    }
+    ways
 }
 
 fn at<'a>(value: &'a Value, path: &[Value]) -> &'a Value {
@@ -185,7 +214,12 @@ fn errors_at(answer: &Value, path: &[Value]) -> Vec<String> {
 
 #[tokio::test]
 async fn every_persona_sees_exactly_the_fields_the_table_grants() {
-    let app = spawn().await;
+    // Hundreds of requests per persona: the per-caller budget is not what is tested here.
+    let app = spawn_with(Options::default().gateway(|c| {
+        c.limits.caller_rate.per_second = 1e6;
+        c.limits.caller_rate.burst = 1_000_000;
+    }))
+    .await;
     let organization = app.env.demo_organization().unwrap();
     let us = blocked_user(&app, "acme-us", Some(&organization)).await;
     let eu = blocked_user(&app, "acme-eu", None).await;
@@ -244,7 +278,8 @@ async fn every_persona_sees_exactly_the_fields_the_table_grants() {
     for (persona, target) in &personas {
         for (field, selection) in FIELDS {
             let want = expected(persona, field);
-            for (document, path) in ways(target, selection, persona.owner) {
+            let linked = !persona.owner && persona.name != "org admin";
+            for (document, path) in ways(target, selection, persona.owner, linked) {
                 let answer = app.query(&persona.token, &document, json!({})).await;
                 let user = at(&answer["data"], &path);
                 assert!(
@@ -288,8 +323,8 @@ async fn every_persona_sees_exactly_the_fields_the_table_grants() {
             }
         }
     }
-    // Six operators reach a user three ways, the end user itself one way.
-    assert_eq!(cells, 26 * (6 * 3 + 1));
+    // Five operators reach a user five ways, the organization admin four, the end user one.
+    assert_eq!(cells, 26 * (5 * 5 + 4 + 1));
 }
 
 #[tokio::test]
@@ -305,18 +340,26 @@ async fn a_user_out_of_reach_shows_nothing_whichever_way_it_is_asked() {
     let outsider = Target {
         tenant: "acme-us",
         id: outsider_us.user_id,
+        email: outsider_us.email.unwrap_or_default(),
+        anchor: String::new(),
     };
     let selection = "id email appMetadata";
     for (name, token) in [
         ("org admin", &app.tokens.org_admin),
         ("tenant admin", &app.tokens.tenant_admin),
     ] {
-        for (document, path) in ways(&outsider, selection, false) {
+        for (document, path) in ways(&outsider, selection, false, false) {
             let answer = app.query(token, &document, json!({})).await;
             let cell = format!("{name} · {document}: {answer}");
             assert!(!answer.to_string().contains(&outsider.id), "{cell}");
-            if name == "tenant admin" {
-                // acme-us is not its tenant: refused like an unknown one.
+            if path[0] == "person" {
+                let accounts = &answer["data"]["person"]["accounts"];
+                assert!(
+                    accounts.is_null() || !accounts.to_string().contains(&outsider.id),
+                    "{cell}"
+                );
+            } else if name == "tenant admin" {
+                // acme-us is not its tenant: naming it is refused like naming an unknown one.
                 assert_eq!(test_kit::error_codes(&answer), ["BAD_USER_INPUT"], "{cell}");
             } else if path[0] == "searchUsers" {
                 assert_eq!(answer["data"]["searchUsers"]["edges"], json!([]), "{cell}");
