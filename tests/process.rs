@@ -215,3 +215,140 @@ async fn a_request_slower_than_the_grace_period_does_not_hold_the_exit() {
         signalled.elapsed()
     );
 }
+
+/// Reads `child`'s stdout lines on a thread of their own.
+fn lines_of(child: &mut std::process::Child) -> mpsc::Receiver<String> {
+    let (lines_tx, lines) = mpsc::channel::<String>();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = lines_tx.send(line);
+        }
+    });
+    lines
+}
+
+/// Waits for a line containing every one of `words`, within `limit`.
+fn wait_for_line(lines: &mpsc::Receiver<String>, words: &[&str], limit: Duration) -> String {
+    let deadline = std::time::Instant::now() + limit;
+    let mut seen = Vec::new();
+    while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
+        match lines.recv_timeout(left) {
+            Ok(line) if words.iter().all(|w| line.contains(w)) => return line,
+            Ok(line) => seen.push(line),
+            Err(_) => break,
+        }
+    }
+    panic!(
+        "no line with {words:?} within {limit:?}; saw:\n{}",
+        seen.join("\n")
+    )
+}
+
+const WRITE: &str = "mutation($id: ID!) { updateUser(tenant: \"acme-eu\", id: $id, input: {nickname: \"audited\"}) { id } }";
+
+#[tokio::test]
+async fn serve_logs_audit_events_with_its_default_settings() {
+    let env = Environment::start(20, 5, |_| {}).await.unwrap();
+    let token = env
+        .operator_token("Auditee", &["update:users"], json!("*"), None)
+        .await
+        .unwrap();
+    // The configuration of the other tests without its [log] table: every default.
+    let toml = config(&env, "1s");
+    let toml =
+        toml[..toml.find("[log]").unwrap()].to_owned() + &toml[toml.find("[[tenants]]").unwrap()..];
+    let dir = std::env::temp_dir().join(format!("tenantgraph-audit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("tenantgraph.toml");
+    std::fs::write(&path, toml).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tenantgraph"))
+        .args(["serve", "--config", path.to_str().unwrap()])
+        .env("TENANTGRAPH_SECRET_ACME_EU", "tenantgraph-secret")
+        .env("TENANTGRAPH_SECRET_ACME_US", "tenantgraph-secret")
+        .env("TENANTGRAPH_SECRET_GLOBEX", "tenantgraph-secret")
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let lines = lines_of(&mut child);
+    let serving = wait_for_line(&lines, &["serving"], Duration::from_secs(30));
+    let addr = serving
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("addr="))
+        .unwrap()
+        .to_owned();
+    assert!(
+        !serving.contains('\u{1b}'),
+        "no colour codes when stdout is not a terminal"
+    );
+    let user = env.tenants[0].control().users(1, 0).users.remove(0).user_id;
+    let answer: Value = reqwest::Client::new()
+        .post(format!("http://{addr}/graphql"))
+        .bearer_auth(&token)
+        .json(&json!({"query": WRITE, "variables": {"id": user}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(answer.get("errors").is_none(), "{answer}");
+    let audit = wait_for_line(&lines, &["audit", "updateUser"], Duration::from_secs(10));
+    assert!(audit.contains(&user), "{audit}");
+    sigterm(&child);
+    let _ = tokio::task::spawn_blocking(move || child.wait()).await;
+}
+
+#[tokio::test]
+async fn the_demo_logs_audit_events() {
+    let dir = std::env::temp_dir().join(format!("tenantgraph-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let tokens_file = dir.join("tokens.json");
+    let _ = std::fs::remove_file(&tokens_file);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tenantgraph"))
+        .args(["demo", "--port", "0", "--users", "20", "--tokens-file"])
+        .arg(&tokens_file)
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let lines = lines_of(&mut child);
+    wait_for_line(&lines, &["Press Ctrl-C to stop"], Duration::from_secs(60));
+    let tokens: Value = serde_json::from_slice(&std::fs::read(&tokens_file).unwrap()).unwrap();
+    let graphql = tokens["graphql"].as_str().unwrap();
+    let token = tokens["tokens"]["global_admin"].as_str().unwrap();
+    assert!(tokens["operator_issuer"]["issuer"].is_string(), "{tokens}");
+    let client = reqwest::Client::new();
+    let search: Value = client
+        .post(graphql)
+        .bearer_auth(token)
+        .json(&json!({"query": "{ searchUsers(tenants: [\"acme-eu\"], first: 1) { edges { node { id } } } }"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let user = search["data"]["searchUsers"]["edges"][0]["node"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let answer: Value = client
+        .post(graphql)
+        .bearer_auth(token)
+        .json(&json!({"query": WRITE, "variables": {"id": user}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(answer.get("errors").is_none(), "{answer}");
+    let audit = wait_for_line(&lines, &["audit", "updateUser"], Duration::from_secs(10));
+    assert!(audit.contains(&user), "{audit}");
+    sigterm(&child);
+    let _ = tokio::task::spawn_blocking(move || child.wait()).await;
+}
