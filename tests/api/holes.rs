@@ -606,3 +606,94 @@ async fn deep_documents_are_refused_for_their_depth() {
             .contains("levels deep")
     );
 }
+
+/// `serve`'s defaults are closed: no explorer, no metrics or tenant details on the API address,
+/// nothing without a token; the operations address, or the operations token, opens them.
+#[tokio::test]
+async fn serve_defaults_are_closed() {
+    let app = spawn().await;
+    let mut toml = format!(
+        "[server]\nlisten = \"127.0.0.1:0\"\nops_token_env = \"OPS_TOKEN\"\n\
+         [auth]\naudience = \"{AUDIENCE}\"\noperator_issuer = \"{}\"\n\
+         operator_jwks_url = \"{}/.well-known/jwks.json\"\n",
+        app.env.operators.issuer(),
+        app.env.operators.base_url()
+    );
+    for tenant in &app.env.tenants {
+        toml.push_str(&format!(
+            "[[tenants]]\nid = \"{}\"\nname = \"x\"\ndomain = \"{}\"\nbase_url = \"{}\"\nclient_id = \"tenantgraph\"\n",
+            tenant.tenant(),
+            tenant.domain(),
+            tenant.base_url()
+        ));
+    }
+    let secrets = |name: &str| {
+        Some(
+            if name == "OPS_TOKEN" {
+                "ops-secret"
+            } else {
+                "tenantgraph-secret"
+            }
+            .to_owned(),
+        )
+    };
+    let config = tenantgraph::Config::from_toml(&toml, secrets).unwrap();
+    let closed = test_kit::start_gateway(config.clone()).await;
+    let get = |url: String, token: Option<&'static str>| {
+        let mut request = app.client.get(url).header("accept", "text/html");
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send()
+    };
+    let base = format!("http://{}", closed.addr);
+    assert_eq!(
+        get(format!("{base}/graphql"), None).await.unwrap().status(),
+        404
+    );
+    assert_eq!(
+        get(format!("{base}/metrics"), None).await.unwrap().status(),
+        404
+    );
+    assert_eq!(
+        get(format!("{base}/metrics"), Some("wrong"))
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    let metrics = get(format!("{base}/metrics"), Some("ops-secret"))
+        .await
+        .unwrap();
+    assert_eq!(metrics.status(), 200);
+    let ready: Value = get(format!("{base}/readyz"), None)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ready, json!({"status": "ready"}));
+    let introspection = app
+        .client
+        .post(closed.url())
+        .json(&json!({"query": "{ __schema { types { name } } }"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(introspection.status(), 401);
+
+    let mut with_ops = config;
+    with_ops.server.ops_listen = Some("127.0.0.1:0".parse().unwrap());
+    let opened = test_kit::start_gateway(with_ops).await;
+    let ops = opened.ops_addr.unwrap();
+    let metrics = get(format!("http://{ops}/metrics"), None).await.unwrap();
+    assert_eq!(metrics.status(), 200);
+    assert!(metrics.text().await.unwrap().contains("tenantgraph_"));
+    let ready: Value = get(format!("http://{ops}/readyz"), None)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ready["tenants"]["acme-eu"], "UP", "{ready}");
+}

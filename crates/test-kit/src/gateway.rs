@@ -8,6 +8,8 @@ use tenantgraph::{Config, Gateway};
 /// A serving gateway.
 pub struct RunningGateway {
     pub addr: SocketAddr,
+    /// `server.ops_listen`'s address, when configured.
+    pub ops_addr: Option<SocketAddr>,
     /// The wired gateway, to run requests in-process.
     pub gateway: Gateway,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -42,6 +44,7 @@ pub fn fast_failing(config: &mut Config) {
 pub async fn start_gateway(config: Config) -> RunningGateway {
     let app = tenantgraph::Application::build(config).await.unwrap();
     let addr = app.local_addr();
+    let ops_addr = app.ops_addr();
     let gateway = app.gateway();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(app.run_until_stopped(async {
@@ -49,6 +52,7 @@ pub async fn start_gateway(config: Config) -> RunningGateway {
     }));
     RunningGateway {
         addr,
+        ops_addr,
         gateway,
         stop: Some(stop),
     }
