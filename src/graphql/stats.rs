@@ -7,8 +7,8 @@ use async_graphql::{ID, SimpleObject};
 
 use super::scalars::Date;
 use super::types::Tenant;
-use crate::scope::{Figures, Partial, TenantFiguresView};
-use crate::store::Day;
+use crate::scope::{Figures, OrganizationFiguresView, Partial, TenantFiguresView};
+use crate::store::{Day, OrganizationFigures};
 
 #[derive(SimpleObject)]
 pub(crate) struct Stats {
@@ -32,7 +32,7 @@ pub(crate) struct TenantStats {
     pub(crate) users: i32,
     pub(crate) blocked_users: i32,
     pub(crate) unverified_users: i32,
-    /// Users who logged in during the last 30 days (Auth0's active-users figure).
+    /// Users who logged in during the last `activeDays` days.
     pub(crate) active_users: i32,
     /// The last `days` days, oldest first.
     pub(crate) daily: Vec<DailyStat>,
@@ -97,13 +97,7 @@ impl Stats {
                 signups,
             })
             .collect();
-        let mut failed: Vec<ID> = found
-            .failures
-            .iter()
-            .filter_map(|e| e.tenant.clone().map(ID))
-            .collect();
-        failed.sort_by(|a, b| a.0.cmp(&b.0));
-        failed.dedup();
+        let failed = failed(&found.failures);
         Self {
             tenants: found.value.tenants.iter().map(tenant_stats).collect(),
             users: int(sums[0]),
@@ -113,6 +107,108 @@ impl Stats {
             daily: daily(&summed),
             partial: !failed.is_empty(),
             failed_tenants: failed,
+        }
+    }
+}
+
+/// One organization's figures, per tenant and summed.
+#[derive(SimpleObject)]
+pub(crate) struct OrganizationStats {
+    pub(crate) organization: ID,
+    /// One entry per tenant where the organization has members, ordered by tenant id.
+    pub(crate) tenants: Vec<OrganizationTenantStats>,
+    pub(crate) users: i32,
+    pub(crate) blocked_users: i32,
+    pub(crate) unverified_users: i32,
+    pub(crate) active_users: i32,
+    /// Sign-ups per day, summed, oldest first.
+    pub(crate) daily: Vec<DailySignups>,
+    /// True when a tenant could not be read: the sums then lack it.
+    pub(crate) partial: bool,
+    pub(crate) failed_tenants: Vec<ID>,
+}
+
+#[derive(SimpleObject)]
+pub(crate) struct OrganizationTenantStats {
+    pub(crate) tenant: Tenant,
+    pub(crate) users: i32,
+    pub(crate) blocked_users: i32,
+    pub(crate) unverified_users: i32,
+    /// Members who logged in during the last `activeDays` days.
+    pub(crate) active_users: i32,
+    /// The last `days` days, oldest first.
+    pub(crate) daily: Vec<DailySignups>,
+}
+
+#[derive(SimpleObject)]
+pub(crate) struct DailySignups {
+    pub(crate) date: Date,
+    pub(crate) signups: i32,
+}
+
+fn signups(days: &[(chrono::NaiveDate, u64)]) -> Vec<DailySignups> {
+    days.iter()
+        .map(|(date, signups)| DailySignups {
+            date: Date(*date),
+            signups: int(*signups),
+        })
+        .collect()
+}
+
+/// The tenants named by failures, once each, ordered.
+fn failed(failures: &[crate::error::ClientError]) -> Vec<ID> {
+    let mut failed: Vec<ID> = failures
+        .iter()
+        .filter_map(|e| e.tenant.clone().map(ID))
+        .collect();
+    failed.sort_by(|a, b| a.0.cmp(&b.0));
+    failed.dedup();
+    failed
+}
+
+impl OrganizationStats {
+    pub(crate) fn new(found: Partial<OrganizationFiguresView>) -> Self {
+        let mut sums = [0u64; 4];
+        let mut by_date: BTreeMap<chrono::NaiveDate, u64> = BTreeMap::new();
+        let mut tenants = Vec::new();
+        for (tenant, figures) in &found.value.tenants {
+            let OrganizationFigures {
+                users,
+                blocked_users,
+                unverified_users,
+                active_users,
+                daily_signups,
+            } = figures;
+            for (sum, value) in
+                sums.iter_mut()
+                    .zip([*users, *blocked_users, *unverified_users, *active_users])
+            {
+                *sum = sum.saturating_add(value);
+            }
+            for (date, count) in daily_signups {
+                *by_date.entry(*date).or_default() += count;
+            }
+            tenants.push(OrganizationTenantStats {
+                tenant: Tenant(tenant.clone()),
+                users: int(*users),
+                blocked_users: int(*blocked_users),
+                unverified_users: int(*unverified_users),
+                active_users: int(*active_users),
+                daily: signups(daily_signups),
+            });
+        }
+        let summed: Vec<(chrono::NaiveDate, u64)> = by_date.into_iter().collect();
+        let failed_tenants = failed(&found.failures);
+        Self {
+            organization: ID(found.value.organization),
+            tenants,
+            users: int(sums[0]),
+            blocked_users: int(sums[1]),
+            unverified_users: int(sums[2]),
+            active_users: int(sums[3]),
+            daily: signups(&summed),
+            partial: !failed_tenants.is_empty(),
+            failed_tenants,
         }
     }
 }

@@ -29,7 +29,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use async_graphql::dataloader::DataLoader;
 
 pub(crate) use fields::{Sight, UserField};
-pub(crate) use figures::{Figures, TenantFiguresView};
+pub(crate) use figures::{Figures, OrganizationFiguresView, TenantFiguresView};
 pub use query::{canonical_query, restrict_to_members};
 pub(crate) use search::{SearchArgs, SearchPage, UserOrder};
 pub(crate) use view::{BlockView, PersonView, UserView};

@@ -118,8 +118,8 @@ pub(super) struct Caches {
     pub(super) searches: Cache<SearchKey, Arc<SearchPage>>,
     /// Search pages being refreshed in the background.
     pub(super) refreshing: Cache<SearchKey, ()>,
-    /// (tenant, days) → figures.
-    pub(super) figures: Cache<(Arc<str>, u32), Arc<TenantFigures>>,
+    /// (tenant, days, active days) → figures.
+    pub(super) figures: Cache<(Arc<str>, u32, u32), Arc<TenantFigures>>,
     /// Users written through this (or another) replica lately, with when: read by id, never
     /// through lagging search, and loads begun before the write are not kept.
     pub(super) recent_writes: Cache<UserKey, std::time::Instant>,

@@ -30,7 +30,7 @@ mod writes;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-pub(crate) use figures::{Day, TenantFigures};
+pub(crate) use figures::{Day, OrganizationFigures, TenantFigures};
 pub(crate) use memberships::{Groups, Members};
 pub(crate) use profiles::StaleProfile;
 

@@ -398,6 +398,120 @@ async fn stats_sum_the_tenants_figures() {
     assert!(stats["activeUsers"].as_i64().unwrap() > 0);
 }
 
+#[tokio::test]
+async fn stats_sum_daily_figures_say_what_is_missing_and_take_an_active_window() {
+    let app = spawn().await;
+    let query = "query($a: Int) { stats(days: 7, activeDays: $a) { activeUsers partial failedTenants
+        daily { date logins signups } tenants { tenant { id } activeUsers daily { date logins signups } } } }";
+    let answer = app.query(&app.tokens.auditor, query, json!({"a": 7})).await;
+    let stats = &data(&answer)["stats"];
+    assert_eq!(stats["partial"], false);
+    assert_eq!(stats["failedTenants"], json!([]));
+    let daily = stats["daily"].as_array().unwrap();
+    assert_eq!(daily.len(), 7);
+    for (day, summed) in daily.iter().enumerate() {
+        for field in ["logins", "signups"] {
+            let sum: i64 = stats["tenants"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t["daily"][day][field].as_i64().unwrap())
+                .sum();
+            assert_eq!(summed[field].as_i64().unwrap(), sum, "{field} of day {day}");
+        }
+    }
+    // Seven days of activity, counted as Auth0 would count them.
+    let since = (chrono::Utc::now() - chrono::Duration::days(6)).format("%Y-%m-%d");
+    for tenant in stats["tenants"].as_array().unwrap() {
+        let id = tenant["tenant"]["id"].as_str().unwrap();
+        let counted = app
+            .management_get(
+                id,
+                &format!(
+                    "/api/v2/users?search_engine=v3&include_totals=true&per_page=1&q=last_login%3A%5B{since}%20TO%20*%5D"
+                ),
+            )
+            .await;
+        assert_eq!(tenant["activeUsers"], counted["total"], "{id}");
+    }
+    app.tenant("globex")
+        .control()
+        .set_faults(tenant_emulator::Faults {
+            down: true,
+            ..Default::default()
+        })
+        .unwrap();
+    let answer = app
+        .query(&app.tokens.auditor, query, json!({"a": 30}))
+        .await;
+    assert_eq!(answer["data"]["stats"]["partial"], true);
+    assert_eq!(answer["data"]["stats"]["failedTenants"], json!(["globex"]));
+}
+
+#[tokio::test]
+async fn an_organization_admin_sees_its_organizations_figures_and_no_tenants() {
+    let app = spawn().await;
+    let organization = app.env.demo_organization().unwrap();
+    let denied = app
+        .query(&app.tokens.org_admin, "{ stats { users } }", json!({}))
+        .await;
+    assert_eq!(error_codes(&denied), ["FORBIDDEN"]);
+    assert!(
+        denied["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("organizationStats")
+    );
+    let query = "query($o: ID) { organizationStats(organization: $o, days: 7) { organization users blockedUsers unverifiedUsers activeUsers
+        daily { date signups } tenants { tenant { id } users } } }";
+    let own = app.query(&app.tokens.org_admin, query, json!({})).await;
+    let figures = &data(&own)["organizationStats"];
+    assert_eq!(figures["organization"], organization.as_str());
+    let members = app.members_of("acme-us", &organization);
+    assert_eq!(figures["users"].as_u64().unwrap() as usize, members.len());
+    let mut blocked = 0;
+    let mut unverified = 0;
+    for member in &members {
+        let profile = app
+            .management_get(
+                "acme-us",
+                &format!("/api/v2/users/{}", member.replace('|', "%7C")),
+            )
+            .await;
+        blocked += usize::from(profile["blocked"] == true);
+        unverified += usize::from(profile["email_verified"] != true);
+    }
+    assert_eq!(figures["blockedUsers"].as_u64().unwrap() as usize, blocked);
+    assert_eq!(
+        figures["unverifiedUsers"].as_u64().unwrap() as usize,
+        unverified
+    );
+    assert_eq!(figures["daily"].as_array().unwrap().len(), 7);
+    assert_eq!(
+        figures["tenants"],
+        json!([{"tenant": {"id": "acme-us"}, "users": members.len()}])
+    );
+
+    let other = app
+        .query(
+            &app.tokens.org_admin,
+            query,
+            json!({"o": "org_someone_else"}),
+        )
+        .await;
+    assert_eq!(error_codes(&other), ["FORBIDDEN"]);
+    // A tenant-wide operator with read:stats names the organization, and sees the same.
+    let theirs = app
+        .query(&app.tokens.auditor, query, json!({"o": organization}))
+        .await;
+    assert_eq!(
+        data(&theirs)["organizationStats"]["users"],
+        figures["users"]
+    );
+    let unnamed = app.query(&app.tokens.auditor, query, json!({})).await;
+    assert_eq!(error_codes(&unnamed), ["BAD_USER_INPUT"]);
+}
+
 /// An email held in at least two tenants, with its holders.
 fn shared_email(app: &test_kit::TestApp) -> (String, Vec<(String, tenant_emulator::UserSummary)>) {
     let by_email = holders_by_email(app);
