@@ -77,6 +77,8 @@ pub(crate) struct Families {
     pub(crate) loader_batch_size: Histogram,
     /// 0 = UP, 1 = DEGRADED, 2 = DOWN.
     pub(crate) tenant_status: Family<TenantLabels, Gauge>,
+    /// 1 while a tenant refuses the gateway's credentials (it is then DOWN).
+    pub(crate) tenant_credentials_refused: Family<TenantLabels, Gauge>,
     /// Redis operations that failed or timed out, by operation.
     pub(crate) redis_errors: Family<RedisLabels, Counter>,
     /// 1 while the Redis connection (and its invalidation subscription) is up.
@@ -153,6 +155,12 @@ impl Metrics {
             "Last known health of each tenant: 0 up, 1 degraded, 2 down",
             tenant_status.clone(),
         );
+        let tenant_credentials_refused = Family::<TenantLabels, Gauge>::default();
+        registry.register(
+            "tenant_credentials_refused",
+            "1 while a tenant refuses tenantgraph's client credentials (the tenant is then down)",
+            tenant_credentials_refused.clone(),
+        );
         let redis_errors = Family::<RedisLabels, Counter>::default();
         registry.register(
             "redis_errors",
@@ -183,6 +191,7 @@ impl Metrics {
             graphql_duration,
             loader_batch_size,
             tenant_status,
+            tenant_credentials_refused,
             operations: Default::default(),
             anonymous: Arc::from("anonymous"),
             other: Arc::from("other"),

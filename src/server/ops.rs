@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 
 use super::{AppState, OpsAccess};
 use crate::metrics::TenantLabels;
-use crate::tenant::Health;
+use crate::tenant::{CREDENTIALS_REFUSED, Health};
 
 fn label(health: Health) -> &'static str {
     match health {
@@ -109,18 +109,25 @@ pub(crate) async fn metrics_open(State(state): State<Arc<AppState>>) -> Response
 
 fn render(state: &AppState) -> Response {
     for tenant in state.access.tenants() {
-        let value = match tenant.status().health {
+        let status = tenant.status();
+        let value = match status.health {
             Health::Up => 0,
             Health::Degraded => 1,
             Health::Down => 2,
         };
+        let labels = TenantLabels {
+            tenant: tenant.id().clone(),
+        };
         state
             .metrics
             .tenant_status
-            .get_or_create(&TenantLabels {
-                tenant: tenant.id().clone(),
-            })
+            .get_or_create(&labels)
             .set(value);
+        state
+            .metrics
+            .tenant_credentials_refused
+            .get_or_create(&labels)
+            .set(i64::from(status.reason == Some(CREDENTIALS_REFUSED)));
     }
     (
         [(

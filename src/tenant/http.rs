@@ -102,6 +102,9 @@ pub(crate) struct Status {
     pub(crate) reason: Option<&'static str>,
 }
 
+/// The reason a tenant whose credentials are refused is DOWN.
+pub(crate) const CREDENTIALS_REFUSED: &str = "credentials refused";
+
 /// First pause after the credentials were refused, and the longest.
 const CREDENTIALS_RETRY: Duration = Duration::from_secs(30);
 const CREDENTIALS_RETRY_MAX: Duration = Duration::from_secs(600);
@@ -183,7 +186,7 @@ impl TenantHttp {
         if self.refusal().is_some() {
             return Status {
                 health: Health::Down,
-                reason: Some("credentials refused"),
+                reason: Some(CREDENTIALS_REFUSED),
             };
         }
         let health = self.breaker.health();

@@ -25,7 +25,7 @@ use std::sync::Arc;
 pub(crate) use breaker::Health;
 pub(crate) use client::{MAX_PER_PAGE, TenantClient};
 pub(crate) use error::UpstreamError;
-pub(crate) use http::Status;
+pub(crate) use http::{CREDENTIALS_REFUSED, Status};
 pub(crate) use profile::Profile;
 
 use crate::config::TenantConfig;

@@ -10,6 +10,7 @@ mod hardening;
 mod holes;
 mod matrix;
 mod mutations;
+mod observability;
 mod partial;
 mod read_matrix;
 mod reads;
