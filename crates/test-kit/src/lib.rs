@@ -17,6 +17,6 @@ mod programs;
 mod redis_server;
 
 pub use app::{Options, TestApp, data, error_codes, post, spawn, spawn_with};
-pub use gateway::{RunningGateway, fast_failing, start_gateway};
+pub use gateway::{RunningGateway, fast_failing, start_gateway, start_gateway_with};
 pub use programs::require;
 pub use redis_server::RedisServer;
