@@ -248,10 +248,21 @@ impl Browser {
     pub async fn select<'a>(&self, by: impl Into<By<'a>>, option: &str) {
         let sought = Sought::new(by.into(), &["combobox", "listbox"]);
         let element = self.find_sought(&sought).await;
-        element
-            .select_by_label(option)
+        // By text compared here, not by fantoccini's XPath, which a quote in the label breaks.
+        let options = element
+            .find_all(Locator::Css("option"))
             .await
-            .unwrap_or_else(|e| panic!("{sought} has no option {option:?}: {e}"));
+            .unwrap_or_else(|e| panic!("{sought} has no options: {e}"));
+        for candidate in options {
+            if normalize(&candidate.text().await.unwrap_or_default()) == normalize(option) {
+                candidate
+                    .click()
+                    .await
+                    .unwrap_or_else(|e| panic!("cannot choose {option:?} in {sought}: {e}"));
+                return;
+            }
+        }
+        panic!("{sought} has no option {option:?}");
     }
 
     /// The current value of a field; a bare name means a field of that name.
