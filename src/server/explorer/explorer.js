@@ -91,6 +91,11 @@
     return '';
   }
 
+  /** Whether the headers carry something after `Bearer`. */
+  function hasBearer(headers) {
+    return /^bearer\s+\S/i.test(headerValue(headers, 'authorization').trim());
+  }
+
   function currentHeaders() {
     try {
       return readObject(ui.headers, 'Headers');
@@ -139,9 +144,9 @@
     const who = persona(tokenClaims(headers));
     if (who.kind === 'none') {
       ui.identity.append(
-        headerValue(headers, 'authorization')
+        hasBearer(headers)
           ? 'The Authorization header holds no readable JWT.'
-          : 'No bearer token: add an Authorization header, or every request is refused.',
+          : 'No bearer token: put one after “Bearer ” in the headers, or every request is refused.',
       );
       return;
     }
@@ -982,6 +987,12 @@ fragment TypeRef on __Type {
     const headers = currentHeaders();
     if (headers === null) {
       ui.docsStatus.textContent = 'Fix the headers (not valid JSON) to load the schema.';
+      return;
+    }
+    if (!hasBearer(headers)) {
+      // Every request needs a token, introspection too: asking without one is refused.
+      ui.docsStatus.textContent = 'The schema loads once the headers carry a bearer token: Run, or Reload schema.';
+      schemaHeadersKey = null;
       return;
     }
     schemaHeadersKey = JSON.stringify(headers);
