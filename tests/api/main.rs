@@ -4,6 +4,7 @@
 
 mod auth;
 mod batching;
+mod explorer;
 mod faults;
 mod gdpr;
 mod hardening;

@@ -9,7 +9,7 @@ use tenant_emulator::{EmulatorConfig, EmulatorHandle};
 use tenantgraph::Config;
 use tenantgraph::demo::{Environment, Tokens};
 
-use crate::gateway::{RunningGateway, fast_failing, start_gateway};
+use crate::gateway::{RunningGateway, fast_failing, start_gateway_with};
 
 pub struct TestApp {
     pub env: Environment,
@@ -25,6 +25,8 @@ pub struct Options {
     pub seed: u64,
     pub tune_emulator: fn(&mut EmulatorConfig),
     pub tune_gateway: Box<dyn FnOnce(&mut Config) + Send>,
+    /// The persona whose token the explorer page opens with, as in the demo; none by default.
+    pub explorer_as: Option<fn(&Tokens) -> &str>,
 }
 
 impl Default for Options {
@@ -34,6 +36,7 @@ impl Default for Options {
             seed: 7,
             tune_emulator: |_| {},
             tune_gateway: Box::new(|_| {}),
+            explorer_as: None,
         }
     }
 }
@@ -41,6 +44,12 @@ impl Default for Options {
 impl Options {
     pub fn gateway(mut self, tune: impl FnOnce(&mut Config) + Send + 'static) -> Self {
         self.tune_gateway = Box::new(tune);
+        self
+    }
+
+    /// Opens the explorer with a persona's token, as the demo does: `|t| &t.global_admin`.
+    pub fn explorer_as(mut self, persona: fn(&Tokens) -> &str) -> Self {
+        self.explorer_as = Some(persona);
         self
     }
 }
@@ -69,7 +78,8 @@ impl TestApp {
         let mut config = env.gateway_config(SocketAddr::from(([127, 0, 0, 1], 0)));
         fast_failing(&mut config);
         (options.tune_gateway)(&mut config);
-        let gateway = start_gateway(config).await;
+        let explorer_token = options.explorer_as.map(|persona| persona(&tokens));
+        let gateway = start_gateway_with(config, explorer_token).await;
         // The personas signed in already; the upstream counts start from here.
         for tenant in &env.tenants {
             tenant.control().reset_stats();

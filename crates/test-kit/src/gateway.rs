@@ -42,7 +42,14 @@ pub fn fast_failing(config: &mut Config) {
 
 /// Builds and serves a gateway from `config` (which should listen on port 0).
 pub async fn start_gateway(config: Config) -> RunningGateway {
-    let app = tenantgraph::Application::build(config).await.unwrap();
+    start_gateway_with(config, None).await
+}
+
+/// As [`start_gateway`], with the explorer opening on `explorer_token` as the demo's does.
+pub async fn start_gateway_with(config: Config, explorer_token: Option<&str>) -> RunningGateway {
+    let app = tenantgraph::Application::build_with(config, explorer_token)
+        .await
+        .unwrap();
     let addr = app.local_addr();
     let ops_addr = app.ops_addr();
     let gateway = app.gateway();

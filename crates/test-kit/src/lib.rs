@@ -1,7 +1,8 @@
 //! The harness of tenantgraph's tests, shared by every test binary: emulated tenants, the
 //! emulated operator issuer and gateways on free ports ([`TestApp`], [`start_gateway`]), a small
 //! GraphQL client ([`post`], [`data`], [`error_codes`]), a real `redis-server` ([`RedisServer`]),
-//! and the rule for system programs a test needs ([`require`]).
+//! a real browser ([`Browser`]: headless Chromium through chromedriver), and the rule for
+//! system programs a test needs ([`require`]).
 //!
 //! # System programs
 //! Some tests run real programs: `redis-server`, `chromium` and `chromedriver`, `node`. On a
@@ -12,11 +13,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod app;
+mod browser;
 mod gateway;
 mod programs;
 mod redis_server;
 
 pub use app::{Options, TestApp, data, error_codes, post, spawn, spawn_with};
-pub use gateway::{RunningGateway, fast_failing, start_gateway};
+pub use browser::{Browser, By};
+/// The WebDriver client under [`Browser`] (its keys, elements and locators).
+pub use fantoccini;
+pub use gateway::{RunningGateway, fast_failing, start_gateway, start_gateway_with};
 pub use programs::require;
 pub use redis_server::RedisServer;
