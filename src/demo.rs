@@ -77,8 +77,19 @@ impl Environment {
         seed: u64,
         tune: impl Fn(&mut EmulatorConfig),
     ) -> anyhow::Result<Self> {
-        let mut tenants = Vec::with_capacity(TENANTS.len());
-        for (id, _) in TENANTS {
+        let ids: Vec<&str> = TENANTS.iter().map(|(id, _)| *id).collect();
+        Self::start_named(&ids, users, seed, tune).await
+    }
+
+    /// As [`Self::start`], with tenants of these ids (benchmarks over many tenants).
+    pub async fn start_named(
+        ids: &[&str],
+        users: usize,
+        seed: u64,
+        tune: impl Fn(&mut EmulatorConfig),
+    ) -> anyhow::Result<Self> {
+        let mut tenants = Vec::with_capacity(ids.len());
+        for &id in ids {
             let mut config = EmulatorConfig::new(id);
             config.users = users;
             config.seed = seed;
