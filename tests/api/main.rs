@@ -18,4 +18,5 @@ mod reads;
 mod schema;
 mod scope;
 mod search;
+mod unknown_tenant;
 mod write_safety;
