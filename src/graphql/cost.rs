@@ -113,10 +113,11 @@ pub(crate) fn check(
             async_graphql::parser::types::OperationType::Mutation => On::Mutation,
             _ => On::Query,
         };
-        let depth = walk.depth(&operation.node.selection_set.node, 0);
-        if depth > bounds.depth {
+        if walk.depth(&operation.node.selection_set.node, 0) > bounds.depth {
+            // The walk stops one level past the bound (a hostile document may nest
+            // thousands deep), so the message says "more than", not the full depth.
             return Err(too_complex(format!(
-                "the document nests {depth} levels deep; at most {} are allowed",
+                "the document nests more than {0} levels deep; at most {0} are allowed",
                 bounds.depth
             )));
         }
