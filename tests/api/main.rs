@@ -14,4 +14,5 @@ mod reads;
 mod schema;
 mod scope;
 mod search;
+mod tenant_client;
 mod write_safety;
