@@ -990,6 +990,43 @@ async fn an_email_kept_in_upper_case_by_a_social_connection_is_found_by_its_lowe
     assert_eq!(jane["linkedAccounts"], json!([{"id": social_id}]));
 }
 
+#[tokio::test]
+async fn an_email_kept_in_upper_case_is_found_right_after_the_address_was_written_here() {
+    let app = spawn().await;
+    let mixed = "Jane.Mixed@Example.COM";
+    let lower = mixed.to_lowercase();
+    let mut social = ExtraUser::new(mixed, "");
+    social.connection = Some(SOCIAL_CONNECTION.to_owned());
+    social.email_verified = true;
+    let created = app.tenant(GLOBEX).control().add_user(social).unwrap();
+    let social_id = created["user_id"].as_str().unwrap().to_owned();
+
+    // The address is written through the gateway to another account of the same tenant: its
+    // lookups are made consistently for a while, which must not lose the other spelling.
+    let answer = app
+        .query(
+            &app.tokens.global_admin,
+            "mutation($e: String!) { createUser(tenant: \"globex\", input: {connection: \"Username-Password-Authentication\",
+               email: $e, password: \"Correct-Horse-9\"}) { id } }",
+            json!({"e": lower}),
+        )
+        .await;
+    let database_id = data(&answer)["createUser"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let answer = app
+        .query(
+            &app.tokens.global_admin,
+            "query($e: String!) { usersByEmail(email: $e) { id } }",
+            json!({"e": lower}),
+        )
+        .await;
+    let mut expected = vec![json!({"id": database_id}), json!({"id": social_id})];
+    expected.sort_by_key(|v| v["id"].as_str().unwrap().to_owned());
+    assert_eq!(data(&answer)["usersByEmail"], Value::Array(expected));
+}
+
 // 9. Memberships beyond the first 100: not tested here. The emulator seeds six organizations
 // and five roles and has no way to add more, so no user of it can hold over 100; the paging of
 // `GET /users/{id}/organizations` and `/roles` is covered only by the tenant client's own code.
