@@ -3,7 +3,8 @@
 //! retries wait longer each time; log events carrying both ids are read; a free tenant's
 //! budget is learnt and kept to; the Authentication API's limits stay its own; refused
 //! credentials put the tenant DOWN without asking for a token on every request; custom
-//! domains; emails of any case.
+//! domains; reads, searches and writes right after a write, while Auth0's lists lag; emails of
+//! any case.
 
 use std::time::{Duration, Instant};
 
@@ -939,6 +940,84 @@ async fn a_tenant_with_a_custom_domain_is_managed_canonically_and_its_users_sign
             issuer_of(token)
         );
     }
+}
+
+// 8. Right after a write, while Auth0's lists lag.
+
+fn lagging_lists(config: &mut EmulatorConfig) {
+    config.search_lag = Duration::from_secs(30);
+    config.membership_lag = Duration::from_secs(30);
+}
+
+#[tokio::test]
+async fn a_user_an_organization_admin_creates_is_readable_searchable_and_writable_at_once() {
+    let app = spawn_with(Options {
+        tune_emulator: lagging_lists,
+        ..Options::default()
+    })
+    .await;
+    let organization = app.env.demo_organization().unwrap();
+    // The demo's organization admin may not create users; this one, of the same organization, may.
+    let admin = app
+        .env
+        .operator_token(
+            "Org Recruiter",
+            &["read:users", "create:users", "update:users"],
+            json!(["acme-us"]),
+            Some(&organization),
+        )
+        .await
+        .unwrap();
+    // Its member list is read (and cached) before the write.
+    let search =
+        "{ searchUsers(tenants: [\"acme-us\"], first: 100) { totalCount edges { node { id } } } }";
+    let before = app.query(&admin, search, json!({})).await;
+    let members = data(&before)["searchUsers"]["totalCount"].as_u64().unwrap();
+
+    let answer = app
+        .query(
+            &admin,
+            "mutation { createUser(tenant: \"acme-us\", input: {connection: \"Username-Password-Authentication\",
+               email: \"recruit@acme.example\", password: \"Correct-Horse-9\", name: \"Recruit\"}) { id } }",
+            json!({}),
+        )
+        .await;
+    let id = data(&answer)["createUser"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let answer = app
+        .query(
+            &admin,
+            "query($id: ID!) { user(tenant: \"acme-us\", id: $id) { id name organizations { id } } }",
+            json!({"id": id}),
+        )
+        .await;
+    let user = &data(&answer)["user"];
+    assert_eq!(user["name"], "Recruit");
+    assert_eq!(user["organizations"], json!([{"id": organization}]));
+
+    let answer = app.query(&admin, search, json!({})).await;
+    let found = &data(&answer)["searchUsers"];
+    assert_eq!(found["totalCount"], members + 1);
+    assert!(
+        found["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["node"]["id"] == id.as_str()),
+        "{found:#}"
+    );
+
+    let answer = app
+        .query(
+            &admin,
+            "mutation($id: ID!) { updateUser(tenant: \"acme-us\", id: $id, input: {name: \"Recruited\"}) { id name } }",
+            json!({"id": id}),
+        )
+        .await;
+    assert_eq!(data(&answer)["updateUser"]["name"], "Recruited");
 }
 
 // 9. Emails of any case.
