@@ -770,11 +770,14 @@ async fn an_authentication_api_rate_limit_is_answered_with_auth0s_words_and_spar
 
 // 6. Refused credentials.
 
+/// The test tenant's first pause before trying refused credentials again.
+const CREDENTIALS_RETRY: Duration = Duration::from_millis(300);
+
 #[tokio::test]
 async fn refused_credentials_put_the_tenant_down_without_asking_for_a_token_every_time() {
     let app = spawn_with(Options::default().gateway(|config| {
         let globex = config.tenants.iter_mut().find(|t| t.id == GLOBEX).unwrap();
-        globex.credentials_retry = Duration::from_millis(300);
+        globex.credentials_retry = CREDENTIALS_RETRY;
     }))
     .await;
     let ids = ids_of(&app, GLOBEX, 12);
@@ -805,10 +808,12 @@ async fn refused_credentials_put_the_tenant_down_without_asking_for_a_token_ever
     let ready = readiness(&app).await;
     assert_eq!(ready["tenants"][GLOBEX], "DOWN");
     assert_eq!(ready["reasons"][GLOBEX], reason);
-    // One token request when the old token was refused, then one per pause (300 ms, doubling).
+    // Reads fail at once: the first one's call was refused, the others made none.
+    assert_eq!(calls_to(&app, GLOBEX, "GET /api/v2/users/{id}"), 1);
+    // One token request when the old token was refused, then one per pause passed (doubling).
     let mut pauses = 0;
     let mut waited = Duration::ZERO;
-    let mut pause = Duration::from_millis(300);
+    let mut pause = CREDENTIALS_RETRY;
     while waited + pause <= elapsed {
         waited += pause;
         pause *= 2;
@@ -883,7 +888,8 @@ async fn a_tenant_with_a_custom_domain_is_managed_canonically_and_its_users_sign
     .await;
     let handle = app.tenant(GLOBEX);
 
-    // The Management API, with its canonical audience.
+    // The Management API, through a token for its canonical audience (the tenant refuses one
+    // for the custom domain's).
     let someone = ids_of(&app, GLOBEX, 1).remove(0);
     let answer = app
         .query(
