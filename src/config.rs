@@ -331,10 +331,21 @@ pub struct TenantConfig {
     pub retries: u32,
     #[serde(default)]
     pub breaker: BreakerConfig,
+    /// Once the tenant refuses the gateway's credentials, how long its calls fail at once before
+    /// one call tries again; the pause doubles after each new refusal, up to
+    /// [`MAX_CREDENTIALS_RETRY`].
+    #[serde(default = "default_credentials_retry", with = "humantime_serde")]
+    pub credentials_retry: Duration,
 }
+
+/// The longest pause between two tries of credentials a tenant refused.
+pub const MAX_CREDENTIALS_RETRY: Duration = Duration::from_secs(600);
 
 fn default_tenant_timeout() -> Duration {
     Duration::from_secs(5)
+}
+fn default_credentials_retry() -> Duration {
+    Duration::from_secs(30)
 }
 fn default_retries() -> u32 {
     2
@@ -358,6 +369,7 @@ impl TenantConfig {
             rate_limit: TenantRateLimit::default(),
             retries: default_retries(),
             breaker: BreakerConfig::default(),
+            credentials_retry: default_credentials_retry(),
         }
     }
 
@@ -605,6 +617,14 @@ impl Config {
                     tenant.id
                 ));
             }
+            if tenant.credentials_retry.is_zero()
+                || tenant.credentials_retry > MAX_CREDENTIALS_RETRY
+            {
+                return invalid(format!(
+                    "tenant `{}`: credentials_retry must be between 1ms and 10m",
+                    tenant.id
+                ));
+            }
             if tenant.breaker.failures == 0 {
                 return invalid(format!(
                     "tenant `{}`: breaker.failures must be positive",
@@ -743,6 +763,21 @@ mod tests {
         let config = Config::from_toml(MINIMAL, secrets).unwrap();
         let debug = format!("{config:?}");
         assert!(!debug.contains("s3cret"), "{debug}");
+    }
+
+    #[test]
+    fn the_pause_after_refused_credentials_is_configurable_up_to_ten_minutes() {
+        let config = Config::from_toml(MINIMAL, secrets).unwrap();
+        assert_eq!(config.tenants[0].credentials_retry, Duration::from_secs(30));
+        let toml = format!("{MINIMAL}credentials_retry = \"300ms\"\n");
+        let config = Config::from_toml(&toml, secrets).unwrap();
+        assert_eq!(
+            config.tenants[0].credentials_retry,
+            Duration::from_millis(300)
+        );
+        let toml = format!("{MINIMAL}credentials_retry = \"11m\"\n");
+        let error = Config::from_toml(&toml, secrets).unwrap_err().to_string();
+        assert!(error.contains("credentials_retry"), "{error}");
     }
 
     #[test]

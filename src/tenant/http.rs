@@ -21,8 +21,8 @@
 //! Credentials. When the token endpoint refuses the client, or the Management API still answers
 //! 401 to a fresh token, the credentials are taken as refused: calls fail at once (no token
 //! request, which Auth0 counts against the monthly machine-to-machine quota) and the tenant is
-//! DOWN with the reason "credentials refused"; one call tries again after 30 s, then after twice
-//! as long each time, up to 10 minutes.
+//! DOWN with the reason "credentials refused"; one call tries again after the tenant's
+//! `credentials_retry` (30 s by default), then after twice as long each time, up to 10 minutes.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -37,7 +37,7 @@ use super::breaker::{Breaker, Health};
 use super::budget::{Budget, RateHeaders};
 use super::error::UpstreamError;
 use super::token::TokenCache;
-use crate::config::TenantConfig;
+use crate::config::{MAX_CREDENTIALS_RETRY, TenantConfig};
 use crate::metrics::Metrics;
 use crate::shared::Shared;
 
@@ -105,10 +105,6 @@ pub(crate) struct Status {
 /// The reason a tenant whose credentials are refused is DOWN.
 pub(crate) const CREDENTIALS_REFUSED: &str = "credentials refused";
 
-/// First pause after the credentials were refused, and the longest.
-const CREDENTIALS_RETRY: Duration = Duration::from_secs(30);
-const CREDENTIALS_RETRY_MAX: Duration = Duration::from_secs(600);
-
 /// The credentials were refused: until when calls fail at once, and the pause after that.
 #[derive(Debug, Clone, Copy)]
 struct Refusal {
@@ -126,6 +122,8 @@ pub(crate) struct TenantHttp {
     budget: Budget,
     breaker: Breaker,
     refused: Mutex<Option<Refusal>>,
+    /// The first pause after the credentials were refused.
+    credentials_retry: Duration,
     timeout: Duration,
     retries: u32,
     metrics: Metrics,
@@ -175,6 +173,7 @@ impl TenantHttp {
             // No call outlives its deadline: a trial older than twice that was lost.
             breaker: Breaker::new(config.breaker, config.timeout * 2),
             refused: Mutex::new(None),
+            credentials_retry: config.credentials_retry,
             timeout: config.timeout,
             retries: config.retries,
             metrics,
@@ -236,8 +235,8 @@ impl TenantHttp {
         let Ok(mut refused) = self.refused.lock() else {
             return;
         };
-        let pause = refused.map_or(CREDENTIALS_RETRY, |r| {
-            (r.pause * 2).min(CREDENTIALS_RETRY_MAX)
+        let pause = refused.map_or(self.credentials_retry, |r| {
+            (r.pause * 2).min(MAX_CREDENTIALS_RETRY)
         });
         if refused.is_none() {
             tracing::error!(tenant = %self.tenant, why, "the tenant refused tenantgraph's credentials; its calls fail until they are accepted again");

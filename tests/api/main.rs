@@ -18,5 +18,6 @@ mod reads;
 mod schema;
 mod scope;
 mod search;
+mod tenant_client;
 mod unknown_tenant;
 mod write_safety;
