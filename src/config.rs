@@ -820,6 +820,98 @@ mod tests {
         );
     }
 
+    /// The example with its commented lines switched on: `# e.g. key = value` lines only, or
+    /// those and the `# key = value` lines that state defaults.
+    fn example_with(defaults_too: bool) -> String {
+        let mut out = String::new();
+        for line in include_str!("../examples/tenantgraph.toml").lines() {
+            let setting = |text: &str| {
+                text.starts_with('[')
+                    || text.split_once(" = ").is_some_and(|(key, _)| {
+                        key.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+                    })
+            };
+            let line = match line.strip_prefix("# e.g. ") {
+                Some(example) if setting(example) => example,
+                _ => match line.strip_prefix("# ") {
+                    Some(default) if defaults_too && setting(default) => default,
+                    _ => line,
+                },
+            };
+            out.push_str(line);
+            out.push('\n');
+        }
+        out
+    }
+
+    #[test]
+    fn every_key_the_example_shows_is_real_and_its_defaults_are_the_defaults() {
+        let from_the_environment = |_: &str| Some("from-the-environment".to_owned());
+        let examples = Config::from_toml(&example_with(false), from_the_environment).unwrap();
+        let everything = Config::from_toml(&example_with(true), from_the_environment).unwrap();
+        assert!(examples.redis.is_some() && examples.server.ops_listen.is_some());
+        assert_eq!(
+            format!("{everything:#?}"),
+            format!("{examples:#?}"),
+            "a `# key = value` line of examples/tenantgraph.toml is not the default"
+        );
+    }
+
+    /// Every field of every configuration struct of this file (but those filled from the
+    /// environment) is a key of examples/tenantgraph.toml.
+    #[test]
+    fn the_example_shows_every_key() {
+        let example = include_str!("../examples/tenantgraph.toml");
+        let source = include_str!("config.rs");
+        let source = &source[..source.find("#[cfg(test)]").unwrap()];
+        let mut in_struct = false;
+        let mut skipped = false;
+        let mut missing = Vec::new();
+        let mut fields = 0;
+        for line in source.lines() {
+            if line.starts_with("pub struct ") && line.ends_with('{') {
+                in_struct = true;
+                continue;
+            }
+            if line == "}" {
+                in_struct = false;
+            }
+            if !in_struct {
+                continue;
+            }
+            if line.trim_start().starts_with("#[serde(skip") {
+                skipped = true;
+            }
+            let Some(field) = line
+                .strip_prefix("    pub ")
+                .and_then(|rest| rest.split_once(':'))
+                .map(|(name, _)| name)
+            else {
+                continue;
+            };
+            if std::mem::take(&mut skipped) {
+                continue;
+            }
+            fields += 1;
+            let shown = example.lines().any(|line| {
+                let line = line.trim_start_matches("# e.g. ").trim_start_matches("# ");
+                line.starts_with(&format!("{field} = "))
+                    || line == format!("[{field}]")
+                    || line == format!("[[{field}]]")
+                    || line.contains(&format!("{{ {field} = "))
+                    || line.contains(&format!(", {field} = "))
+            });
+            if !shown {
+                missing.push(field);
+            }
+        }
+        assert!(fields > 60, "found {fields} fields");
+        assert!(
+            missing.is_empty(),
+            "not in examples/tenantgraph.toml: {missing:?}"
+        );
+    }
+
     #[test]
     fn the_compose_deployment_config_is_valid() {
         let deploy = include_str!("../deploy/tenantgraph.toml");
