@@ -159,7 +159,7 @@ async fn every_graphql_example_of_the_readme_runs_against_the_demo() {
             }
             Some(code) => assert_eq!(
                 codes,
-                [code.clone()],
+                std::slice::from_ref(code),
                 "README line {} as {}: {answer}",
                 example.line,
                 example.persona
