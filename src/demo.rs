@@ -12,8 +12,8 @@ use serde_json::{Value, json};
 use tenant_emulator::{Emulator, EmulatorConfig, EmulatorHandle, ExtraUser};
 
 use crate::config::{
-    AuditConfig, AuthConfig, CacheConfig, Config, LimitsConfig, LogConfig, ServerConfig,
-    TenantConfig,
+    AuditConfig, AuthConfig, CacheConfig, Config, EditableField, LimitsConfig, LogConfig,
+    SelfServiceConfig, ServerConfig, TenantConfig,
 };
 
 /// The emulated tenants: (id, display name).
@@ -33,8 +33,32 @@ const CLIENT_ID: &str = "tenantgraph";
 const CLIENT_SECRET: &str = "tenantgraph-secret";
 const OPERATOR_PASSWORD: &str = "Operator-Demo-1";
 
+/// The version of the demo's terms of use.
+pub const TERMS_VERSION: &str = "2024-06";
+
+/// What the demo's end users may change themselves: their language and salutation, and the
+/// terms they accept.
+pub fn self_service() -> SelfServiceConfig {
+    let field = |key: &str, label: &str, choices: &[&str]| EditableField {
+        key: key.to_owned(),
+        label: label.to_owned(),
+        choices: choices.iter().map(|c| (*c).to_owned()).collect(),
+    };
+    SelfServiceConfig {
+        editable_metadata: vec![
+            field(
+                "language",
+                "Language",
+                &["en", "de", "fr", "es", "it", "pt", "nl", "ja"],
+            ),
+            field("salutation", "Salutation", &["", "Ms", "Mr", "Mx", "Dr"]),
+        ],
+        terms_version: Some(TERMS_VERSION.to_owned()),
+    }
+}
+
 /// Every permission an operator can hold.
-pub const ALL_PERMISSIONS: [&str; 10] = [
+pub const ALL_PERMISSIONS: [&str; 11] = [
     "read:users",
     "read:users_app_metadata",
     "read:logs",
@@ -45,6 +69,7 @@ pub const ALL_PERMISSIONS: [&str; 10] = [
     "block:users",
     "delete:users",
     "manage:gdpr",
+    "read:audit",
 ];
 
 /// Emulated tenants and the operator issuer, running in this process.
@@ -154,6 +179,8 @@ impl Environment {
             limits: LimitsConfig::default(),
             audit: AuditConfig::default(),
             redis: None,
+            self_service: self_service(),
+            portal: None,
             tenants,
         }
     }
@@ -283,7 +310,7 @@ impl Environment {
             auditor: self
                 .operator_token(
                     "Auditor",
-                    &["read:users", "read:logs", "read:stats"],
+                    &["read:users", "read:logs", "read:stats", "read:audit"],
                     json!("*"),
                     None,
                 )

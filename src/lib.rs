@@ -100,11 +100,16 @@ impl Application {
             None => None,
         };
         let tenants = tenant::clients(&config.tenants, &http, &metrics, shared.as_ref());
+        let auditor = audit::Auditor::new(&config.audit, shared.clone(), metrics.clone())
+            .map_err(|e| anyhow::anyhow!("cannot open the audit file: {e}"))?;
         let store = Store::new(tenants, config.cache.clone(), metrics.clone(), shared);
         let verifier = Arc::new(Verifier::new(&config.auth, &config.tenants, &http));
-        let auditor = audit::Auditor::new(config.audit.path.as_deref(), metrics.clone())
-            .map_err(|e| anyhow::anyhow!("cannot open the audit file: {e}"))?;
-        let access = Access::new(store, Arc::new(auditor), config.limits.clone());
+        let access = Access::new(
+            store,
+            Arc::new(auditor),
+            config.limits.clone(),
+            config.self_service.clone(),
+        );
         let schema = build_schema(&config.server, &config.limits);
         let explorer = config
             .server

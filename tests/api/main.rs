@@ -2,6 +2,7 @@
 //! ports, driven over HTTP as clients would.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod audit_trail;
 mod auth;
 mod batching;
 mod faults;
@@ -14,4 +15,5 @@ mod reads;
 mod schema;
 mod scope;
 mod search;
+mod self_service;
 mod write_safety;
