@@ -11,6 +11,7 @@ mod hardening;
 mod matrix;
 mod mutations;
 mod partial;
+mod portal;
 mod reads;
 mod schema;
 mod scope;

@@ -40,7 +40,17 @@ pub fn fast_failing(config: &mut Config) {
 
 /// Builds and serves a gateway from `config` (which should listen on port 0).
 pub async fn start_gateway(config: Config) -> RunningGateway {
-    let app = tenantgraph::Application::build(config).await.unwrap();
+    let listener = tokio::net::TcpListener::bind(config.server.listen)
+        .await
+        .unwrap();
+    start_gateway_on(config, listener).await
+}
+
+/// As [`start_gateway`], on a listener bound already.
+pub async fn start_gateway_on(config: Config, listener: tokio::net::TcpListener) -> RunningGateway {
+    let app = tenantgraph::Application::build_on(config, listener, None)
+        .await
+        .unwrap();
     let addr = app.local_addr();
     let gateway = app.gateway();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

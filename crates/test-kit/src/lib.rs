@@ -1,6 +1,7 @@
 //! The harness of tenantgraph's tests, shared by every test binary: emulated tenants, the
 //! emulated operator issuer and gateways on free ports ([`TestApp`], [`start_gateway`]), a small
-//! GraphQL client ([`post`], [`data`], [`error_codes`]), a real `redis-server` ([`RedisServer`]),
+//! GraphQL client ([`post`], [`data`], [`error_codes`]), an HTTP-level browser for the portal
+//! ([`Browser`]), a real `redis-server` ([`RedisServer`]),
 //! and the rule for system programs a test needs ([`require`]).
 //!
 //! # System programs
@@ -13,10 +14,12 @@
 
 mod app;
 mod gateway;
+mod portal;
 mod programs;
 mod redis_server;
 
 pub use app::{Options, TestApp, data, error_codes, post, spawn, spawn_with};
-pub use gateway::{RunningGateway, fast_failing, start_gateway};
+pub use gateway::{RunningGateway, fast_failing, start_gateway, start_gateway_on};
+pub use portal::{Browser, Form, Page};
 pub use programs::require;
 pub use redis_server::RedisServer;
