@@ -588,7 +588,7 @@ fn print_banner(environment: &Environment, tokens: &Tokens, graphql: &str) {
     println!();
     println!("GraphQL:  {graphql}");
     println!(
-        "GraphiQL: open {graphql} in a browser (signed in as global_admin; paste another token in Headers)"
+        "Explorer: open {graphql} in a browser (signed in as global_admin; paste another token in Headers)"
     );
     println!();
     let personas = [

@@ -7,7 +7,8 @@
 //!
 //! # Layout
 //! From the request down; each layer uses only those below it.
-//! - [`server`]: the axum router: `/graphql`, `/healthz`, `/readyz`, `/metrics`.
+//! - [`server`]: the axum router: `/graphql` (and its explorer), `/healthz`, `/readyz`,
+//!   `/metrics`.
 //! - [`graphql`]: the schema and its resolvers, which reach data only through a scope.
 //! - [`scope`]: a caller's reach: which tenants, users and fields; every read and write.
 //! - [`auth`]: bearer tokens verified against each issuer's JWKS into a [`auth::Caller`].

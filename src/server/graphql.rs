@@ -9,7 +9,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-use async_graphql::http::GraphiQLSource;
 use async_graphql::{BatchRequest, BatchResponse, Name};
 use async_graphql_axum::GraphQLResponse;
 use axum::body::Body;
@@ -24,18 +23,6 @@ use crate::graphql::RequestContext;
 use crate::metrics::{GraphqlLabels, Metrics};
 use crate::request;
 use crate::store::StaleProfile;
-
-/// GraphiQL, opening on `/graphql` with `default_token` (if any) as its bearer token.
-pub(crate) fn graphiql_page(default_token: Option<&str>) -> String {
-    let authorization = default_token.map(|t| format!("Bearer {t}"));
-    let mut source = GraphiQLSource::build()
-        .endpoint("/graphql")
-        .title("tenantgraph");
-    if let Some(value) = authorization.as_deref() {
-        source = source.header("Authorization", value);
-    }
-    source.finish()
-}
 
 pub(crate) async fn get(
     State(state): State<Arc<AppState>>,

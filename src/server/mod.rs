@@ -1,10 +1,10 @@
 //! The HTTP surface: `POST /graphql`, `GET /graphql` (the explorer for browsers, queries
-//! otherwise), `/healthz`, `/readyz` and `/metrics`, behind request ids, CORS and per-caller
-//! limits.
+//! otherwise) and the explorer's files under `/explorer/`, `/healthz`, `/readyz` and
+//! `/metrics`, behind request ids, CORS and per-caller limits.
 //!
 //! - `graphql`: the GraphQL endpoint: body and batch limits, CSRF rules, authentication,
 //!   per-caller rate limiting, the caller's scope, execution, error codes.
-//! - `explorer`: the query explorer page.
+//! - `explorer`: the query explorer: its page, script and style sheet, all built in.
 //! - `request_id`: `x-request-id` taken or made, returned, logged and sent upstream.
 //! - `caller_limit`: the per-caller request budget.
 //! - `ops`: health, readiness and metrics, on the API address or an address of their own.
@@ -79,6 +79,7 @@ impl OpsAccess {
 pub(crate) fn router(state: Arc<AppState>, server: &ServerConfig) -> Router {
     let router = Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
+        .route("/explorer/{file}", get(explorer::asset))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))

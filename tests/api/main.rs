@@ -5,6 +5,7 @@
 mod audit_trail;
 mod auth;
 mod batching;
+mod explorer;
 mod faults;
 mod gdpr;
 mod hardening;

@@ -2,10 +2,10 @@
 //! through the emulated login pages, each page, each action, and what is refused.
 
 use reqwest::StatusCode;
-use test_kit::{Browser, Page, TestApp, spawn};
+use test_kit::{HttpBrowser, Page, TestApp, spawn};
 
-async fn admin(app: &TestApp, persona: &str) -> (Browser, Page) {
-    let mut browser = Browser::new(&app.base());
+async fn admin(app: &TestApp, persona: &str) -> (HttpBrowser, Page) {
+    let mut browser = HttpBrowser::new(&app.base());
     let page = browser.sign_in_as("/admin/", persona).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.text());
     (browser, page)

@@ -27,6 +27,8 @@ pub struct Options {
     pub seed: u64,
     pub tune_emulator: fn(&mut EmulatorConfig),
     pub tune_gateway: Box<dyn FnOnce(&mut Config) + Send>,
+    /// The persona whose token the explorer page opens with, as in the demo; none by default.
+    pub explorer_as: Option<fn(&Tokens) -> &str>,
 }
 
 impl Default for Options {
@@ -36,6 +38,7 @@ impl Default for Options {
             seed: 7,
             tune_emulator: |_| {},
             tune_gateway: Box::new(|_| {}),
+            explorer_as: None,
         }
     }
 }
@@ -43,6 +46,12 @@ impl Default for Options {
 impl Options {
     pub fn gateway(mut self, tune: impl FnOnce(&mut Config) + Send + 'static) -> Self {
         self.tune_gateway = Box::new(tune);
+        self
+    }
+
+    /// Opens the explorer with a persona's token, as the demo does: `|t| &t.global_admin`.
+    pub fn explorer_as(mut self, persona: fn(&Tokens) -> &str) -> Self {
+        self.explorer_as = Some(persona);
         self
     }
 }
@@ -83,7 +92,8 @@ impl TestApp {
         env.with_portal(&mut config);
         fast_failing(&mut config);
         (options.tune_gateway)(&mut config);
-        let gateway = start_gateway_on(config, listener).await;
+        let explorer_token = options.explorer_as.map(|persona| persona(&tokens));
+        let gateway = start_gateway_on(config, listener, explorer_token).await;
         // The personas signed in already; the upstream counts start from here.
         for tenant in &env.tenants {
             tenant.control().reset_stats();

@@ -40,15 +40,25 @@ pub fn fast_failing(config: &mut Config) {
 
 /// Builds and serves a gateway from `config` (which should listen on port 0).
 pub async fn start_gateway(config: Config) -> RunningGateway {
+    start_gateway_with(config, None).await
+}
+
+/// As [`start_gateway`], with the explorer opening on `explorer_token` as the demo's does.
+pub async fn start_gateway_with(config: Config, explorer_token: Option<&str>) -> RunningGateway {
     let listener = tokio::net::TcpListener::bind(config.server.listen)
         .await
         .unwrap();
-    start_gateway_on(config, listener).await
+    start_gateway_on(config, listener, explorer_token).await
 }
 
-/// As [`start_gateway`], on a listener bound already.
-pub async fn start_gateway_on(config: Config, listener: tokio::net::TcpListener) -> RunningGateway {
-    let app = tenantgraph::Application::build_on(config, listener, None)
+/// As [`start_gateway_with`], on a listener bound already (the portal's address must be known
+/// before the issuers start).
+pub async fn start_gateway_on(
+    config: Config,
+    listener: tokio::net::TcpListener,
+    explorer_token: Option<&str>,
+) -> RunningGateway {
+    let app = tenantgraph::Application::build_on(config, listener, explorer_token)
         .await
         .unwrap();
     let addr = app.local_addr();

@@ -24,6 +24,11 @@ pub fn require(program: &str, install: &str) -> bool {
     if std::env::var(STRICT).is_ok_and(|v| v == "1") {
         panic!("{message} ({STRICT}=1: a missing program fails the test)");
     }
-    eprintln!("\n==== SKIPPED ==== {message}\n");
+    // Straight to the process's stderr: the test harness captures `eprintln!` of a passing
+    // test, and a skip must be seen.
+    let _ = std::io::Write::write_all(
+        &mut std::io::stderr(),
+        format!("\n==== SKIPPED ==== {message}\n\n").as_bytes(),
+    );
     false
 }

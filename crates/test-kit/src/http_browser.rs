@@ -167,14 +167,14 @@ pub fn forms(html: &str) -> Vec<Form> {
 }
 
 /// A browser's cookies and its way of following links.
-pub struct Browser {
+pub struct HttpBrowser {
     http: Client,
     /// Where relative links lead.
     base: String,
     pub cookies: HashMap<String, String>,
 }
 
-impl Browser {
+impl HttpBrowser {
     /// A browser with no cookies, starting at `base` (`http://127.0.0.1:PORT`).
     pub fn new(base: &str) -> Self {
         Self {
@@ -289,7 +289,7 @@ impl Browser {
         self.follow(answer).await
     }
 
-    /// As [`Browser::click`], without following.
+    /// As [`HttpBrowser::click`], without following.
     pub async fn press(&mut self, page: &Page, button: &str, fields: &[(&str, &str)]) -> Page {
         let form = page
             .form_with(button)
