@@ -24,7 +24,9 @@ pub use app::{Options, TestApp, data, error_codes, post, spawn, spawn_with};
 pub use browser::{Browser, By};
 /// The WebDriver client under [`Browser`] (its keys, elements and locators).
 pub use fantoccini;
-pub use gateway::{RunningGateway, fast_failing, start_gateway, start_gateway_on, start_gateway_with};
+pub use gateway::{
+    RunningGateway, fast_failing, start_gateway, start_gateway_on, start_gateway_with,
+};
 pub use http_browser::{HttpBrowser, Page};
 pub use programs::require;
 pub use redis_server::RedisServer;
