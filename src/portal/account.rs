@@ -70,18 +70,15 @@ pub(crate) async fn home(
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
-    let (session, jar) = match portal.signed_in(&headers, Realm::Account, &uri) {
-        Ok(found) => found,
-        Err(_) => {
-            // One tenant: straight to its sign-in; several: the chooser.
-            return match portal.tenants.as_slice() {
-                [only] => see_other(&format!(
-                    "/account/login?{}",
-                    serde_urlencoded::to_string([("tenant", only.id.as_str())]).unwrap_or_default()
-                )),
-                _ => chooser(&portal),
-            };
-        }
+    let Ok((session, jar)) = portal.signed_in(&headers, Realm::Account, &uri) else {
+        // One tenant: straight to its sign-in; several: the chooser.
+        return match portal.tenants.as_slice() {
+            [only] => see_other(&format!(
+                "/account/login?{}",
+                serde_urlencoded::to_string([("tenant", only.id.as_str())]).unwrap_or_default()
+            )),
+            _ => chooser(&portal),
+        };
     };
     let answer = portal.run(&session, ME, Value::Null).await;
     if answer.unauthenticated() {

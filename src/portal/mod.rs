@@ -15,6 +15,10 @@
 //! origin only, nothing inline, `frame-ancestors 'none'`); the browser fetches nothing from
 //! anywhere else, profile pictures included (initials are shown instead).
 
+// Handlers answer `Result<Response, Response>` (the error is the page to show instead), as
+// axum's extractors do: a response is large, and that is fine here.
+#![allow(clippy::result_large_err)]
+
 mod account;
 mod admin;
 mod assets;
@@ -31,6 +35,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::http::HeaderValue;
 use axum::routing::{get, post};
+use secrecy::ExposeSecret;
 
 use crate::Gateway;
 use crate::config::{Config, PortalConfig, SelfServiceConfig};
@@ -83,9 +88,8 @@ impl Portal {
         gateway: Gateway,
         http: &reqwest::Client,
     ) -> anyhow::Result<Self> {
-        use secrecy::ExposeSecret;
         let base = portal.base().to_owned();
-        let key = session::key(portal.cookie_key.as_ref().map(|k| k.expose_secret()))?;
+        let key = session::key(portal.cookie_key.as_ref().map(ExposeSecret::expose_secret))?;
         let cookies = Cookies::new(
             key,
             base.starts_with("https://"),
