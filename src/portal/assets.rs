@@ -1,4 +1,4 @@
-//! The portal's one style sheet and one script, compiled into the binary and served from
+//! The portal's one style sheet, one script and its icon, compiled into the binary and served from
 //! `/assets/`, so that pages work with no network but this gateway. Their URLs carry a hash of
 //! their content, so browsers may keep them for a year and still never use a stale copy.
 
@@ -9,7 +9,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
-const FILES: [(&str, &str, &str); 2] = [
+const FILES: [(&str, &str, &str); 3] = [
     (
         "portal.css",
         "text/css; charset=utf-8",
@@ -20,6 +20,7 @@ const FILES: [(&str, &str, &str); 2] = [
         "text/javascript; charset=utf-8",
         include_str!("assets/portal.js"),
     ),
+    ("icon.svg", "image/svg+xml", include_str!("assets/icon.svg")),
 ];
 
 /// Each file's name and the first hex digits of its SHA-256.

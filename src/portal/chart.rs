@@ -12,24 +12,25 @@ pub(crate) struct Day {
     pub(crate) signups: i64,
 }
 
-const WIDTH: f64 = 720.0;
-const HEIGHT: f64 = 240.0;
+const WIDTH: f64 = 640.0;
+const HEIGHT: f64 = 220.0;
 const LEFT: f64 = 48.0;
 const RIGHT: f64 = 12.0;
 const TOP: f64 = 12.0;
 const BOTTOM: f64 = 28.0;
 
-/// A "nice" ceiling for the axis: 1, 2 or 5 times a power of ten.
-fn ceiling(max: i64) -> i64 {
-    let max = max.max(1);
-    let mut step = 1;
+/// The step between the axis's four gridlines: 1, 2 or 5 times a power of ten, so that four
+/// steps reach `max`.
+fn step(max: i64) -> i64 {
+    let wanted = (max.max(1) + 3) / 4;
+    let mut power = 1;
     loop {
         for factor in [1, 2, 5] {
-            if step * factor >= max {
-                return step * factor;
+            if power * factor >= wanted {
+                return power * factor;
             }
         }
-        step *= 10;
+        power *= 10;
     }
 }
 
@@ -55,7 +56,8 @@ pub(crate) fn daily(id: &str, caption: &str, days: &[Day]) -> Markup {
         .map(|d| d.logins.max(d.signups))
         .max()
         .unwrap_or(0);
-    let top = ceiling(max);
+    let step = step(max);
+    let top = step * 4;
     let plot_h = HEIGHT - TOP - BOTTOM;
     let total_logins: i64 = days.iter().map(|d| d.logins).sum();
     let total_signups: i64 = days.iter().map(|d| d.signups).sum();
@@ -65,11 +67,13 @@ pub(crate) fn daily(id: &str, caption: &str, days: &[Day]) -> Markup {
         days.first().map_or("", |d| d.date.as_str()),
         days.last().map_or("", |d| d.date.as_str()),
     );
-    let ticks: Vec<i64> = (0..=4).map(|i| top * i / 4).collect();
+    let ticks: Vec<i64> = (0..=4).map(|i| step * i).collect();
+    // A label a week, and the last day's when it does not crowd the one before.
+    let last = days.len().saturating_sub(1);
     let labelled: Vec<(usize, &Day)> = days
         .iter()
         .enumerate()
-        .filter(|(i, _)| *i == 0 || *i + 1 == days.len() || i % 7 == 0)
+        .filter(|(i, _)| i % 7 == 0 || (*i == last && last % 7 >= 3))
         .collect();
     let span = (days.len().max(2) - 1) as f64;
     html! {
@@ -121,11 +125,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn axes_end_on_round_numbers() {
-        assert_eq!(ceiling(0), 1);
-        assert_eq!(ceiling(7), 10);
-        assert_eq!(ceiling(11), 20);
-        assert_eq!(ceiling(230), 500);
+    fn gridlines_fall_on_round_numbers() {
+        assert_eq!(step(0), 1);
+        assert_eq!(step(7), 2);
+        assert_eq!(step(39), 10);
+        assert_eq!(step(230), 100);
     }
 
     #[test]

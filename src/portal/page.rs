@@ -171,6 +171,7 @@ pub(crate) fn document(chrome: &Chrome<'_>, title: &str, body: &Markup) -> Marku
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · " (brand) }
+                link rel="icon" href=(super::assets::path("icon.svg")) type="image/svg+xml";
                 link rel="stylesheet" href=(super::assets::path("portal.css"));
                 script src=(super::assets::path("portal.js")) defer {}
             }
@@ -252,6 +253,15 @@ pub(crate) fn message_page(
 /// 303 See Other: the answer to a form, or to a page that needs a sign-in.
 pub(crate) fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()
+}
+
+/// "Yes" in red for a block, a plain "No" otherwise (no block is the normal case).
+pub(crate) fn blocked(value: Option<bool>) -> Markup {
+    match value {
+        Some(true) => html! { span class="no" { "Yes" } },
+        Some(false) => html! { "No" },
+        None => html! { "—" },
+    }
 }
 
 /// A checked or crossed mark with words for screen readers.

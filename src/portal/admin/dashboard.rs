@@ -98,7 +98,7 @@ pub(crate) async fn page(
                     (figure("Active in 30 days", &stats["activeUsers"]))
                 }
             }
-            div class="grid-2" {
+            div class="dashboard" {
                 section aria-labelledby="daily-title" {
                     h2 id="daily-title" { "Logins and sign-ups, last 30 days" }
                     (chart::daily("daily", "Daily logins and sign-ups, all shown tenants", &days(&stats["daily"])))
@@ -108,7 +108,7 @@ pub(crate) async fn page(
                     div class="table-wrap" { table {
                         thead { tr {
                             th scope="col" { "Tenant" } th scope="col" class="num" { "Users" } th scope="col" class="num" { "Blocked" }
-                            th scope="col" class="num" { "Unverified" } th scope="col" class="num" { "Active (30 days)" }
+                            th scope="col" class="num" { "Unverified" } th scope="col" class="num" { "Active, 30 days" }
                         } }
                         tbody { @for tenant in stats["tenants"].as_array().into_iter().flatten() { tr {
                             th scope="row" { (tenant["tenant"]["name"].as_str().unwrap_or_default()) }

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use super::user_path;
 use crate::portal::Portal;
-use crate::portal::page::{initials, problems, when, yes_no};
+use crate::portal::page::{blocked, initials, problems, when, yes_no};
 
 const DOCUMENT: &str = "query($e: String!) {
     person(email: $e) { email name accounts {
@@ -73,7 +73,7 @@ pub(crate) async fn page(
                                 dt { "User id" } dd { code { (text(account, "id")) } }
                                 dt { "Name" } dd { (text(account, "name")) }
                                 dt { "Verified" } dd { (yes_no(account["emailVerified"].as_bool())) }
-                                dt { "Blocked" } dd { (yes_no(account["blocked"].as_bool())) }
+                                dt { "Blocked" } dd { (blocked(account["blocked"].as_bool())) }
                                 dt { "Created" } dd { (when(account["createdAt"].as_str())) }
                                 dt { "Last login" } dd { (when(account["lastLogin"].as_str())) }
                                 dt { "Logins" } dd { (account["loginsCount"].as_i64().unwrap_or(0)) }

@@ -173,7 +173,7 @@ fn body(
                     dt { "Email" } dd { (email) " " @if verified { span class="yes" { "(verified)" } } @else { span class="no" { "(not verified)" } } }
                     dt { "Username" } dd { (user["username"].as_str().unwrap_or("—")) }
                     dt { "Phone" } dd { (user["phoneNumber"].as_str().unwrap_or("—")) }
-                    dt { "Blocked" } dd { (yes_no(user["blocked"].as_bool())) }
+                    dt { "Blocked" } dd { (crate::portal::page::blocked(user["blocked"].as_bool())) }
                     dt { "Connections" } dd {
                         @for (i, identity) in user["identities"].as_array().into_iter().flatten().enumerate() {
                             @if i > 0 { ", " } (text(identity, "connection"))

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use super::{tenant_choices, tenant_options, user_path};
 use crate::portal::Portal;
-use crate::portal::page::{problems, when, yes_no};
+use crate::portal::page::{blocked, problems, when, yes_no};
 
 const DOCUMENT: &str = "query($q: String, $tenants: [ID!], $after: String, $order: UserOrder) {
     searchUsers(query: $q, tenants: $tenants, first: 25, after: $after, orderBy: $order) {
@@ -130,7 +130,7 @@ pub(crate) async fn page(
                                 } }
                                 td { (text(node, "name")) }
                                 td { (yes_no(node["emailVerified"].as_bool())) }
-                                td { (yes_no(node["blocked"].as_bool())) }
+                                td { (blocked(node["blocked"].as_bool())) }
                                 td { (when(node["lastLogin"].as_str())) }
                                 td class="num" { (node["loginsCount"].as_i64().unwrap_or(0)) }
                             }
