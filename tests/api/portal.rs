@@ -373,3 +373,426 @@ async fn an_end_user_signs_in_through_their_tenant_and_accepts_the_terms() {
         reset.text()
     );
 }
+
+fn path_of(tenant: &str, id: &str) -> String {
+    format!("/admin/user/{tenant}/{}", id.replace('|', "%7C"))
+}
+
+#[tokio::test]
+async fn the_tenants_page_shows_each_tenant_in_reach_with_its_status_and_domain() {
+    let app = spawn().await;
+    let (mut browser, _) = admin(&app, "tenant_admin").await;
+    let page = browser.open("/admin/tenants").await;
+    let text = page.text();
+    assert!(
+        text.contains("ACME Europe") && text.contains("UP"),
+        "{text}"
+    );
+    assert!(text.contains(app.tenant("acme-eu").domain()), "{text}");
+    assert!(!text.contains("Globex"), "out of reach: {text}");
+}
+
+#[tokio::test]
+async fn the_person_page_puts_the_accounts_side_by_side() {
+    let app = spawn().await;
+    let email = "portal.person@example.com";
+    app.verified_fixture_user("acme-eu", email, None).await;
+    app.verified_fixture_user("globex", email, None).await;
+    let holder = app.fixture_user("acme-us", email, None).await;
+    let (mut browser, _) = admin(&app, "global_admin").await;
+    let page = browser.open("/admin/person").await;
+    let found = browser
+        .click(&page, "Find the person", &[("email", email)])
+        .await;
+    assert_eq!(
+        found.body.matches("class=\"card\"").count(),
+        2,
+        "{}",
+        found.text()
+    );
+    assert!(found.text().contains("ACME Europe") && found.text().contains("Globex"));
+    assert!(
+        found.text().contains("without verifying it"),
+        "{}",
+        found.text()
+    );
+    assert!(found.text().contains(&holder));
+}
+
+#[tokio::test]
+async fn creating_a_user_shows_auth0s_refusal_in_place_then_the_new_user() {
+    let app = spawn().await;
+    let (mut browser, _) = admin(&app, "global_admin").await;
+    let form = browser.open("/admin/users/new").await;
+    let fields = [
+        ("tenant", "acme-us"),
+        ("email", "portal.created@example.com"),
+        ("password", "weak"),
+        ("name", "Portal Created"),
+    ];
+    let refused = browser.click(&form, "Create user", &fields).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.text().contains("Password is too weak"),
+        "{}",
+        refused.text()
+    );
+    assert!(
+        refused
+            .body
+            .contains("value=\"portal.created@example.com\"")
+    );
+    assert!(
+        !refused.body.contains("value=\"weak\""),
+        "the password is not sent back"
+    );
+    let created = browser
+        .click(
+            &refused,
+            "Create user",
+            &[
+                ("password", "Portal-Passw0rd!"),
+                ("email", "portal.created@example.com"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.text());
+    assert!(
+        created.text().contains("was created in acme-us"),
+        "{}",
+        created.text()
+    );
+    assert!(
+        created.url.contains("/admin/user/acme-us/"),
+        "{}",
+        created.url
+    );
+}
+
+#[tokio::test]
+async fn an_organization_admins_new_user_joins_its_organization() {
+    let app = spawn().await;
+    let organization = app.env.demo_organization().unwrap();
+    let mut operator =
+        tenant_emulator::ExtraUser::new("org.creator@operators.test", "Org-Creator-1");
+    operator.name = Some("Org Creator".into());
+    operator.email_verified = true;
+    operator.permissions = vec!["read:users".into(), "create:users".into()];
+    operator.org_id = Some(organization.clone());
+    operator.claims.insert(
+        tenantgraph::demo::TENANTS_CLAIM.into(),
+        serde_json::json!(["acme-us"]),
+    );
+    app.env.operators.control().add_user(operator).unwrap();
+    let mut browser = HttpBrowser::new(&app.base());
+    let login = browser.open("/admin/").await;
+    let home = browser
+        .click(
+            &login,
+            "Continue",
+            &[
+                ("username", "org.creator@operators.test"),
+                ("password", "Org-Creator-1"),
+            ],
+        )
+        .await;
+    assert_eq!(home.status, StatusCode::OK, "{}", home.text());
+    let form = browser.open("/admin/users/new").await;
+    let created = browser
+        .click(
+            &form,
+            "Create user",
+            &[
+                ("tenant", "acme-us"),
+                ("email", "org.new@example.com"),
+                ("password", "Org-New-Passw0rd"),
+            ],
+        )
+        .await;
+    assert!(created.text().contains("was created"), "{}", created.text());
+    let id = app
+        .users_of("acme-us")
+        .into_iter()
+        .find(|u| u.email.as_deref() == Some("org.new@example.com"))
+        .unwrap()
+        .user_id;
+    let members = app
+        .tenant("acme-us")
+        .control()
+        .organizations()
+        .into_iter()
+        .find(|o| o.id == organization)
+        .unwrap()
+        .members;
+    assert!(members.contains(&id));
+}
+
+#[tokio::test]
+async fn metadata_editors_show_errors_in_place_and_save_what_changed() {
+    let app = spawn().await;
+    let id = app
+        .fixture_user("acme-eu", "portal.meta@example.com", None)
+        .await;
+    let (mut browser, _) = admin(&app, "global_admin").await;
+    let page = browser.open(&path_of("acme-eu", &id)).await;
+    assert!(page.has_button("Save app_metadata"));
+    let broken = browser
+        .click(&page, "Save user_metadata", &[("json", "{\"language\": ")])
+        .await;
+    assert_eq!(broken.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        broken.text().contains("Not valid JSON"),
+        "{}",
+        broken.text()
+    );
+    assert!(
+        broken.body.contains("{&quot;language&quot;: </textarea>")
+            || broken.body.contains("{\"language\": </textarea>"),
+        "the text is kept"
+    );
+    let saved = browser
+        .click(
+            &broken,
+            "Save user_metadata",
+            &[("json", "{\"language\": \"fr\", \"theme\": \"dark\"}")],
+        )
+        .await;
+    assert!(
+        saved.text().contains("user_metadata is saved"),
+        "{}",
+        saved.text()
+    );
+    let user = app
+        .management_get(
+            "acme-eu",
+            &format!("/api/v2/users/{}", id.replace('|', "%7C")),
+        )
+        .await;
+    assert_eq!(
+        user["user_metadata"],
+        serde_json::json!({"language": "fr", "theme": "dark"})
+    );
+    let trimmed = browser
+        .click(
+            &saved,
+            "Save user_metadata",
+            &[("json", "{\"language\": \"fr\"}")],
+        )
+        .await;
+    assert!(trimmed.text().contains("is saved"));
+    let user = app
+        .management_get(
+            "acme-eu",
+            &format!("/api/v2/users/{}", id.replace('|', "%7C")),
+        )
+        .await;
+    assert_eq!(user["user_metadata"], serde_json::json!({"language": "fr"}));
+    // Auth0's reserved keys are refused by the gateway, in place.
+    let reserved = browser
+        .click(
+            &trimmed,
+            "Save app_metadata",
+            &[("json", "{\"blocked\": true}")],
+        )
+        .await;
+    assert_eq!(
+        reserved.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reserved.text()
+    );
+
+    // The organization's admin may not read app_metadata: no editor is shown.
+    let organization = app.env.demo_organization().unwrap();
+    let member = app
+        .fixture_user(
+            "acme-us",
+            "portal.meta.member@example.com",
+            Some(&organization),
+        )
+        .await;
+    let (mut org, _) = admin(&app, "org_admin").await;
+    let page = org.open(&path_of("acme-us", &member)).await;
+    assert!(page.has_button("Save user_metadata") && !page.body.contains("app_metadata"));
+}
+
+#[tokio::test]
+async fn the_profile_form_saves_what_changed() {
+    let app = spawn().await;
+    let id = app
+        .fixture_user("acme-eu", "portal.profile@example.com", None)
+        .await;
+    let (mut browser, _) = admin(&app, "global_admin").await;
+    let page = browser.open(&path_of("acme-eu", &id)).await;
+    let saved = browser
+        .click(
+            &page,
+            "Save",
+            &[("name", "Renamed Person"), ("nickname", "renamed")],
+        )
+        .await;
+    assert!(
+        saved.text().contains("The profile is saved."),
+        "{}",
+        saved.text()
+    );
+    let user = app
+        .management_get(
+            "acme-eu",
+            &format!("/api/v2/users/{}", id.replace('|', "%7C")),
+        )
+        .await;
+    assert_eq!(user["name"], "Renamed Person");
+    assert_eq!(user["nickname"], "renamed");
+    let verification = browser.click(&saved, "Send verification email", &[]).await;
+    assert!(
+        verification.text().contains("verification email"),
+        "{}",
+        verification.text()
+    );
+}
+
+#[tokio::test]
+async fn brute_force_blocks_are_listed_and_removed() {
+    let app = spawn().await;
+    let email = "portal.locked@example.com";
+    let id = app.fixture_user("acme-eu", email, None).await;
+    for _ in 0..10 {
+        let _ = app
+            .env
+            .sign_in(app.tenant("acme-eu"), email, "wrong-password")
+            .await;
+    }
+    let (mut browser, _) = admin(&app, "global_admin").await;
+    let page = browser.open(&path_of("acme-eu", &id)).await;
+    assert!(
+        page.has_button("Remove brute-force blocks"),
+        "{}",
+        page.text()
+    );
+    let lifted = browser.click(&page, "Remove brute-force blocks", &[]).await;
+    assert!(
+        lifted.text().contains("brute-force blocks are removed"),
+        "{}",
+        lifted.text()
+    );
+    assert!(!lifted.has_button("Remove brute-force blocks"));
+}
+
+#[tokio::test]
+async fn deleting_a_user_takes_its_email_typed_again() {
+    let app = spawn().await;
+    let email = "portal.delete@example.com";
+    let id = app.fixture_user("acme-eu", email, None).await;
+    let (mut browser, _) = admin(&app, "global_admin").await;
+    let page = browser.open(&path_of("acme-eu", &id)).await;
+    let kept = browser
+        .click(&page, "Delete", &[("confirm", "someone@else.example")])
+        .await;
+    assert!(
+        kept.text().contains("Nothing was deleted"),
+        "{}",
+        kept.text()
+    );
+    let gone = browser.click(&kept, "Delete", &[("confirm", email)]).await;
+    assert!(gone.url.ends_with("/admin/users"), "{}", gone.url);
+    assert!(
+        gone.text().contains("was deleted from acme-eu"),
+        "{}",
+        gone.text()
+    );
+    assert!(!app.users_of("acme-eu").iter().any(|u| u.user_id == id));
+}
+
+#[tokio::test]
+async fn data_subject_requests_export_a_download_and_erase_after_confirmation() {
+    let app = spawn().await;
+    let email = "portal.subject@example.com";
+    app.verified_fixture_user("acme-eu", email, None).await;
+    app.verified_fixture_user("globex", email, None).await;
+    let (mut browser, _) = admin(&app, "global_admin").await;
+    let page = browser.open("/admin/gdpr").await;
+    let export = browser.press(&page, "Export", &[("email", email)]).await;
+    assert_eq!(export.status, StatusCode::OK);
+    assert!(
+        export
+            .header("content-disposition")
+            .unwrap()
+            .starts_with("attachment;")
+    );
+    let document: serde_json::Value = serde_json::from_str(&export.body).unwrap();
+    assert_eq!(document["accounts"].as_array().unwrap().len(), 2);
+    assert_eq!(document["complete"], true);
+    let mismatch = browser
+        .click(
+            &page,
+            "Erase",
+            &[("email", email), ("confirm", "other@example.com")],
+        )
+        .await;
+    assert_eq!(mismatch.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(mismatch.text().contains("Nothing was erased"));
+    let erased = browser
+        .click(&mismatch, "Erase", &[("email", email), ("confirm", email)])
+        .await;
+    assert_eq!(erased.status, StatusCode::OK, "{}", erased.text());
+    assert_eq!(
+        erased
+            .body
+            .matches("<span class=\"yes\">Yes</span>")
+            .count(),
+        2,
+        "{}",
+        erased.text()
+    );
+}
+
+#[tokio::test]
+async fn the_dashboard_filters_by_tenant_and_names_tenants_missing_from_the_figures() {
+    let app = spawn().await;
+    let mut browser = HttpBrowser::new(&app.base());
+    let first = browser.sign_in_as("/admin/tenants", "global_admin").await;
+    assert_eq!(first.status, StatusCode::OK);
+    let one = browser.open("/admin/dashboard?tenant=acme-eu").await;
+    assert!(one.text().contains("Tenant acme-eu"), "{}", one.text());
+    assert!(one.body.contains("<svg"), "a chart");
+    // Figures are cached: globex fails before anything asked for its own.
+    app.tenant("globex")
+        .control()
+        .set_faults(tenant_emulator::Faults {
+            down: true,
+            ..Default::default()
+        })
+        .unwrap();
+    let partial = browser.open("/admin/dashboard").await;
+    assert!(
+        partial
+            .text()
+            .contains("lack tenants that could not be read: globex"),
+        "{}",
+        partial.text()
+    );
+}
+
+#[tokio::test]
+async fn the_audit_page_lists_the_latest_writes_with_their_outcome() {
+    let app = spawn().await;
+    let id = app
+        .fixture_user("acme-eu", "portal.audited@example.com", None)
+        .await;
+    let (mut browser, _) = admin(&app, "global_admin").await;
+    let page = browser.open(&path_of("acme-eu", &id)).await;
+    browser.click(&page, "Block", &[]).await;
+    let audit = browser.open("/admin/audit?action=blockUser").await;
+    let text = audit.text();
+    assert!(
+        text.contains("blockUser") && text.contains(&id) && text.contains("succeeded"),
+        "{text}"
+    );
+    let (mut tenant_admin, _) = admin(&app, "tenant_admin").await;
+    let theirs = tenant_admin.open("/admin/audit").await;
+    assert!(
+        theirs.text().contains(&id),
+        "acme-eu is in the tenant admin's reach"
+    );
+}

@@ -177,10 +177,15 @@ pub(crate) fn tenant_options(
     }
 }
 
+/// What a path segment keeps as is: RFC 3986's unreserved characters.
+const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
 /// The admin page of one user.
 pub(crate) fn user_path(tenant: &str, id: &str) -> String {
-    let encode = |text: &str| {
-        percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
-    };
+    let encode = |text: &str| percent_encoding::utf8_percent_encode(text, SEGMENT).to_string();
     format!("/admin/user/{}/{}", encode(tenant), encode(id))
 }
