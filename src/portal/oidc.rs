@@ -358,4 +358,115 @@ mod tests {
             "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         );
     }
+
+    /// The ID token's checks, against an emulated issuer's keys.
+    #[cfg(feature = "demo")]
+    mod id_tokens {
+        use super::*;
+        use serde_json::json;
+        use tenant_emulator::{Emulator, EmulatorConfig, KeyChoice, MintRequest};
+
+        const CLIENT: &str = "portal-app";
+
+        async fn issuer() -> (tenant_emulator::EmulatorHandle, Discovered) {
+            let mut config = EmulatorConfig::new("idp");
+            config.users = 0;
+            let handle = Emulator::start(config).await.unwrap();
+            let http = crate::http_client().unwrap();
+            let discovered = Discovered {
+                document: Discovery {
+                    issuer: handle.issuer(),
+                    authorization_endpoint: format!("{}/authorize", handle.base_url()),
+                    token_endpoint: format!("{}/oauth/token", handle.base_url()),
+                    jwks_uri: format!("{}/.well-known/jwks.json", handle.base_url()),
+                    end_session_endpoint: None,
+                },
+                jwks: Arc::new(Jwks::new(
+                    format!("{}/.well-known/jwks.json", handle.base_url()),
+                    http,
+                    Duration::from_secs(1),
+                    Duration::from_secs(60),
+                )),
+                at: Instant::now(),
+            };
+            (handle, discovered)
+        }
+
+        fn provider(issuer: &str) -> Provider {
+            Provider::new(
+                ProviderConfig {
+                    issuers: vec![issuer.to_owned()],
+                    discovery_url: String::new(),
+                    client_id: CLIENT.to_owned(),
+                    client_secret: None,
+                    redirect_uri: "http://127.0.0.1/admin/callback".to_owned(),
+                    audience: "https://api.example/".to_owned(),
+                    leeway: Duration::from_secs(0),
+                    jwks_refresh: (Duration::from_secs(1), Duration::from_secs(60)),
+                },
+                reqwest::Client::new(),
+            )
+        }
+
+        fn mint(handle: &tenant_emulator::EmulatorHandle, claims: Value, key: KeyChoice) -> String {
+            let Value::Object(claims) = claims else {
+                panic!("claims are an object")
+            };
+            handle
+                .control()
+                .mint_token(MintRequest {
+                    claims,
+                    key,
+                    kid: None,
+                })
+                .unwrap()
+        }
+
+        #[tokio::test]
+        async fn an_id_token_must_be_the_issuers_for_this_application_and_this_sign_in() {
+            let (handle, discovered) = issuer().await;
+            let provider = provider(&handle.issuer());
+            let good = json!({"sub": "auth0|1", "aud": CLIENT, "nonce": "n-1", "name": "Ada"});
+            let token = mint(&handle, good.clone(), KeyChoice::Tenant);
+            let claims = provider
+                .verify_id_token(&discovered, &token, "n-1")
+                .await
+                .unwrap();
+            assert_eq!(claims["name"], "Ada");
+
+            let refused = |claims: Value, key: KeyChoice, nonce: &'static str| {
+                let token = mint(&handle, claims, key);
+                let provider = &provider;
+                let discovered = &discovered;
+                async move { provider.verify_id_token(discovered, &token, nonce).await }
+            };
+            let error = refused(good.clone(), KeyChoice::Tenant, "n-2")
+                .await
+                .unwrap_err();
+            assert!(error.0.contains("nonce"), "{error}");
+            let mut other = good.clone();
+            other["aud"] = json!("another-app");
+            assert!(refused(other, KeyChoice::Tenant, "n-1").await.is_err());
+            let mut several = good.clone();
+            several["aud"] = json!([CLIENT, "another-app"]);
+            several["azp"] = json!("another-app");
+            let error = refused(several, KeyChoice::Tenant, "n-1")
+                .await
+                .unwrap_err();
+            assert!(error.0.contains("azp"), "{error}");
+            let mut expired = good.clone();
+            expired["exp"] = json!(1_000_000);
+            expired["iat"] = json!(999_000);
+            assert!(refused(expired, KeyChoice::Tenant, "n-1").await.is_err());
+            let mut foreign_issuer = good.clone();
+            foreign_issuer["iss"] = json!("https://elsewhere.example/");
+            assert!(
+                refused(foreign_issuer, KeyChoice::Tenant, "n-1")
+                    .await
+                    .is_err()
+            );
+            let error = refused(good, KeyChoice::Foreign, "n-1").await.unwrap_err();
+            assert!(error.0.contains("signing key"), "{error}");
+        }
+    }
 }
