@@ -980,6 +980,58 @@ mod tests {
         assert_eq!(config.server.listen.port(), 4000);
     }
 
+    const PORTAL: &str = r#"
+        [portal]
+        public_url = "https://admin.example.com/"
+        client_id = "portal"
+        client_secret_env = "PORTAL_SECRET"
+        cookie_key_env = "PORTAL_KEY"
+        session_idle = "10m"
+        [self_service]
+        editable_metadata = [{ key = "language", label = "Language", choices = ["en", "de"] }]
+        terms_version = "2024-06"
+    "#;
+
+    #[test]
+    fn the_portal_reads_its_secrets_from_the_environment() {
+        let toml = format!("{MINIMAL}login_client_id = \"self-service\"\n{PORTAL}").replace(
+            "[auth]\n",
+            "[auth]\noperator_issuer = \"https://ops.example.com/\"\n",
+        );
+        let all = |name: &str| match name {
+            "PORTAL_SECRET" | "PORTAL_KEY" | "TENANTGRAPH_SECRET_ACME_EU" => Some("s".to_owned()),
+            _ => None,
+        };
+        let config = Config::from_toml(&toml, all).unwrap();
+        let portal = config.portal.as_ref().unwrap();
+        assert_eq!(portal.base(), "https://admin.example.com");
+        assert!(portal.client_secret.is_some() && portal.cookie_key.is_some());
+        assert_eq!(portal.session_idle, Duration::from_secs(600));
+        assert_eq!(portal.session_absolute, Duration::from_secs(12 * 3600));
+        assert_eq!(
+            config.tenants[0].login_client_id.as_deref(),
+            Some("self-service")
+        );
+        assert_eq!(
+            config.self_service.terms_version.as_deref(),
+            Some("2024-06")
+        );
+        let error = Config::from_toml(&toml, secrets).unwrap_err().to_string();
+        assert!(
+            error.contains("PORTAL_SECRET") && error.contains("PORTAL_KEY"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn the_portal_needs_the_operator_issuer() {
+        let toml = format!("{MINIMAL}{PORTAL}");
+        let error = Config::from_toml(&toml, |_| Some("s".to_owned()))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("operator_issuer"), "{error}");
+    }
+
     #[test]
     fn duplicate_tenant_ids_are_refused() {
         let toml = format!(
