@@ -599,7 +599,7 @@ fn print_banner(environment: &Environment, tokens: &Tokens, graphql: &str) {
         ),
         (
             "tenant_admin",
-            "every permission but manage:gdpr, acme-eu",
+            "every permission but manage:gdpr (read:audit included), acme-eu",
             &tokens.tenant_admin,
         ),
         (
@@ -609,7 +609,7 @@ fn print_banner(environment: &Environment, tokens: &Tokens, graphql: &str) {
         ),
         (
             "auditor",
-            "read users, logs and stats; every tenant",
+            "read users, logs, stats and the audit trail; every tenant",
             &tokens.auditor,
         ),
         (
