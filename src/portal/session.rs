@@ -255,3 +255,117 @@ pub(crate) fn key(configured: Option<&str>) -> anyhow::Result<Key> {
     }
     Ok(Key::from(&bytes))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+    use axum::response::IntoResponse;
+
+    fn cookies(secure: bool) -> Cookies {
+        Cookies::new(
+            Key::generate(),
+            secure,
+            Duration::from_secs(60),
+            Duration::from_secs(3600),
+        )
+    }
+
+    fn session(token_expires: i64) -> Session {
+        let now = now_ms();
+        Session {
+            id: random_token(),
+            realm: Realm::Admin,
+            tenant: None,
+            token: "token".to_owned(),
+            token_expires,
+            created: now,
+            seen: now,
+            csrf: random_token(),
+            name: None,
+            email: None,
+            flash: None,
+        }
+    }
+
+    /// The `Set-Cookie` headers of a jar, and the `Cookie` header a browser would send back.
+    fn round_trip(jar: PrivateCookieJar) -> (Vec<String>, HeaderMap) {
+        let response = jar.into_response();
+        let set: Vec<String> = response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect();
+        let sent = set
+            .iter()
+            .map(|c| c.split(';').next().unwrap().to_owned())
+            .collect::<Vec<_>>()
+            .join("; ");
+        let mut headers = HeaderMap::new();
+        headers.insert("cookie", HeaderValue::from_str(&sent).unwrap());
+        (set, headers)
+    }
+
+    #[test]
+    fn a_session_cookie_is_httponly_lax_and_under_https_secure_and_host_bound() {
+        let secure = cookies(true);
+        let jar = secure.store(secure.jar(&HeaderMap::new()), &session(now_ms() + 60_000));
+        let (set, headers) = round_trip(jar);
+        let cookie = &set[0];
+        for attribute in [
+            "__Host-tg_admin=",
+            "HttpOnly",
+            "SameSite=Lax",
+            "Secure",
+            "Path=/",
+        ] {
+            assert!(cookie.contains(attribute), "{attribute} missing: {cookie}");
+        }
+        assert!(
+            !cookie.contains("token"),
+            "the content is encrypted: {cookie}"
+        );
+        assert!(secure.session(&secure.jar(&headers), Realm::Admin).is_ok());
+        assert_eq!(
+            secure.session(&secure.jar(&headers), Realm::Account).err(),
+            Some(NoSession::Absent)
+        );
+        let plain = cookies(false);
+        let (set, _) =
+            round_trip(plain.store(plain.jar(&HeaderMap::new()), &session(now_ms() + 60_000)));
+        assert!(
+            set[0].starts_with("tg_admin=") && !set[0].contains("Secure"),
+            "{}",
+            set[0]
+        );
+    }
+
+    #[test]
+    fn a_cookie_made_with_another_key_or_altered_is_no_session() {
+        let ours = cookies(false);
+        let theirs = cookies(false);
+        let (_, headers) =
+            round_trip(theirs.store(theirs.jar(&HeaderMap::new()), &session(now_ms() + 60_000)));
+        assert_eq!(
+            ours.session(&ours.jar(&headers), Realm::Admin).err(),
+            Some(NoSession::Absent)
+        );
+    }
+
+    #[test]
+    fn sessions_end_when_idle_too_old_or_their_token_expires() {
+        let cookies = cookies(false);
+        let check = |session: &Session| {
+            let (_, headers) = round_trip(cookies.store(cookies.jar(&HeaderMap::new()), session));
+            cookies.session(&cookies.jar(&headers), Realm::Admin)
+        };
+        let expired_token = session(now_ms() - 1);
+        assert_eq!(check(&expired_token).err(), Some(NoSession::Expired));
+        let mut too_old = session(now_ms() + 60_000);
+        too_old.created -= 3_600_000;
+        assert_eq!(check(&too_old).err(), Some(NoSession::Expired));
+        // Storing marks the session as used now: idleness is measured from the last request.
+        assert!(check(&session(now_ms() + 60_000)).is_ok());
+    }
+}

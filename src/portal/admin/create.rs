@@ -65,9 +65,7 @@ async fn form_page(
                 label for="name" { "Name" }
                 input id="name" name="name" type="text" value=(value("name"));
             }
-            @if operator.permissions.iter().any(|p| p == "create:users") {
-                p class="hint" { "Auth0 sends the new user a verification email." }
-            }
+            p class="hint" { "Auth0 sends the new user a verification email." }
             div { button type="submit" { "Create user" } }
         }
     };
