@@ -796,3 +796,41 @@ async fn the_audit_page_lists_the_latest_writes_with_their_outcome() {
         "acme-eu is in the tenant admin's reach"
     );
 }
+
+#[tokio::test]
+async fn an_unverified_user_asks_for_a_new_verification_email_and_forms_need_the_token() {
+    let app = spawn().await;
+    let email = "portal.unverified@example.com";
+    app.fixture_user("globex", email, None).await;
+    let mut browser = HttpBrowser::new(&app.base());
+    let login = browser.open("/account/login?tenant=globex").await;
+    let me = browser
+        .click(
+            &login,
+            "Continue",
+            &[("username", email), ("password", "Fixture-Passw0rd")],
+        )
+        .await;
+    assert_eq!(me.status, StatusCode::OK, "{}", me.text());
+    assert!(me.text().contains("Not yet"), "{}", me.text());
+    // The fields the operator declared, and no other.
+    assert!(
+        me.body.contains("name=\"meta_language\"") && me.body.contains("name=\"meta_salutation\"")
+    );
+    let forged = browser
+        .post(
+            "/account/resend-verification",
+            &[("csrf".to_owned(), "forged".to_owned())],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let sent = browser.click(&me, "Resend verification email", &[]).await;
+    assert!(
+        sent.text()
+            .contains("We have sent you a new verification email."),
+        "{}",
+        sent.text()
+    );
+    let out = browser.click(&sent, "Sign out", &[]).await;
+    assert!(out.url.ends_with("/account/signed-out"), "{}", out.url);
+}

@@ -197,3 +197,35 @@ async fn an_end_user_signs_in_at_their_tenant_and_accepts_the_terms_on_a_phone()
     );
     clean(&browser, "the self-service page").await;
 }
+
+#[tokio::test]
+async fn the_admin_pages_fit_a_phone() {
+    let app = spawn().await;
+    let member = app.users_of("acme-eu")[0].user_id.replace('|', "%7C");
+    let Some(browser) = Browser::start_phone(390, 844).await else {
+        return;
+    };
+    sign_in(&browser, &app, "global_admin").await;
+    for page in [
+        "/admin/dashboard".to_owned(),
+        "/admin/users".to_owned(),
+        format!("/admin/user/acme-eu/{member}"),
+        "/admin/audit".to_owned(),
+        "/admin/gdpr".to_owned(),
+    ] {
+        browser.goto(&format!("{}{page}", app.base())).await;
+        browser.find(By::role("button", "Sign out")).await;
+        let overflow = browser
+            .eval(
+                "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+                vec![],
+            )
+            .await;
+        assert_eq!(
+            overflow,
+            serde_json::json!(0),
+            "{page} is wider than the phone"
+        );
+        clean(&browser, &page).await;
+    }
+}
