@@ -18,6 +18,8 @@
 //!   and each tenant's budget (optional).
 //! - [`config`], [`error`] (the client-facing codes), `metrics`, `audit`, `validate`, `keys`,
 //!   `request` (what a request's task carries): the ground floor.
+//! - `portal` (with `[portal]`): the admin portal (`/admin/`) and the self-service page
+//!   (`/account/`), server-rendered over the same schema through [`Gateway::execute`].
 //! - [`demo`] (feature `demo`, on by default): emulated tenants, operator issuer, personas.
 //!
 //! [`Application::build`] binds and wires everything from a [`Config`]; tests use it with port 0.
@@ -34,6 +36,7 @@ pub mod error;
 pub mod graphql;
 mod keys;
 mod metrics;
+mod portal;
 mod request;
 pub mod scope;
 pub mod server;
@@ -63,6 +66,8 @@ pub struct Application {
     ops_listener: Option<tokio::net::TcpListener>,
     state: Arc<AppState>,
     server: config::ServerConfig,
+    /// The admin portal and self-service page, when `[portal]` is set.
+    portal: Option<Arc<portal::Portal>>,
 }
 
 impl std::fmt::Debug for Application {
@@ -93,6 +98,19 @@ impl Application {
 
     /// As [`Application::build`], with the explorer opening on `explorer_token` (the demo's).
     pub async fn build_with(config: Config, explorer_token: Option<&str>) -> anyhow::Result<Self> {
+        let listener = tokio::net::TcpListener::bind(config.server.listen)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.server.listen))?;
+        Self::build_on(config, listener, explorer_token).await
+    }
+
+    /// As [`Application::build_with`], serving on `listener`, bound already (so that the
+    /// address is known before the configuration is made: the portal's redirect URIs name it).
+    pub async fn build_on(
+        config: Config,
+        listener: tokio::net::TcpListener,
+        explorer_token: Option<&str>,
+    ) -> anyhow::Result<Self> {
         config.validate()?;
         let http = http_client()?;
         let metrics = Metrics::new();
@@ -101,11 +119,16 @@ impl Application {
             None => None,
         };
         let tenants = tenant::clients(&config.tenants, &http, &metrics, shared.as_ref());
+        let auditor = audit::Auditor::new(&config.audit, shared.clone(), metrics.clone())
+            .map_err(|e| anyhow::anyhow!("cannot open the audit file: {e}"))?;
         let store = Store::new(tenants, config.cache.clone(), metrics.clone(), shared);
         let verifier = Arc::new(Verifier::new(&config.auth, &config.tenants, &http));
-        let auditor = audit::Auditor::new(config.audit.path.as_deref(), metrics.clone())
-            .map_err(|e| anyhow::anyhow!("cannot open the audit file: {e}"))?;
-        let access = Access::new(store, Arc::new(auditor), config.limits.clone());
+        let access = Access::new(
+            store,
+            Arc::new(auditor),
+            config.limits.clone(),
+            config.self_service.clone(),
+        );
         let schema = build_schema(&config.server, &config.limits);
         let explorer = config
             .server
@@ -122,9 +145,16 @@ impl Application {
             failed_auth: Arc::new(CallerLimiter::new(config.limits.caller_rate)),
             ops: OpsAccess::of(&config.server),
         };
-        let listener = tokio::net::TcpListener::bind(config.server.listen)
-            .await
-            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.server.listen))?;
+        let state = Arc::new(state);
+        let portal = match &config.portal {
+            Some(settings) => Some(Arc::new(portal::Portal::new(
+                &config,
+                settings,
+                Gateway(state.clone()),
+                &http,
+            )?)),
+            None => None,
+        };
         let ops_listener = match config.server.ops_listen {
             Some(address) => Some(
                 tokio::net::TcpListener::bind(address)
@@ -136,8 +166,9 @@ impl Application {
         Ok(Self {
             listener,
             ops_listener,
-            state: Arc::new(state),
+            state,
             server: config.server,
+            portal,
         })
     }
 
@@ -171,7 +202,10 @@ impl Application {
                 }
             });
         }
-        let router = server::router(self.state, &self.server);
+        let mut router = server::router(self.state, &self.server);
+        if let Some(portal) = self.portal {
+            router = router.merge(portal::router(portal));
+        }
         let grace = self.server.shutdown_grace;
         let stopping = Arc::new(tokio::sync::Notify::new());
         let signalled = stopping.clone();

@@ -1,7 +1,8 @@
 //! The GraphQL API: the schema of `schema/tenantgraph.graphql` and its resolvers, which reach
 //! data only through the caller's scope (`crate::scope`).
 //!
-//! - `query`: the Query root; `search`, `person`, `stats`: the types of its larger fields.
+//! - `query`: the Query root; `search`, `person`, `stats`, `audit`: the types of its larger
+//!   fields.
 //! - `mutation`: the Mutation root; `inputs`: its inputs, validated into Auth0 request bodies.
 //! - `types`: object types (`User` and its nested fields); `scalars`: `DateTime`, `Date`,
 //!   `JSON`; `log_types`: log event codes in words.
@@ -9,6 +10,7 @@
 //! - `guard`: a request's preparation: persisted queries, nesting, parsing (cached), aliases,
 //!   cost (`cost`), no mutation over GET; and which documents passed validation.
 
+mod audit;
 mod context;
 mod cost;
 mod guard;

@@ -2,6 +2,7 @@
 
 use async_graphql::{Context, ID, InputObject, Object, Result};
 
+use super::audit::{AuditEventConnection, AuditFilter, Viewer};
 use super::context::{report, scope};
 use super::person::Person;
 use super::search::{UserConnection, UserOrder};
@@ -84,6 +85,32 @@ impl Query {
         let found = scope(ctx).person(&email).await?;
         report(ctx, found.failures);
         Ok(found.value.map(Person))
+    }
+
+    /// The caller, as its token describes it: kind, subject, permissions, organization. A
+    /// client shows only what the caller may do; the server refuses the rest anyway.
+    async fn viewer(&self, ctx: &Context<'_>) -> Viewer {
+        scope(ctx).viewer().into()
+    }
+
+    /// The latest writes through this gateway, newest first (`read:audit`): an operator sees
+    /// the events of its tenants (events naming no tenant, such as data-subject requests, only
+    /// over every tenant); an organization's administrator only those whose target is a member
+    /// of its organization. The last `audit.readable_events` events, at most
+    /// `audit.readable_for` old, are readable: every replica's when Redis is configured
+    /// (`shared`), else this replica's. `first` ≤ 200.
+    async fn audit_events(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<AuditFilter>,
+        #[graphql(default = 50)] first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<AuditEventConnection> {
+        let filter = filter.unwrap_or_default().into_scope();
+        let page = scope(ctx)
+            .audit_events(&filter, first.unwrap_or(50), after.as_deref())
+            .await?;
+        Ok(page.into())
     }
 
     /// The caller's own profile (end-user tokens); null for operator tokens.

@@ -160,6 +160,12 @@ impl User {
             Some(JsonText(p.app_metadata_text()))
         })
     }
+    /// Whether the user accepted the current terms of use (`appMetadata.terms_accepted.version`
+    /// is `self_service.terms_version`). Shown to the user and to operators with `read:users`
+    /// and `read:users_app_metadata`; null for others, and when no terms are configured.
+    async fn terms_accepted(&self, ctx: &Context<'_>) -> Option<bool> {
+        scope(ctx).terms_accepted(&self.0)
+    }
     /// Organizations the user belongs to, sorted by name. Auth0 has no batch endpoint for
     /// memberships, so tenantgraph reads each tenant's organizations and their member lists
     /// once and caches them (`cache.membership_ttl`): the organizations of any number of users

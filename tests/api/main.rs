@@ -2,6 +2,7 @@
 //! ports, driven over HTTP as clients would.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod audit_trail;
 mod auth;
 mod batching;
 mod explorer;
@@ -13,11 +14,13 @@ mod matrix;
 mod mutations;
 mod observability;
 mod partial;
+mod portal;
 mod read_matrix;
 mod reads;
 mod schema;
 mod scope;
 mod search;
+mod self_service;
 mod tenant_client;
 mod unknown_tenant;
 mod write_safety;

@@ -1,8 +1,9 @@
 //! The harness of tenantgraph's tests, shared by every test binary: emulated tenants, the
 //! emulated operator issuer and gateways on free ports ([`TestApp`], [`start_gateway`]), a small
 //! GraphQL client ([`post`], [`data`], [`error_codes`]), a real `redis-server` ([`RedisServer`]),
-//! a real browser ([`Browser`]: headless Chromium through chromedriver), and the rule for
-//! system programs a test needs ([`require`]).
+//! a real browser ([`Browser`]: headless Chromium through chromedriver), a browser at the HTTP
+//! level for the portal's tests ([`HttpBrowser`]), and the rule for system programs a test
+//! needs ([`require`]).
 //!
 //! # System programs
 //! Some tests run real programs: `redis-server`, `chromium` and `chromedriver`, `node`. On a
@@ -15,6 +16,7 @@
 mod app;
 mod browser;
 mod gateway;
+mod http_browser;
 mod programs;
 mod redis_server;
 
@@ -22,6 +24,9 @@ pub use app::{Options, TestApp, data, error_codes, post, spawn, spawn_with};
 pub use browser::{Browser, By};
 /// The WebDriver client under [`Browser`] (its keys, elements and locators).
 pub use fantoccini;
-pub use gateway::{RunningGateway, fast_failing, start_gateway, start_gateway_with};
+pub use gateway::{
+    RunningGateway, fast_failing, start_gateway, start_gateway_on, start_gateway_with,
+};
+pub use http_browser::{HttpBrowser, Page};
 pub use programs::require;
 pub use redis_server::RedisServer;
