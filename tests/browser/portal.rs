@@ -1,10 +1,12 @@
 //! The portal as people use it: each demo persona signs in through the emulated login page (its
 //! "Sign in as …" button) and does the main task of the pages it has; the end user signs in
 //! through their tenant and accepts the terms. Every page loads nothing but from loopback, logs
-//! no console error, names every control, and fits a phone. The README's picture of the portal
-//! is taken here (`docs/portal-dashboard.png`).
+//! no console error, names every control, and fits a phone. The README's pictures of the portal
+//! are taken here: into `$TENANTGRAPH_SCREENSHOTS` when set (`TENANTGRAPH_SCREENSHOTS=docs cargo
+//! test --test browser portal` refreshes `docs/portal-*.png`), else into a temporary directory,
+//! so a test run leaves the checkout as it found it.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use test_kit::{Browser, By, TestApp, spawn};
 
@@ -39,6 +41,18 @@ async fn clean(browser: &Browser, page: &str) {
     );
 }
 
+/// Where the screenshots go (see the module's documentation).
+fn screenshots() -> PathBuf {
+    let directory = match std::env::var_os("TENANTGRAPH_SCREENSHOTS") {
+        Some(path) => Path::new(env!("CARGO_MANIFEST_DIR")).join(path),
+        None => {
+            std::env::temp_dir().join(format!("tenantgraph-screenshots-{}", std::process::id()))
+        }
+    };
+    std::fs::create_dir_all(&directory).unwrap();
+    directory
+}
+
 async fn heading(browser: &Browser) -> String {
     browser.text(By::Css("main h1")).await
 }
@@ -53,8 +67,10 @@ async fn the_global_admin_reads_the_dashboard_and_searches_users() {
     assert_eq!(heading(&browser).await, "Dashboard");
     browser.find(By::Css("figure.chart svg")).await;
     clean(&browser, "the dashboard").await;
-    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs");
-    browser.screenshot(&docs.join("portal-dashboard.png")).await;
+    let pictures = screenshots();
+    browser
+        .screenshot(&pictures.join("portal-dashboard.png"))
+        .await;
 
     browser.click(By::role("link", "Users")).await;
     browser.fill("Search users", "email_verified:false").await;
@@ -65,7 +81,7 @@ async fn the_global_admin_reads_the_dashboard_and_searches_users() {
         .await;
     assert!(!summary.starts_with("0 "), "{summary}");
     clean(&browser, "the users page").await;
-    browser.screenshot(&docs.join("portal-users.png")).await;
+    browser.screenshot(&pictures.join("portal-users.png")).await;
 }
 
 #[tokio::test]
