@@ -31,6 +31,7 @@ use async_graphql::dataloader::DataLoader;
 pub(crate) use fields::{Sight, UserField};
 pub(crate) use figures::{Figures, TenantFiguresView};
 pub use query::{canonical_query, restrict_to_members};
+pub(crate) use reads::MAX_REFS;
 pub(crate) use search::{SearchArgs, SearchPage, UserOrder};
 pub(crate) use view::{BlockView, PersonView, UserView};
 
