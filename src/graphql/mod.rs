@@ -105,7 +105,7 @@ pub(crate) fn refusal(error: crate::error::ClientError) -> async_graphql::Respon
 
 /// The executable schema and the limits every document must keep.
 pub(crate) fn build_schema(server: &ServerConfig, limits: &LimitsConfig) -> TenantGraphSchema {
-    let documents = guard::Documents::new(limits);
+    let documents = guard::Documents::new(limits, server.introspection);
     let build = |strict: bool| {
         let mut builder = Schema::build(query::Query, mutation::Mutation, EmptySubscription)
             .enable_federation()
