@@ -4,9 +4,10 @@
 //! and the rule for system programs a test needs ([`require`]).
 //!
 //! # System programs
-//! Some tests run real programs: `redis-server`, `chromium` and `chromedriver`, `node`. On a
-//! machine without one, [`require`] says loudly what is missing and the command that installs
-//! it, and the test stops there, passing (it was skipped). With `TENANTGRAPH_CI=1` (set by
+//! Some tests run real programs: `redis-server`, `chromium` and `chromedriver`, `node` (and
+//! Node packages installed by `npm ci`). On a machine without one, [`require`] (or
+//! [`require_file`], for what an install step leaves on disk) says loudly what is missing and
+//! the command that installs it, and the test stops there, passing (it was skipped). With `TENANTGRAPH_CI=1` (set by
 //! `.ci/run`, which installs them all) a missing program fails the test instead, so CI always
 //! runs every test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -18,5 +19,5 @@ mod redis_server;
 
 pub use app::{Options, TestApp, data, error_codes, post, spawn, spawn_with};
 pub use gateway::{RunningGateway, fast_failing, start_gateway};
-pub use programs::require;
+pub use programs::{require, require_file};
 pub use redis_server::RedisServer;
