@@ -5,6 +5,7 @@
 mod auth;
 mod batching;
 mod faults;
+mod federation;
 mod gdpr;
 mod hardening;
 mod holes;
