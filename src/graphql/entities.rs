@@ -17,7 +17,8 @@
 //! missing permission), its entity is null and the error is added once per tenant and code. The
 //! router, not the caller, wrote the list, from another subgraph's data: one owner in a tenant
 //! the caller cannot see must not hide the rest. `users(refs:)`, whose refs the caller wrote,
-//! refuses the whole list instead.
+//! refuses the whole list instead. (A representation that is no `User` or `Person` key at all,
+//! say without `tenant`, is a broken router: async-graphql fails the whole `_entities`.)
 //!
 //! The document's cost (`super::cost`) counts every representation as the user (or person) it
 //! stands for, so a router cannot be used to pass the limits.

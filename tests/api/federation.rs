@@ -140,6 +140,42 @@ async fn an_entity_out_of_reach_is_null_as_user_is() {
 }
 
 #[tokio::test]
+async fn a_down_tenant_nulls_its_entities_only_with_one_error_naming_it() {
+    let app = spawn().await;
+    app.tenant("globex")
+        .control()
+        .set_faults(tenant_emulator::Faults {
+            down: true,
+            ..tenant_emulator::Faults::default()
+        })
+        .unwrap();
+    let users = some_users(&app, 2);
+    let representations: Vec<Value> = users
+        .iter()
+        .map(|(tenant, id, _)| representation(tenant, id))
+        .collect();
+    let answer = app
+        .query(
+            &app.tokens.global_admin,
+            USER_ENTITIES,
+            json!({"r": representations}),
+        )
+        .await;
+    let entities = answer["data"]["_entities"].as_array().unwrap();
+    for ((tenant, id, _), entity) in users.iter().zip(entities) {
+        if tenant == "globex" {
+            assert_eq!(entity, &Value::Null);
+        } else {
+            assert_eq!(entity["id"], json!(id));
+        }
+    }
+    let errors = answer["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{answer:#}");
+    assert_eq!(errors[0]["extensions"]["code"], "TENANT_UNAVAILABLE");
+    assert_eq!(errors[0]["extensions"]["tenant"], "globex");
+}
+
+#[tokio::test]
 async fn a_person_entity_is_the_person_behind_a_verified_email() {
     let app = spawn().await;
     let verified = app
