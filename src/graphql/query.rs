@@ -1,9 +1,11 @@
-//! The Query root: each field asks the caller's scope, which decides what it may reach.
+//! The Query root: each field asks the caller's scope, which decides what it may reach; and
+//! the federation entities (`entities`), resolved the same way.
 
 use async_graphql::{Context, ID, InputObject, Object, Result};
 
 use super::audit::{AuditEventConnection, AuditFilter, Viewer};
 use super::context::{report, scope};
+use super::entities::{self, TenantKey};
 use super::person::Person;
 use super::search::{UserConnection, UserOrder};
 use super::stats::{OrganizationStats, Stats};
@@ -165,6 +167,18 @@ impl Query {
             .await?;
         report(ctx, found.failures.clone());
         Ok(OrganizationStats::new(found))
+    }
+
+    /// Federation: a `User` representation, `{ tenant { id } id }` (see `entities`).
+    #[graphql(entity)]
+    async fn find_user(&self, ctx: &Context<'_>, tenant: TenantKey, id: ID) -> Option<User> {
+        entities::user(ctx, &tenant, &id).await
+    }
+
+    /// Federation: a `Person` representation, `{ email }`.
+    #[graphql(entity)]
+    async fn find_person(&self, ctx: &Context<'_>, email: String) -> Option<Person> {
+        entities::person(ctx, &email).await
     }
 }
 

@@ -41,6 +41,8 @@ pub(crate) struct Tenant(pub(crate) TenantRef);
 #[Object]
 impl Tenant {
     /// The tenant's slug in tenantgraph's configuration, e.g. `acme-eu`.
+    // Shareable: a subgraph extending `User` declares `Tenant.id` too, for the key `tenant { id }`.
+    #[graphql(shareable)]
     async fn id(&self) -> ID {
         ID(self.0.id().to_string())
     }

@@ -33,6 +33,7 @@ pub(crate) use audit::{AuditFilter, AuditPage};
 pub(crate) use fields::{Sight, UserField};
 pub(crate) use figures::{Figures, OrganizationFiguresView, TenantFiguresView};
 pub use query::{canonical_query, restrict_to_members};
+pub(crate) use reads::MAX_REFS;
 pub(crate) use search::{SearchArgs, SearchPage, UserOrder};
 pub(crate) use view::{BlockView, PersonView, UserView};
 

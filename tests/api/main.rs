@@ -7,6 +7,7 @@ mod auth;
 mod batching;
 mod explorer;
 mod faults;
+mod federation;
 mod gdpr;
 mod hardening;
 mod holes;

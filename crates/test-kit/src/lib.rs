@@ -6,9 +6,10 @@
 //! needs ([`require`]).
 //!
 //! # System programs
-//! Some tests run real programs: `redis-server`, `chromium` and `chromedriver`, `node`. On a
-//! machine without one, [`require`] says loudly what is missing and the command that installs
-//! it, and the test stops there, passing (it was skipped). With `TENANTGRAPH_CI=1` (set by
+//! Some tests run real programs: `redis-server`, `chromium` and `chromedriver`, `node` (and
+//! Node packages installed by `npm ci`). On a machine without one, [`require`] (or
+//! [`require_file`], for what an install step leaves on disk) says loudly what is missing and
+//! the command that installs it, and the test stops there, passing (it was skipped). With `TENANTGRAPH_CI=1` (set by
 //! `.ci/run`, which installs them all) a missing program fails the test instead, so CI always
 //! runs every test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -28,5 +29,5 @@ pub use gateway::{
     RunningGateway, fast_failing, start_gateway, start_gateway_on, start_gateway_with,
 };
 pub use http_browser::{HttpBrowser, Page};
-pub use programs::require;
+pub use programs::{require, require_file};
 pub use redis_server::RedisServer;
