@@ -11,7 +11,7 @@ use crate::config::{ClientConfig, Persona};
 use crate::faults::FaultState;
 use crate::keys::KeyRing;
 use crate::login_state::LoginState;
-use crate::mgmt::auth::TokenCache;
+use crate::mgmt::caller::TokenCache;
 use crate::ratelimit::{KeyedRateLimiter, RateLimiter};
 use crate::stats::RequestStats;
 use crate::store::Store;

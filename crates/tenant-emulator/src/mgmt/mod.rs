@@ -3,6 +3,7 @@
 
 pub mod auth;
 mod blocks;
+pub mod caller;
 mod directory;
 mod logs;
 mod memberships;
@@ -25,7 +26,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use crate::errors::ApiError;
-use crate::ratelimit;
+use crate::layers;
 use crate::state::SharedState;
 use crate::store::{LogEvent, LogKind, Store};
 use auth::Caller;
@@ -83,7 +84,7 @@ pub fn router(state: SharedState) -> Router<SharedState> {
         .route("/api/v2/stats/active-users", get(stats::active_users))
         .route("/api/v2/stats/daily", get(stats::daily))
         .layer(DefaultBodyLimit::max(params::MAX_BODY))
-        .route_layer(middleware::from_fn_with_state(state, ratelimit::limit))
+        .route_layer(middleware::from_fn_with_state(state, layers::limit))
 }
 
 /// The `{id}` of a path, percent-decoded (`auth0%7Cabc` is `auth0|abc`).
