@@ -51,6 +51,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use config::Config;
+pub use server::Gateway;
 
 use crate::auth::Verifier;
 use crate::graphql::build_schema;
@@ -150,7 +151,7 @@ impl Application {
             Some(settings) => Some(Arc::new(portal::Portal::new(
                 &config,
                 settings,
-                Gateway(state.clone()),
+                Gateway::new(state.clone()),
                 &http,
             )?)),
             None => None,
@@ -174,7 +175,7 @@ impl Application {
 
     /// The wired gateway, to drive in-process as `POST /graphql` does (see [`Gateway`]).
     pub fn gateway(&self) -> Gateway {
-        Gateway(self.state.clone())
+        Gateway::new(self.state.clone())
     }
 
     /// The address of `server.ops_listen`, when set.
@@ -250,46 +251,5 @@ pub async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {},
         () = terminate => {},
-    }
-}
-
-/// A running gateway driven in-process: what `POST /graphql` does with a bearer token and a
-/// request, without HTTP. The caller is still whoever the token's verification says; nothing
-/// here can stand in for it.
-#[derive(Debug, Clone)]
-pub struct Gateway(Arc<AppState>);
-
-impl Gateway {
-    /// Verifies `bearer` (`Bearer …` as sent in `Authorization`; empty for none) and runs
-    /// `request` as its caller.
-    pub async fn execute(
-        &self,
-        bearer: &str,
-        request: async_graphql::Request,
-    ) -> async_graphql::Response {
-        let mut headers = axum::http::HeaderMap::new();
-        if !bearer.is_empty()
-            && let Ok(value) = axum::http::HeaderValue::from_str(bearer)
-        {
-            headers.insert(axum::http::header::AUTHORIZATION, value);
-        }
-        let caller = match server::graphql::authenticate(&self.0.verifier, &headers).await {
-            Ok(caller) => caller,
-            Err(error) => return graphql::refusal(error),
-        };
-        let id = request::choose_id(None);
-        let context = Arc::new(graphql::RequestContext::new(
-            self.0.access.scope(caller, id),
-        ));
-        let tag = context.scope.tag().clone();
-        let mut response =
-            request::scope(tag, self.0.schema.execute(request, false, &context)).await;
-        server::graphql::give_codes(&mut response);
-        response
-    }
-
-    /// The verifier, to check tokens directly.
-    pub fn verifier(&self) -> &Verifier {
-        &self.0.verifier
     }
 }

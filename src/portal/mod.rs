@@ -37,8 +37,8 @@ use axum::http::HeaderValue;
 use axum::routing::{get, post};
 use secrecy::ExposeSecret;
 
-use crate::Gateway;
 use crate::config::{Config, PortalConfig, SelfServiceConfig};
+use crate::server::Gateway;
 use oidc::{Provider, ProviderConfig};
 use session::Cookies;
 
