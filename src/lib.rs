@@ -101,6 +101,9 @@ impl Application {
             None => None,
         };
         let tenants = tenant::clients(&config.tenants, &http, &metrics, shared.as_ref());
+        // Wrong or placeholder credentials are said at once, and the tenant is DOWN, rather
+        // than every tenant looking UP until a caller's request fails.
+        tenant::probe::check_all(&tenants, tenant::probe::STARTUP_LIMIT).await;
         let store = Store::new(tenants, config.cache.clone(), metrics.clone(), shared);
         let verifier = Arc::new(Verifier::new(&config.auth, &config.tenants, &http));
         let auditor = audit::Auditor::new(config.audit.path.as_deref(), metrics.clone())

@@ -4,6 +4,7 @@
 
 mod auth;
 mod batching;
+mod credentials;
 mod explorer;
 mod faults;
 mod gdpr;
