@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod auth;
+mod auth0_action;
 mod batching;
 mod credentials;
 mod explorer;
