@@ -279,6 +279,13 @@ pub struct AuthConfig {
     /// Claim of operator tokens listing the tenant ids they may reach (`"*"` for all).
     #[serde(default = "default_tenants_claim")]
     pub tenants_claim: String,
+    /// Claim of operator tokens naming the organization (its id in the tenants they reach) a
+    /// delegated administrator administers. Auth0 puts the workforce tenant's own organization
+    /// in `org_id`, which an Action cannot change; the Action maps it to the customers' one
+    /// here. Without this claim, `org_id` is taken as it is, so an organization sign-in is
+    /// never tenant-wide.
+    #[serde(default = "default_organization_claim")]
+    pub organization_claim: String,
     /// Tolerated clock skew when checking `exp` and `nbf`.
     #[serde(default = "default_leeway", with = "humantime_serde")]
     pub leeway: Duration,
@@ -293,6 +300,9 @@ pub struct AuthConfig {
 
 fn default_tenants_claim() -> String {
     "https://tenantgraph.dev/tenants".to_owned()
+}
+fn default_organization_claim() -> String {
+    "https://tenantgraph.dev/organization".to_owned()
 }
 fn default_leeway() -> Duration {
     Duration::from_secs(30)

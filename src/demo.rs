@@ -26,6 +26,8 @@ pub const TENANTS: [(&str, &str); 3] = [
 pub const AUDIENCE: &str = "https://api.tenantgraph.dev/";
 /// The claim listing an operator's tenants.
 pub const TENANTS_CLAIM: &str = "https://tenantgraph.dev/tenants";
+/// The claim naming a delegated administrator's organization (in the tenants it reaches).
+pub const ORGANIZATION_CLAIM: &str = "https://tenantgraph.dev/organization";
 /// The emulated workforce tenant that issues operator tokens.
 pub const OPERATORS: &str = "operators";
 /// The Management API client the emulators register by default.
@@ -250,6 +252,7 @@ impl Environment {
                     self.operators.base_url()
                 )),
                 tenants_claim: TENANTS_CLAIM.to_owned(),
+                organization_claim: ORGANIZATION_CLAIM.to_owned(),
                 leeway: Duration::from_secs(30),
                 jwks_min_refresh: Duration::from_secs(1),
                 jwks_max_age: Duration::from_secs(3600),

@@ -122,6 +122,9 @@ impl Application {
         let tenants = tenant::clients(&config.tenants, &http, &metrics, shared.as_ref());
         let auditor = audit::Auditor::new(&config.audit, shared.clone(), metrics.clone())
             .map_err(|e| anyhow::anyhow!("cannot open the audit file: {e}"))?;
+        // Wrong or placeholder credentials are said at once, and the tenant is DOWN, rather
+        // than every tenant looking UP until a caller's request fails.
+        tenant::probe::check_all(&tenants, tenant::probe::STARTUP_LIMIT).await;
         let store = Store::new(tenants, config.cache.clone(), metrics.clone(), shared);
         let verifier = Arc::new(Verifier::new(&config.auth, &config.tenants, &http));
         let access = Access::new(

@@ -63,8 +63,8 @@ impl Tenant {
         self.0.status().health.into()
     }
     /// Why the tenant is not UP (null when it is).
-    async fn status_reason(&self) -> Option<&'static str> {
-        self.0.status().reason
+    async fn status_reason(&self) -> Option<String> {
+        self.0.status().reason.map(|reason| reason.to_string())
     }
 }
 

@@ -4,7 +4,9 @@
 
 mod audit_trail;
 mod auth;
+mod auth0_action;
 mod batching;
+mod credentials;
 mod explorer;
 mod faults;
 mod federation;
