@@ -807,10 +807,13 @@ async fn refused_credentials_put_the_tenant_down_without_asking_for_a_token_ever
         assert_eq!(error_codes(&answer), ["TENANT_UNAVAILABLE"], "{answer:#}");
     }
     let elapsed = started.elapsed();
-    let reason = json!("credentials refused");
-    assert_eq!(
-        status_of(&app, GLOBEX).await,
-        ("DOWN".to_owned(), reason.clone())
+    let (status, reason) = status_of(&app, GLOBEX).await;
+    assert_eq!(status, "DOWN");
+    assert!(
+        reason
+            .as_str()
+            .is_some_and(|r| r.starts_with("credentials refused: ")),
+        "{reason}"
     );
     let ready = readiness(&app).await;
     assert_eq!(ready["tenants"][GLOBEX], "DOWN");
