@@ -433,7 +433,7 @@ async fn organizations_sort_by_name_display_name_and_created_at_in_both_directio
             .map(|o| {
                 let key = match field {
                     "name" => o.name.clone(),
-                    "display_name" => o.display_name.clone(),
+                    "display_name" => o.display_name.clone().unwrap_or_default(),
                     _ => o.created_at.clone(),
                 };
                 (key, o.id.clone())
