@@ -4,6 +4,7 @@
 
 mod auth;
 mod batching;
+mod directory;
 mod explorer;
 mod faults;
 mod gdpr;
