@@ -99,7 +99,9 @@ impl Store {
     }
 
     /// Whether `user` belongs to `organization` now, asked of the tenant (`GET
-    /// /users/{id}/organizations`): what a write by a delegated administrator depends on.
+    /// /users/{id}/organizations`): what a write by a delegated administrator depends on. For a
+    /// user in more than 1000 organizations, membership of one past the first 1000 Auth0 pages
+    /// to cannot be seen and reads as none: the write is refused, never let through.
     pub(crate) async fn is_member_now(
         &self,
         tenant: &TenantRef,

@@ -383,22 +383,14 @@ impl TenantClient {
     pub(crate) async fn raw_memberships(&self, id: &str) -> Result<(Value, Value), UpstreamError> {
         let base = format!("/api/v2/users/{}", encode_segment(id));
         let (organizations, roles) = futures::try_join!(
-            self.offset_paged::<Value>(
+            self.user_list::<Value>(
                 "GET /api/v2/users/{id}/organizations",
                 format!("{base}/organizations"),
-                usize::MAX
+                id
             ),
-            self.offset_paged::<Value>(
-                "GET /api/v2/users/{id}/roles",
-                format!("{base}/roles"),
-                usize::MAX
-            ),
+            self.user_list::<Value>("GET /api/v2/users/{id}/roles", format!("{base}/roles"), id),
         )?;
-        let items = |listed: Option<Listed<Value>>| listed.map(|l| l.items).unwrap_or_default();
-        Ok((
-            Value::Array(items(organizations)),
-            Value::Array(items(roles)),
-        ))
+        Ok((Value::Array(organizations), Value::Array(roles)))
     }
 
     /// The newest `count` (≤ 100) log events of a user.
