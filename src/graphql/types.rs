@@ -172,14 +172,17 @@ impl User {
     /// memberships, so tenantgraph reads each tenant's organizations and their member lists
     /// once and caches them (`cache.membership_ttl`): the organizations of any number of users
     /// of one tenant cost at most 1 + Σ⌈members/100⌉ calls and nothing while cached. Tenants
-    /// with more than `cache.max_index_groups` organizations are asked per user. Null with an
-    /// error when the tenant fails.
+    /// with more than `cache.max_index_groups` organizations are asked per user, 100 per call;
+    /// Auth0 pages that list only through its first 1000, so a user in more than 1000
+    /// organizations of such a tenant shows those 1000. Null with an error when the tenant
+    /// fails.
     async fn organizations(&self, ctx: &Context<'_>) -> Option<Vec<Organization>> {
         let found = or_null(ctx, scope(ctx).organizations(&self.0).await)?;
         Some(found.iter().map(|o| Organization::from(&**o)).collect())
     }
-    /// Roles the user holds, sorted by name; read like organizations. Null with an error when
-    /// the tenant fails.
+    /// Roles the user holds tenant-wide, sorted by name; read like organizations (a tenant
+    /// holds at most 1000 roles and a user 50, Auth0's limits, so the list is always whole).
+    /// Null with an error when the tenant fails.
     async fn roles(&self, ctx: &Context<'_>) -> Option<Vec<Role>> {
         let found = or_null(ctx, scope(ctx).roles(&self.0).await)?;
         Some(found.iter().map(|r| Role::from(&**r)).collect())

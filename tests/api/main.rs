@@ -3,10 +3,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod audit_trail;
-mod auth;
 mod auth0_action;
+mod auth;
 mod batching;
 mod credentials;
+mod directory;
 mod explorer;
 mod faults;
 mod federation;

@@ -171,7 +171,7 @@ impl TestApp {
 
     /// A management token for a tenant, to reach it directly (the truth to compare with, and
     /// fixtures the gateway must not have made itself).
-    async fn management_token(&self, tenant: &str) -> String {
+    pub async fn management_token(&self, tenant: &str) -> String {
         let handle = self.tenant(tenant);
         let token: Value = self
             .client

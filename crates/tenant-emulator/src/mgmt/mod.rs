@@ -5,10 +5,12 @@ pub mod auth;
 mod blocks;
 pub mod caller;
 mod directory;
+mod directory_write;
 mod logs;
 mod memberships;
 pub(crate) mod params;
 mod projection;
+mod role_members;
 mod stats;
 mod tickets;
 mod users_read;
@@ -49,7 +51,12 @@ pub fn router(state: SharedState) -> Router<SharedState> {
             "/api/v2/users/{id}/organizations",
             get(directory::user_organizations),
         )
-        .route("/api/v2/users/{id}/roles", get(directory::user_roles))
+        .route(
+            "/api/v2/users/{id}/roles",
+            get(directory::user_roles)
+                .post(role_members::assign_to_user)
+                .delete(role_members::remove_from_user),
+        )
         .route("/api/v2/users-by-email", get(users_read::by_email))
         .route(
             "/api/v2/tickets/password-change",
@@ -72,15 +79,24 @@ pub fn router(state: SharedState) -> Router<SharedState> {
             "/api/v2/user-blocks",
             get(blocks::get_by_identifier).delete(blocks::delete_by_identifier),
         )
-        .route("/api/v2/organizations", get(directory::organizations))
+        .route(
+            "/api/v2/organizations",
+            get(directory::organizations).post(directory_write::create_organization),
+        )
         .route(
             "/api/v2/organizations/{id}/members",
             get(directory::organization_members)
                 .post(memberships::add)
                 .delete(memberships::remove),
         )
-        .route("/api/v2/roles", get(directory::roles))
-        .route("/api/v2/roles/{id}/users", get(directory::role_users))
+        .route(
+            "/api/v2/roles",
+            get(directory::roles).post(directory_write::create_role),
+        )
+        .route(
+            "/api/v2/roles/{id}/users",
+            get(directory::role_users).post(role_members::assign_users),
+        )
         .route("/api/v2/stats/active-users", get(stats::active_users))
         .route("/api/v2/stats/daily", get(stats::daily))
         .layer(DefaultBodyLimit::max(params::MAX_BODY))
