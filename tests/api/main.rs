@@ -3,8 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod audit_trail;
-mod auth0_action;
 mod auth;
+mod auth0_action;
 mod batching;
 mod credentials;
 mod directory;

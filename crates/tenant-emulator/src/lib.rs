@@ -42,15 +42,16 @@
 //! - `universal_login`: `/authorize`, the login page (`/u/login`) with its persona buttons, the
 //!   logout endpoints, and the HTML they render. `login_state`: what that flow keeps on the
 //!   server (login transactions, authorization codes, login sessions, personas).
-//! - `mgmt`: the Management API, one module per area, with the token check (`mgmt::auth`) and
-//!   the verified caller (`mgmt::caller`),
+//! - `mgmt`: the Management API, one module per area, with the token check (`mgmt::auth`),
 //!   parameter parsing (`mgmt::params`), field selection and sort (`mgmt::projection`) and the
 //!   write rules (`mgmt::validate`).
+//! - `api_caller`: a verified Management API caller, and the cache of verified tokens.
 //! - `errors`: Auth0's two error shapes. `ratelimit`: the Management API's token bucket and its
 //!   headers, and the Authentication API's buckets per key (password resets per email and IP).
 //! - `faults`: fault injection. `layers`: the layers that apply faults and the rate limit to
 //!   requests. `stats`: request counts. `control`: the control API.
 
+mod api_caller;
 mod auth_api;
 mod clock;
 mod config;

@@ -15,7 +15,7 @@ use crate::errors::ApiError;
 use crate::faults::CredentialsRevoked;
 use crate::state::{AppState, SharedState};
 
-pub use super::caller::Caller;
+pub use crate::api_caller::Caller;
 
 /// Handlers take `Auth` to be reached only with a valid token.
 pub struct Auth(pub Arc<Caller>);

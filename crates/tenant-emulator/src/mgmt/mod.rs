@@ -3,7 +3,6 @@
 
 pub mod auth;
 mod blocks;
-pub mod caller;
 mod directory;
 mod directory_write;
 mod logs;

@@ -17,7 +17,7 @@ pub struct TokenCache {
 const TOKEN_CACHE_LIMIT: usize = 4096;
 
 impl TokenCache {
-    pub(super) fn get(&self, token: &str) -> Option<Arc<Caller>> {
+    pub(crate) fn get(&self, token: &str) -> Option<Arc<Caller>> {
         self.verified
             .read()
             .unwrap_or_else(PoisonError::into_inner)
@@ -25,7 +25,7 @@ impl TokenCache {
             .cloned()
     }
 
-    pub(super) fn put(&self, token: &str, caller: Arc<Caller>) {
+    pub(crate) fn put(&self, token: &str, caller: Arc<Caller>) {
         let mut verified = self
             .verified
             .write()
@@ -52,9 +52,9 @@ pub struct Caller {
     /// `azp` (or `sub` without `@clients`): the application named in `sapi` logs.
     pub client_id: String,
     /// The token's `iss`: a token is only good on the domain that issued it.
-    pub(super) issuer: String,
-    pub(super) exp: i64,
-    pub(super) nbf: Option<i64>,
+    pub(crate) issuer: String,
+    pub(crate) exp: i64,
+    pub(crate) nbf: Option<i64>,
 }
 
 impl Caller {
