@@ -137,12 +137,16 @@ async fn execute(
     {
         return rate_limited(wait);
     }
-    let caller = match authenticate(&state.verifier, headers).await {
-        Ok(caller) => caller,
-        Err(error) => {
-            let _ = state.failed_auth.check(&peer.ip());
-            return unauthenticated(&error);
-        }
+    // A token verified lately is not looked up twice.
+    let caller = match known {
+        Some(caller) => caller,
+        None => match authenticate(&state.verifier, headers).await {
+            Ok(caller) => caller,
+            Err(error) => {
+                let _ = state.failed_auth.check(&peer.ip());
+                return unauthenticated(&error);
+            }
+        },
     };
     let operations = match &batch {
         BatchRequest::Single(_) => 1,
