@@ -74,6 +74,8 @@ pub(crate) struct Families {
     pub(crate) cache_requests: Family<CacheLabels, Counter>,
     pub(crate) graphql_requests: Family<GraphqlLabels, Counter>,
     pub(crate) graphql_duration: Histogram,
+    /// Operations answered by a compiled plan (`graphql::plan`), without per-field resolution.
+    pub(crate) graphql_planned: Counter,
     pub(crate) loader_batch_size: Histogram,
     /// 0 = UP, 1 = DEGRADED, 2 = DOWN.
     pub(crate) tenant_status: Family<TenantLabels, Gauge>,
@@ -143,6 +145,12 @@ impl Metrics {
             "Duration of GraphQL operations",
             graphql_duration.clone(),
         );
+        let graphql_planned = Counter::default();
+        registry.register(
+            "graphql_planned",
+            "GraphQL operations answered by the compiled plan of their document",
+            graphql_planned.clone(),
+        );
         let loader_batch_size = Histogram::new(exponential_buckets(1.0, 2.0, 8));
         registry.register(
             "loader_batch_size",
@@ -189,6 +197,7 @@ impl Metrics {
             cache_requests,
             graphql_requests,
             graphql_duration,
+            graphql_planned,
             loader_batch_size,
             tenant_status,
             tenant_credentials_refused,
