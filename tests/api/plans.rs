@@ -223,3 +223,31 @@ async fn one_plan_serves_callers_who_see_different_fields_each_their_own() {
     assert_eq!(end_user["data"]["user"], Value::Null);
     assert_eq!(end_user["errors"][0]["extensions"]["code"], "FORBIDDEN");
 }
+
+#[tokio::test]
+async fn a_batch_mixes_planned_and_executed_answers_in_order() {
+    let app = spawn().await;
+    let eu = app.users_of("acme-eu");
+    let batch = json!([
+        {"query": PROFILE, "variables": {"tenant": "acme-eu", "id": eu[0].user_id}},
+        {"query": "{ tenants { id } }"},
+        {"query": LIST, "variables": {"refs": [{"tenant": "nope", "id": "x"}, {"tenant": "acme-eu", "id": eu[1].user_id}]}},
+    ]);
+    let mut answers = Vec::new();
+    for _ in 0..2 {
+        let response = app
+            .client
+            .post(app.url())
+            .bearer_auth(&app.tokens.tenant_admin)
+            .json(&batch)
+            .send()
+            .await
+            .unwrap();
+        answers.push(response.json::<Value>().await.unwrap());
+    }
+    let planned = planned_count(&app).await;
+    assert_eq!(answers[1], answers[0], "{:#}", answers[1]);
+    assert_eq!(answers[1].as_array().unwrap().len(), 3);
+    assert_eq!(answers[1][1]["data"]["tenants"], json!([{"id": "acme-eu"}]));
+    assert_eq!(planned, 2, "the second batch's user reads come from plans");
+}
