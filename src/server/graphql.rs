@@ -20,7 +20,7 @@ use super::AppState;
 use crate::auth::{Caller, Verifier};
 use crate::error::{ClientError, ErrorCode};
 use crate::graphql::RequestContext;
-use crate::metrics::{GraphqlLabels, Metrics};
+use crate::metrics::{GraphqlLabels, Metrics, outcome};
 use crate::request;
 use crate::store::StaleProfile;
 
@@ -312,19 +312,11 @@ fn record(metrics: &Metrics, names: &[Arc<str>], response: &BatchResponse, start
         BatchResponse::Batch(rs) => rs.iter().collect(),
     };
     for (name, response) in names.iter().zip(responses) {
-        let outcome = match (
-            response.errors.is_empty(),
-            response.data == async_graphql::Value::Null,
-        ) {
-            (true, _) => "ok",
-            (false, true) => "error",
-            (false, false) => "partial",
-        };
         metrics
             .graphql_requests
             .get_or_create(&GraphqlLabels {
                 operation: name.clone(),
-                outcome,
+                outcome: outcome(response),
             })
             .inc();
     }
