@@ -13,7 +13,7 @@ use tenant_emulator::{Emulator, EmulatorConfig, EmulatorHandle, ExtraUser};
 
 use crate::config::{
     AuditConfig, AuthConfig, CacheConfig, Config, LimitsConfig, LogConfig, ServerConfig,
-    TenantConfig,
+    TelemetryConfig, TenantConfig,
 };
 
 /// The emulated tenants: (id, display name).
@@ -154,6 +154,7 @@ impl Environment {
             limits: LimitsConfig::default(),
             audit: AuditConfig::default(),
             redis: None,
+            telemetry: TelemetryConfig::default(),
             tenants,
         }
     }
