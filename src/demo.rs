@@ -154,6 +154,7 @@ impl Environment {
             limits: LimitsConfig::default(),
             audit: AuditConfig::default(),
             redis: None,
+            // The demo's traces are switched on by the OTEL_* variables alone.
             telemetry: TelemetryConfig::default(),
             tenants,
         }

@@ -23,6 +23,7 @@ use crate::graphql::RequestContext;
 use crate::metrics::{GraphqlLabels, Metrics, outcome};
 use crate::request;
 use crate::store::StaleProfile;
+use crate::telemetry::ClientTrace;
 
 pub(crate) async fn get(
     State(state): State<Arc<AppState>>,
@@ -155,7 +156,10 @@ async fn execute(
         return rate_limited(wait);
     }
     let id = request::current_id().unwrap_or_else(|| request::choose_id(None));
-    let context = Arc::new(RequestContext::new(state.access.scope(caller, id)));
+    let context = Arc::new(
+        RequestContext::new(state.access.scope(caller, id))
+            .with_client_trace(ClientTrace::from_headers(headers)),
+    );
     let names = operation_names(&state.metrics, &batch);
     let tag = context.scope.tag().clone();
     let mut response =

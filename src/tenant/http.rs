@@ -18,6 +18,9 @@
 //! (connection refused, 401, 429); when it may have (timeout, connection lost, 5xx, unreadable
 //! answer), the outcome is reported as unknown.
 //!
+//! Traces. A call is one span (`crate::telemetry::upstream`), its waits and retries inside, and
+//! every request it sends carries that span's W3C trace context.
+//!
 //! Credentials. When the token endpoint refuses the client, or the Management API still answers
 //! 401 to a fresh token, the credentials are taken as refused: calls fail at once (no token
 //! request, which Auth0 counts against the monthly machine-to-machine quota) and the tenant is
@@ -40,6 +43,7 @@ use super::token::TokenCache;
 use crate::config::TenantConfig;
 use crate::metrics::Metrics;
 use crate::shared::Shared;
+use crate::telemetry::upstream::{CallSpan, Peer};
 
 /// Whether a call may be repeated without changing its effect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,6 +133,9 @@ pub(crate) struct TenantHttp {
     timeout: Duration,
     retries: u32,
     metrics: Metrics,
+    /// Where the Management API and the Authentication API are, for the calls' spans.
+    peer: Peer,
+    auth_peer: Peer,
 }
 
 impl std::fmt::Debug for TenantHttp {
@@ -161,14 +168,19 @@ impl TenantHttp {
             .clone()
             .unwrap_or_else(|| secrecy::SecretString::from(String::new()));
         let tenant: Arc<str> = Arc::from(config.id.as_str());
+        let peer = Peer::of(&base_url);
+        let auth_base_url = config.authentication_base_url();
         Self {
             tokens: TokenCache::new(
                 &base_url,
                 config.client_id.clone(),
                 secret,
                 config.management_audience(),
+                tenant.clone(),
             ),
-            auth_base_url: config.authentication_base_url(),
+            auth_peer: Peer::of(&auth_base_url),
+            auth_base_url,
+            peer,
             base_url,
             http,
             budget: Budget::new(tenant.clone(), config.rate_limit, shared),
@@ -261,6 +273,20 @@ impl TenantHttp {
         call: &Call,
         decode: impl Fn(&[u8]) -> Result<T, String>,
     ) -> Result<T, UpstreamError> {
+        let mut trace = CallSpan::start(&self.tenant, &self.peer, call.endpoint);
+        let span = trace.span().clone();
+        let result = self.call(call, &decode, &mut trace).instrument(span).await;
+        trace.end(result.as_ref().err().map(UpstreamError::kind));
+        result
+    }
+
+    /// The call with its breaker, budget, token and retries.
+    async fn call<T>(
+        &self,
+        call: &Call,
+        decode: &impl Fn(&[u8]) -> Result<T, String>,
+        trace: &mut CallSpan,
+    ) -> Result<T, UpstreamError> {
         let deadline = Instant::now() + self.timeout;
         let caller = crate::request::current().and_then(|r| r.caller);
         let mut attempts = 0;
@@ -282,7 +308,7 @@ impl TenantHttp {
             attempts += 1;
             let span = tracing::debug_span!("upstream", tenant = %self.tenant, endpoint = call.endpoint, attempt = attempts);
             let outcome = self
-                .attempt(call, deadline, attempts, &decode)
+                .attempt(call, deadline, attempts, decode, trace)
                 .instrument(span)
                 .await;
             match outcome {
@@ -329,6 +355,7 @@ impl TenantHttp {
         deadline: Instant,
         attempt: u32,
         decode: &impl Fn(&[u8]) -> Result<T, String>,
+        trace: &mut CallSpan,
     ) -> Attempt<T> {
         let read = call.kind == CallKind::Read;
         let remaining = deadline.saturating_duration_since(Instant::now());
@@ -359,9 +386,10 @@ impl TenantHttp {
             request = request.json(body);
         }
         let started = Instant::now();
-        let answer = match request.send().await {
+        let answer = match trace.sending(request).send().await {
             Ok(response) => {
                 let status = response.status();
+                trace.answered(status);
                 let limits = RateHeaders::read(response.headers());
                 response.bytes().await.map(|body| (status, limits, body))
             }
@@ -449,6 +477,23 @@ impl TenantHttp {
         path: &str,
         body: &serde_json::Value,
     ) -> Result<(), UpstreamError> {
+        let mut trace = CallSpan::start(&self.tenant, &self.auth_peer, endpoint);
+        let span = trace.span().clone();
+        let result = self
+            .post_authentication(endpoint, path, body, &mut trace)
+            .instrument(span)
+            .await;
+        trace.end(result.as_ref().err().map(UpstreamError::kind));
+        result
+    }
+
+    async fn post_authentication(
+        &self,
+        endpoint: &'static str,
+        path: &str,
+        body: &serde_json::Value,
+        trace: &mut CallSpan,
+    ) -> Result<(), UpstreamError> {
         let mut request = self
             .http
             .post(format!("{}{}", self.auth_base_url, path))
@@ -458,9 +503,10 @@ impl TenantHttp {
             request = request.header(crate::request::HEADER, &*id);
         }
         let started = Instant::now();
-        let answer = match request.send().await {
+        let answer = match trace.sending(request).send().await {
             Ok(response) => {
                 let status = response.status();
+                trace.answered(status);
                 response.bytes().await.map(|body| (status, body))
             }
             Err(error) => Err(error),
