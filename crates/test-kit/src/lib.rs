@@ -1,8 +1,9 @@
 //! The harness of tenantgraph's tests, shared by every test binary: emulated tenants, the
 //! emulated operator issuer and gateways on free ports ([`TestApp`], [`start_gateway`]), a small
 //! GraphQL client ([`post`], [`data`], [`error_codes`]), a real `redis-server` ([`RedisServer`]),
-//! a real browser ([`Browser`]: headless Chromium through chromedriver), and the rule for
-//! system programs a test needs ([`require`]).
+//! a real browser ([`Browser`]: headless Chromium through chromedriver), an OTLP trace receiver
+//! ([`OtlpReceiver`]), a proxy recording what a tenant is sent ([`RecordingProxy`]), and the rule
+//! for system programs a test needs ([`require`]).
 //!
 //! # System programs
 //! Some tests run real programs: `redis-server`, `chromium` and `chromedriver`, `node`. On a
@@ -15,7 +16,9 @@
 mod app;
 mod browser;
 mod gateway;
+mod otlp;
 mod programs;
+mod proxy;
 mod redis_server;
 
 pub use app::{Options, TestApp, data, error_codes, post, spawn, spawn_with};
@@ -23,5 +26,7 @@ pub use browser::{Browser, By};
 /// The WebDriver client under [`Browser`] (its keys, elements and locators).
 pub use fantoccini;
 pub use gateway::{RunningGateway, fast_failing, start_gateway, start_gateway_with};
+pub use otlp::{OtlpReceiver, ReceivedSpan};
 pub use programs::require;
+pub use proxy::{Recorded, RecordingProxy};
 pub use redis_server::RedisServer;
