@@ -18,4 +18,5 @@ mod reads;
 mod schema;
 mod scope;
 mod search;
+mod telemetry;
 mod write_safety;
