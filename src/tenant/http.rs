@@ -300,8 +300,11 @@ impl TenantHttp {
             let Some(permit) = self.breaker.permit_by(deadline).await else {
                 return Err(UpstreamError::unavailable("circuit open"));
             };
+            // A slot must leave the call time to be made: one at the end of the deadline would
+            // only time out, spend the tenant's budget, and count against the tenant's health.
             // Dropping the permit here (no room) hands a trial back.
-            if self.budget.take(caller, remaining).await.is_err() {
+            let room = remaining.saturating_sub(self.timeout / 10);
+            if self.budget.take(caller, room).await.is_err() {
                 self.breaker.rate_limited();
                 return Err(UpstreamError::RateLimited);
             }
