@@ -1,11 +1,9 @@
 //! An OTLP/HTTP trace receiver on a free loopback port, standing in for a collector: it
-//! accepts `POST /v1/traces` (protobuf), keeps every span it is sent, and lets a test wait for
-//! the spans it expects.
+//! accepts `POST /v1/traces` (protobuf) and keeps every span it is sent, for a test to read.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -101,26 +99,6 @@ impl OtlpReceiver {
             received.refused
         );
         received.spans.clone()
-    }
-
-    /// The spans received so far once `done` holds for them, or a panic listing them after
-    /// `limit`.
-    pub async fn wait_for(
-        &self,
-        limit: Duration,
-        done: impl Fn(&[ReceivedSpan]) -> bool,
-    ) -> Vec<ReceivedSpan> {
-        let deadline = tokio::time::Instant::now() + limit;
-        loop {
-            let spans = self.spans();
-            if done(&spans) {
-                return spans;
-            }
-            if tokio::time::Instant::now() >= deadline {
-                panic!("the spans expected did not arrive within {limit:?}; got {spans:#?}");
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
     }
 }
 
