@@ -32,10 +32,96 @@ pub struct Config {
     /// Shared state for several replicas; absent: this gateway runs alone.
     #[serde(default)]
     pub redis: Option<RedisConfig>,
+    /// What end users may change about themselves (`updateMe`, `acceptTerms`).
+    #[serde(default)]
+    pub self_service: SelfServiceConfig,
+    /// The admin portal (`/admin/`) and the self-service page (`/account/`); absent: off.
+    #[serde(default)]
+    pub portal: Option<PortalConfig>,
     /// OpenTelemetry traces; off unless an endpoint is given here or in `OTEL_*` variables.
     #[serde(default)]
     pub telemetry: TelemetryConfig,
     pub tenants: Vec<TenantConfig>,
+}
+
+/// What a signed-in end user may change about their own account, through `updateMe` (and the
+/// self-service page) and `acceptTerms`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SelfServiceConfig {
+    /// The `user_metadata` keys a user may set themselves, each with its label on the
+    /// self-service page; empty: any key (the page then offers none).
+    pub editable_metadata: Vec<EditableField>,
+    /// The current version of the terms of use; absent: no terms (`acceptTerms` is refused and
+    /// `User.termsAccepted` is null).
+    pub terms_version: Option<String>,
+}
+
+/// A `user_metadata` key end users may edit.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EditableField {
+    /// The key in `user_metadata`, e.g. `language`.
+    pub key: String,
+    /// The label shown on the self-service page, e.g. "Language".
+    pub label: String,
+    /// The values offered (a choice list); empty: free text.
+    #[serde(default)]
+    pub choices: Vec<String>,
+}
+
+/// The admin portal and the self-service page, served by this binary over the same schema.
+/// Operators sign in to `/admin/` with OpenID Connect (authorization code, PKCE) at
+/// `auth.operator_issuer`; end users sign in to `/account/` at their own tenant, through the
+/// application named by the tenant's `login_client_id`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PortalConfig {
+    /// The address browsers reach this gateway by, e.g. `https://admin.example.com`: the
+    /// redirect URIs are `{public_url}/admin/callback` and `{public_url}/account/callback`, and
+    /// cookies are `Secure` when it is https.
+    pub public_url: String,
+    /// The operator issuer's application for the admin portal (a Regular Web Application).
+    pub client_id: String,
+    /// Environment variable holding that application's secret; absent: a public client, which
+    /// proves itself by PKCE alone.
+    #[serde(default)]
+    pub client_secret_env: Option<String>,
+    /// Filled from `client_secret_env` at load time, never from the file.
+    #[serde(skip)]
+    pub client_secret: Option<SecretString>,
+    /// The operator issuer's discovery document; default
+    /// `{auth.operator_issuer}.well-known/openid-configuration`.
+    #[serde(default)]
+    pub discovery_url: Option<String>,
+    /// Environment variable holding the key that encrypts session cookies (at least 64
+    /// bytes, or its base64). Every replica needs the same one; absent: a random key per
+    /// process (sessions end when it restarts, and do not work across replicas).
+    #[serde(default)]
+    pub cookie_key_env: Option<String>,
+    /// Filled from `cookie_key_env` at load time.
+    #[serde(skip)]
+    pub cookie_key: Option<SecretString>,
+    /// A session unused this long ends.
+    #[serde(default = "default_session_idle", with = "humantime_serde")]
+    pub session_idle: Duration,
+    /// A session ends this long after sign-in, used or not.
+    #[serde(default = "default_session_absolute", with = "humantime_serde")]
+    pub session_absolute: Duration,
+}
+
+fn default_session_idle() -> Duration {
+    Duration::from_secs(30 * 60)
+}
+fn default_session_absolute() -> Duration {
+    Duration::from_secs(12 * 3600)
+}
+
+impl PortalConfig {
+    /// `public_url` without a trailing slash.
+    pub fn base(&self) -> &str {
+        self.public_url.trim_end_matches('/')
+    }
 }
 
 /// OpenTelemetry traces exported over OTLP/HTTP. Every key is optional: a key left out is taken
@@ -195,10 +281,26 @@ impl Default for LimitsConfig {
 
 /// The audit trail. Events always go to the log (target `audit`); with `path`, also to a
 /// JSON-lines file, written before the mutation answers.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AuditConfig {
     pub path: Option<std::path::PathBuf>,
+    /// How many of the latest events `auditEvents` can read (kept in memory, and in Redis
+    /// when `[redis]` is set, so that every replica reads the same trail).
+    pub readable_events: usize,
+    /// Events older than this are not read back (the file and the log keep them).
+    #[serde(with = "humantime_serde")]
+    pub readable_for: Duration,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        Self {
+            path: None,
+            readable_events: 10_000,
+            readable_for: Duration::from_secs(90 * 24 * 3600),
+        }
+    }
 }
 
 /// The HTTP server. The defaults are closed, as production wants them: no explorer page,
@@ -260,6 +362,13 @@ pub struct AuthConfig {
     /// Claim of operator tokens listing the tenant ids they may reach (`"*"` for all).
     #[serde(default = "default_tenants_claim")]
     pub tenants_claim: String,
+    /// Claim of operator tokens naming the organization (its id in the tenants they reach) a
+    /// delegated administrator administers. Auth0 puts the workforce tenant's own organization
+    /// in `org_id`, which an Action cannot change; the Action maps it to the customers' one
+    /// here. Without this claim, `org_id` is taken as it is, so an organization sign-in is
+    /// never tenant-wide.
+    #[serde(default = "default_organization_claim")]
+    pub organization_claim: String,
     /// Tolerated clock skew when checking `exp` and `nbf`.
     #[serde(default = "default_leeway", with = "humantime_serde")]
     pub leeway: Duration,
@@ -274,6 +383,9 @@ pub struct AuthConfig {
 
 fn default_tenants_claim() -> String {
     "https://tenantgraph.dev/tenants".to_owned()
+}
+fn default_organization_claim() -> String {
+    "https://tenantgraph.dev/organization".to_owned()
 }
 fn default_leeway() -> Duration {
     Duration::from_secs(30)
@@ -414,10 +526,32 @@ pub struct TenantConfig {
     pub retries: u32,
     #[serde(default)]
     pub breaker: BreakerConfig,
+    /// Once the tenant refuses the gateway's credentials, how long its calls fail at once before
+    /// one call tries again; the pause doubles after each new refusal, up to
+    /// [`MAX_CREDENTIALS_RETRY`].
+    #[serde(default = "default_credentials_retry", with = "humantime_serde")]
+    pub credentials_retry: Duration,
+    /// The tenant's application its end users sign in to `/account/` through (a Regular Web
+    /// Application whose Allowed Callback URL is `{portal.public_url}/account/callback`);
+    /// absent: the tenant is not offered on the self-service page.
+    #[serde(default)]
+    pub login_client_id: Option<String>,
+    /// Environment variable holding that application's secret; absent: a public client (PKCE).
+    #[serde(default)]
+    pub login_client_secret_env: Option<String>,
+    /// Filled from `login_client_secret_env` at load time.
+    #[serde(skip)]
+    pub login_client_secret: Option<SecretString>,
 }
+
+/// The longest pause between two tries of credentials a tenant refused.
+pub const MAX_CREDENTIALS_RETRY: Duration = Duration::from_secs(600);
 
 fn default_tenant_timeout() -> Duration {
     Duration::from_secs(5)
+}
+fn default_credentials_retry() -> Duration {
+    Duration::from_secs(30)
 }
 fn default_retries() -> u32 {
     2
@@ -441,6 +575,10 @@ impl TenantConfig {
             rate_limit: TenantRateLimit::default(),
             retries: default_retries(),
             breaker: BreakerConfig::default(),
+            credentials_retry: default_credentials_retry(),
+            login_client_id: None,
+            login_client_secret_env: None,
+            login_client_secret: None,
         }
     }
 
@@ -605,6 +743,39 @@ impl Config {
                 }
             }
         }
+        for tenant in &mut config.tenants {
+            if let Some(variable) = &tenant.login_client_secret_env {
+                match secret(variable) {
+                    Some(value) if !value.is_empty() => {
+                        tenant.login_client_secret = Some(SecretString::from(value));
+                    }
+                    _ => missing.push(format!(
+                        "{variable} (login_client_secret_env of tenant `{}`)",
+                        tenant.id
+                    )),
+                }
+            }
+        }
+        if let Some(portal) = &mut config.portal {
+            for (variable, slot, what) in [
+                (
+                    portal.client_secret_env.clone(),
+                    &mut portal.client_secret,
+                    "portal.client_secret_env",
+                ),
+                (
+                    portal.cookie_key_env.clone(),
+                    &mut portal.cookie_key,
+                    "portal.cookie_key_env",
+                ),
+            ] {
+                let Some(variable) = variable else { continue };
+                match secret(&variable) {
+                    Some(value) if !value.is_empty() => *slot = Some(SecretString::from(value)),
+                    _ => missing.push(format!("{variable} ({what})")),
+                }
+            }
+        }
         if let Some(variable) = &config.server.ops_token_env {
             match secret(variable) {
                 Some(value) if !value.is_empty() => {
@@ -688,6 +859,14 @@ impl Config {
                     tenant.id
                 ));
             }
+            if tenant.credentials_retry.is_zero()
+                || tenant.credentials_retry > MAX_CREDENTIALS_RETRY
+            {
+                return invalid(format!(
+                    "tenant `{}`: credentials_retry must be between 1ms and 10m",
+                    tenant.id
+                ));
+            }
             if tenant.breaker.failures == 0 {
                 return invalid(format!(
                     "tenant `{}`: breaker.failures must be positive",
@@ -707,7 +886,43 @@ impl Config {
         if self.limits.upstream_per_tenant == 0 {
             return invalid("limits.upstream_per_tenant must be positive".into());
         }
-        self.telemetry.validate()
+        self.telemetry.validate()?;
+        if self.audit.readable_events == 0 {
+            return invalid("audit.readable_events must be positive".into());
+        }
+        let mut keys = std::collections::HashSet::new();
+        for field in &self.self_service.editable_metadata {
+            if field.key.trim().is_empty() || !keys.insert(field.key.as_str()) {
+                return invalid(format!(
+                    "self_service.editable_metadata: key `{}` is empty or appears twice",
+                    field.key
+                ));
+            }
+        }
+        if let Some(portal) = &self.portal {
+            self.validate_portal(portal)?;
+        }
+        Ok(())
+    }
+}
+
+impl Config {
+    fn validate_portal(&self, portal: &PortalConfig) -> Result<(), ConfigError> {
+        let invalid = |msg: &str| Err(ConfigError::Invalid(format!("portal: {msg}")));
+        let url = portal.base();
+        if !(url.starts_with("https://") || url.starts_with("http://")) || url.contains('?') {
+            return invalid("public_url must be an http(s) URL such as https://admin.example.com");
+        }
+        if self.auth.operator_issuer.is_none() {
+            return invalid("the admin portal signs operators in at auth.operator_issuer: set it");
+        }
+        if portal.client_id.trim().is_empty() {
+            return invalid("client_id must not be empty");
+        }
+        if portal.session_idle.is_zero() || portal.session_idle > portal.session_absolute {
+            return invalid("session_idle must be positive and at most session_absolute");
+        }
+        Ok(())
     }
 }
 
@@ -829,6 +1044,21 @@ mod tests {
     }
 
     #[test]
+    fn the_pause_after_refused_credentials_is_configurable_up_to_ten_minutes() {
+        let config = Config::from_toml(MINIMAL, secrets).unwrap();
+        assert_eq!(config.tenants[0].credentials_retry, Duration::from_secs(30));
+        let toml = format!("{MINIMAL}credentials_retry = \"300ms\"\n");
+        let config = Config::from_toml(&toml, secrets).unwrap();
+        assert_eq!(
+            config.tenants[0].credentials_retry,
+            Duration::from_millis(300)
+        );
+        let toml = format!("{MINIMAL}credentials_retry = \"11m\"\n");
+        let error = Config::from_toml(&toml, secrets).unwrap_err().to_string();
+        assert!(error.contains("credentials_retry"), "{error}");
+    }
+
+    #[test]
     fn durations_are_written_like_5s() {
         let toml = format!("{MINIMAL}timeout = \"250ms\"\n");
         let config = Config::from_toml(&toml, secrets).unwrap();
@@ -868,6 +1098,98 @@ mod tests {
         );
     }
 
+    /// The example with its commented lines switched on: `# e.g. key = value` lines only, or
+    /// those and the `# key = value` lines that state defaults.
+    fn example_with(defaults_too: bool) -> String {
+        let mut out = String::new();
+        for line in include_str!("../examples/tenantgraph.toml").lines() {
+            let setting = |text: &str| {
+                text.starts_with('[')
+                    || text.split_once(" = ").is_some_and(|(key, _)| {
+                        key.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+                    })
+            };
+            let line = match line.strip_prefix("# e.g. ") {
+                Some(example) if setting(example) => example,
+                _ => match line.strip_prefix("# ") {
+                    Some(default) if defaults_too && setting(default) => default,
+                    _ => line,
+                },
+            };
+            out.push_str(line);
+            out.push('\n');
+        }
+        out
+    }
+
+    #[test]
+    fn every_key_the_example_shows_is_real_and_its_defaults_are_the_defaults() {
+        let from_the_environment = |_: &str| Some("from-the-environment".to_owned());
+        let examples = Config::from_toml(&example_with(false), from_the_environment).unwrap();
+        let everything = Config::from_toml(&example_with(true), from_the_environment).unwrap();
+        assert!(examples.redis.is_some() && examples.server.ops_listen.is_some());
+        assert_eq!(
+            format!("{everything:#?}"),
+            format!("{examples:#?}"),
+            "a `# key = value` line of examples/tenantgraph.toml is not the default"
+        );
+    }
+
+    /// Every field of every configuration struct of this file (but those filled from the
+    /// environment) is a key of examples/tenantgraph.toml.
+    #[test]
+    fn the_example_shows_every_key() {
+        let example = include_str!("../examples/tenantgraph.toml");
+        let source = include_str!("config.rs");
+        let source = &source[..source.find("#[cfg(test)]").unwrap()];
+        let mut in_struct = false;
+        let mut skipped = false;
+        let mut missing = Vec::new();
+        let mut fields = 0;
+        for line in source.lines() {
+            if line.starts_with("pub struct ") && line.ends_with('{') {
+                in_struct = true;
+                continue;
+            }
+            if line == "}" {
+                in_struct = false;
+            }
+            if !in_struct {
+                continue;
+            }
+            if line.trim_start().starts_with("#[serde(skip") {
+                skipped = true;
+            }
+            let Some(field) = line
+                .strip_prefix("    pub ")
+                .and_then(|rest| rest.split_once(':'))
+                .map(|(name, _)| name)
+            else {
+                continue;
+            };
+            if std::mem::take(&mut skipped) {
+                continue;
+            }
+            fields += 1;
+            let shown = example.lines().any(|line| {
+                let line = line.trim_start_matches("# e.g. ").trim_start_matches("# ");
+                line.starts_with(&format!("{field} = "))
+                    || line == format!("[{field}]")
+                    || line == format!("[[{field}]]")
+                    || line.contains(&format!("{{ {field} = "))
+                    || line.contains(&format!(", {field} = "))
+            });
+            if !shown {
+                missing.push(field);
+            }
+        }
+        assert!(fields > 60, "found {fields} fields");
+        assert!(
+            missing.is_empty(),
+            "not in examples/tenantgraph.toml: {missing:?}"
+        );
+    }
+
     #[test]
     fn the_compose_deployment_config_is_valid() {
         let deploy = include_str!("../deploy/tenantgraph.toml");
@@ -877,6 +1199,58 @@ mod tests {
         assert_eq!(redis.url, "redis://redis:6379/0");
         assert_eq!(redis.timeout, Duration::from_millis(250));
         assert_eq!(config.server.listen.port(), 4000);
+    }
+
+    const PORTAL: &str = r#"
+        [portal]
+        public_url = "https://admin.example.com/"
+        client_id = "portal"
+        client_secret_env = "PORTAL_SECRET"
+        cookie_key_env = "PORTAL_KEY"
+        session_idle = "10m"
+        [self_service]
+        editable_metadata = [{ key = "language", label = "Language", choices = ["en", "de"] }]
+        terms_version = "2024-06"
+    "#;
+
+    #[test]
+    fn the_portal_reads_its_secrets_from_the_environment() {
+        let toml = format!("{MINIMAL}login_client_id = \"self-service\"\n{PORTAL}").replace(
+            "[auth]\n",
+            "[auth]\noperator_issuer = \"https://ops.example.com/\"\n",
+        );
+        let all = |name: &str| match name {
+            "PORTAL_SECRET" | "PORTAL_KEY" | "TENANTGRAPH_SECRET_ACME_EU" => Some("s".to_owned()),
+            _ => None,
+        };
+        let config = Config::from_toml(&toml, all).unwrap();
+        let portal = config.portal.as_ref().unwrap();
+        assert_eq!(portal.base(), "https://admin.example.com");
+        assert!(portal.client_secret.is_some() && portal.cookie_key.is_some());
+        assert_eq!(portal.session_idle, Duration::from_secs(600));
+        assert_eq!(portal.session_absolute, Duration::from_secs(12 * 3600));
+        assert_eq!(
+            config.tenants[0].login_client_id.as_deref(),
+            Some("self-service")
+        );
+        assert_eq!(
+            config.self_service.terms_version.as_deref(),
+            Some("2024-06")
+        );
+        let error = Config::from_toml(&toml, secrets).unwrap_err().to_string();
+        assert!(
+            error.contains("PORTAL_SECRET") && error.contains("PORTAL_KEY"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn the_portal_needs_the_operator_issuer() {
+        let toml = format!("{MINIMAL}{PORTAL}");
+        let error = Config::from_toml(&toml, |_| Some("s".to_owned()))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("operator_issuer"), "{error}");
     }
 
     #[test]

@@ -20,6 +20,8 @@
 //!   operation and per call to a tenant, W3C trace context in and out.
 //! - [`config`], [`error`] (the client-facing codes), `metrics`, `audit`, `validate`, `keys`,
 //!   `request` (what a request's task carries): the ground floor.
+//! - `portal` (with `[portal]`): the admin portal (`/admin/`) and the self-service page
+//!   (`/account/`), server-rendered over the same schema through [`Gateway::execute`].
 //! - [`demo`] (feature `demo`, on by default): emulated tenants, operator issuer, personas.
 //!
 //! [`Application::build`] binds and wires everything from a [`Config`]; tests use it with port 0.
@@ -36,6 +38,7 @@ pub mod error;
 pub mod graphql;
 mod keys;
 mod metrics;
+mod portal;
 mod request;
 pub mod scope;
 pub mod server;
@@ -51,6 +54,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use config::Config;
+pub use server::Gateway;
 
 use crate::auth::Verifier;
 use crate::graphql::build_schema;
@@ -66,6 +70,8 @@ pub struct Application {
     ops_listener: Option<tokio::net::TcpListener>,
     state: Arc<AppState>,
     server: config::ServerConfig,
+    /// The admin portal and self-service page, when `[portal]` is set.
+    portal: Option<Arc<portal::Portal>>,
 }
 
 impl std::fmt::Debug for Application {
@@ -96,6 +102,19 @@ impl Application {
 
     /// As [`Application::build`], with the explorer opening on `explorer_token` (the demo's).
     pub async fn build_with(config: Config, explorer_token: Option<&str>) -> anyhow::Result<Self> {
+        let listener = tokio::net::TcpListener::bind(config.server.listen)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.server.listen))?;
+        Self::build_on(config, listener, explorer_token).await
+    }
+
+    /// As [`Application::build_with`], serving on `listener`, bound already (so that the
+    /// address is known before the configuration is made: the portal's redirect URIs name it).
+    pub async fn build_on(
+        config: Config,
+        listener: tokio::net::TcpListener,
+        explorer_token: Option<&str>,
+    ) -> anyhow::Result<Self> {
         config.validate()?;
         let http = http_client()?;
         let metrics = Metrics::new();
@@ -104,11 +123,19 @@ impl Application {
             None => None,
         };
         let tenants = tenant::clients(&config.tenants, &http, &metrics, shared.as_ref());
+        let auditor = audit::Auditor::new(&config.audit, shared.clone(), metrics.clone())
+            .map_err(|e| anyhow::anyhow!("cannot open the audit file: {e}"))?;
+        // Wrong or placeholder credentials are said at once, and the tenant is DOWN, rather
+        // than every tenant looking UP until a caller's request fails.
+        tenant::probe::check_all(&tenants, tenant::probe::STARTUP_LIMIT).await;
         let store = Store::new(tenants, config.cache.clone(), metrics.clone(), shared);
         let verifier = Arc::new(Verifier::new(&config.auth, &config.tenants, &http));
-        let auditor = audit::Auditor::new(config.audit.path.as_deref(), metrics.clone())
-            .map_err(|e| anyhow::anyhow!("cannot open the audit file: {e}"))?;
-        let access = Access::new(store, Arc::new(auditor), config.limits.clone());
+        let access = Access::new(
+            store,
+            Arc::new(auditor),
+            config.limits.clone(),
+            config.self_service.clone(),
+        );
         let schema = build_schema(&config.server, &config.limits);
         let explorer = config
             .server
@@ -125,9 +152,16 @@ impl Application {
             failed_auth: Arc::new(CallerLimiter::new(config.limits.caller_rate)),
             ops: OpsAccess::of(&config.server),
         };
-        let listener = tokio::net::TcpListener::bind(config.server.listen)
-            .await
-            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.server.listen))?;
+        let state = Arc::new(state);
+        let portal = match &config.portal {
+            Some(settings) => Some(Arc::new(portal::Portal::new(
+                &config,
+                settings,
+                Gateway::new(state.clone()),
+                &http,
+            )?)),
+            None => None,
+        };
         let ops_listener = match config.server.ops_listen {
             Some(address) => Some(
                 tokio::net::TcpListener::bind(address)
@@ -139,14 +173,15 @@ impl Application {
         Ok(Self {
             listener,
             ops_listener,
-            state: Arc::new(state),
+            state,
             server: config.server,
+            portal,
         })
     }
 
     /// The wired gateway, to drive in-process as `POST /graphql` does (see [`Gateway`]).
     pub fn gateway(&self) -> Gateway {
-        Gateway(self.state.clone())
+        Gateway::new(self.state.clone())
     }
 
     /// The address of `server.ops_listen`, when set.
@@ -174,7 +209,10 @@ impl Application {
                 }
             });
         }
-        let router = server::router(self.state, &self.server);
+        let mut router = server::router(self.state, &self.server);
+        if let Some(portal) = self.portal {
+            router = router.merge(portal::router(portal));
+        }
         let grace = self.server.shutdown_grace;
         let stopping = Arc::new(tokio::sync::Notify::new());
         let signalled = stopping.clone();
@@ -219,46 +257,5 @@ pub async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {},
         () = terminate => {},
-    }
-}
-
-/// A running gateway driven in-process: what `POST /graphql` does with a bearer token and a
-/// request, without HTTP. The caller is still whoever the token's verification says; nothing
-/// here can stand in for it.
-#[derive(Debug, Clone)]
-pub struct Gateway(Arc<AppState>);
-
-impl Gateway {
-    /// Verifies `bearer` (`Bearer …` as sent in `Authorization`; empty for none) and runs
-    /// `request` as its caller.
-    pub async fn execute(
-        &self,
-        bearer: &str,
-        request: async_graphql::Request,
-    ) -> async_graphql::Response {
-        let mut headers = axum::http::HeaderMap::new();
-        if !bearer.is_empty()
-            && let Ok(value) = axum::http::HeaderValue::from_str(bearer)
-        {
-            headers.insert(axum::http::header::AUTHORIZATION, value);
-        }
-        let caller = match server::graphql::authenticate(&self.0.verifier, &headers).await {
-            Ok(caller) => caller,
-            Err(error) => return graphql::refusal(error),
-        };
-        let id = request::choose_id(None);
-        let context = Arc::new(graphql::RequestContext::new(
-            self.0.access.scope(caller, id),
-        ));
-        let tag = context.scope.tag().clone();
-        let mut response =
-            request::scope(tag, self.0.schema.execute(request, false, &context)).await;
-        server::graphql::give_codes(&mut response);
-        response
-    }
-
-    /// The verifier, to check tokens directly.
-    pub fn verifier(&self) -> &Verifier {
-        &self.0.verifier
     }
 }

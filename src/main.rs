@@ -1,4 +1,4 @@
-//! The `tenantgraph` command: `serve`, `demo`, `schema`.
+//! The `tenantgraph` command: `serve`, `demo`, `schema [--federation]`.
 
 use std::path::PathBuf;
 
@@ -49,7 +49,12 @@ enum Command {
         json_logs: bool,
     },
     /// Print the GraphQL schema (SDL) that the server serves.
-    Schema,
+    Schema {
+        /// Print the subgraph schema for a federation supergraph instead (what `_service { sdl }`
+        /// answers: Federation 2 `@link`, `@key` and `@shareable`).
+        #[arg(long)]
+        federation: bool,
+    },
 }
 
 /// Logs to stdout and, when `telemetry` runs, exports its spans: each output has a filter of
@@ -144,10 +149,15 @@ async fn main() -> anyhow::Result<()> {
             stop_telemetry(telemetry).await;
             ran?;
         }
-        Command::Schema => {
+        Command::Schema { federation } => {
+            let sdl = if federation {
+                tenantgraph::graphql::subgraph_sdl()
+            } else {
+                tenantgraph::graphql::sdl()
+            };
             #[allow(clippy::print_stdout)]
             {
-                print!("{}", tenantgraph::graphql::sdl());
+                print!("{sdl}");
             }
         }
     }

@@ -53,8 +53,22 @@ struct Gateway {
     url: String,
 }
 
+/// The tests that run `serve` against emulators in this process use a multi-threaded runtime:
+/// they wait for the gateway's lines on one thread while the emulators answer on another, and
+/// `serve` asks each tenant for a token before it says it serves.
 fn spawn_gateway(env: &Environment, grace: &str) -> Gateway {
     spawn_gateway_with(env, grace, "", &[])
+}
+
+/// `serve` with `extra` added to the configuration and `vars` to its environment.
+fn spawn_gateway_with(
+    env: &Environment,
+    grace: &str,
+    extra: &str,
+    vars: &[(&str, &str)],
+) -> Gateway {
+    let toml = format!("{extra}\n{}", config(env, grace));
+    spawn_serve(&format!("grace-{grace}"), &toml, SECRETS, vars)
 }
 
 /// The `OTEL_*` variables a test sets itself: none of the machine's may reach the child.
@@ -79,27 +93,33 @@ fn tenantgraph() -> Command {
     command
 }
 
-/// `serve` with `extra` added to the configuration and `vars` to its environment.
-fn spawn_gateway_with(
-    env: &Environment,
-    grace: &str,
-    extra: &str,
+/// Every emulated tenant's secret, in the variables `serve` reads them from.
+const SECRETS: [(&str, &str); 3] = [
+    ("TENANTGRAPH_SECRET_ACME_EU", "tenantgraph-secret"),
+    ("TENANTGRAPH_SECRET_ACME_US", "tenantgraph-secret"),
+    ("TENANTGRAPH_SECRET_GLOBEX", "tenantgraph-secret"),
+];
+
+/// `tenantgraph serve` with the configuration `toml` (JSON logs), `secrets` and `vars` in its
+/// environment, once it logs that it serves.
+fn spawn_serve(
+    tag: &str,
+    toml: &str,
+    secrets: [(&str, &str); 3],
     vars: &[(&str, &str)],
 ) -> Gateway {
     static SPAWNED: AtomicUsize = AtomicUsize::new(0);
     let dir = std::env::temp_dir().join(format!(
-        "tenantgraph-process-{}-{}",
+        "tenantgraph-process-{}-{tag}-{}",
         std::process::id(),
         SPAWNED.fetch_add(1, Ordering::Relaxed)
     ));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("tenantgraph.toml");
-    std::fs::write(&path, format!("{extra}\n{}", config(env, grace))).unwrap();
+    std::fs::write(&path, toml).unwrap();
     let mut child = tenantgraph()
         .args(["serve", "--config", path.to_str().unwrap()])
-        .env("TENANTGRAPH_SECRET_ACME_EU", "tenantgraph-secret")
-        .env("TENANTGRAPH_SECRET_ACME_US", "tenantgraph-secret")
-        .env("TENANTGRAPH_SECRET_GLOBEX", "tenantgraph-secret")
+        .envs(secrets)
         .envs(vars.iter().copied())
         .env_remove("RUST_LOG")
         .stdout(Stdio::piped())
@@ -172,7 +192,7 @@ fn slow_lookup(
     })
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_lets_requests_in_flight_finish_then_exits_cleanly_with_json_logs() {
     let env = Environment::start(20, 3, |_| {}).await.unwrap();
     let token = env
@@ -227,7 +247,7 @@ async fn sigterm_lets_requests_in_flight_finish_then_exits_cleanly_with_json_log
     assert_eq!(served["fields"]["status"], 200);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_slower_than_the_grace_period_does_not_hold_the_exit() {
     let env = Environment::start(20, 4, |_| {}).await.unwrap();
     let token = env
@@ -284,7 +304,7 @@ fn wait_for_line(lines: &mpsc::Receiver<String>, words: &[&str], limit: Duration
 
 const WRITE: &str = "mutation($id: ID!) { updateUser(tenant: \"acme-eu\", id: $id, input: {nickname: \"audited\"}) { id } }";
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_logs_audit_events_with_its_default_settings() {
     let env = Environment::start(20, 5, |_| {}).await.unwrap();
     let token = env
@@ -594,5 +614,101 @@ fn bad_telemetry_settings_stop_the_start_with_an_error_naming_them() {
         assert!(stderr.contains(named), "{named} is not named: {stderr}");
         assert!(!stderr.contains("panicked"), "{stderr}");
         assert!(!stderr.contains("hunter2"), "{stderr}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_says_at_start_up_which_credentials_are_refused_and_readyz_shows_those_tenants_down()
+{
+    const WRONG: &str = "a-wrong-secret-for-acme-us";
+    let env = Environment::start(20, 6, |_| {}).await.unwrap();
+    // globex keeps the example configuration's placeholder; acme-us gets a wrong secret.
+    let toml = config(&env, "1s").replacen("[auth]", "open_ops = true\n\n[auth]", 1);
+    let globex = toml.rfind("client_id = \"tenantgraph\"").unwrap();
+    let toml = format!(
+        "{}client_id = \"REPLACE_WITH_THE_M2M_CLIENT_ID\"{}",
+        &toml[..globex],
+        &toml[globex + "client_id = \"tenantgraph\"".len()..]
+    );
+    let mut secrets = SECRETS;
+    secrets[1].1 = WRONG;
+    let Gateway {
+        child,
+        lines,
+        logs,
+        url,
+    } = spawn_serve("credentials", &toml, secrets, &[]);
+    let mut child = Reaper(Some(child));
+
+    // Said before it serves, naming each tenant and why, never the secret.
+    let said = |tenant: &str, level: &str| {
+        logs.iter()
+            .find(|l| l["fields"]["tenant"] == tenant && l["level"] == level)
+            .unwrap_or_else(|| panic!("no {level} line for {tenant}: {logs:#?}"))
+            .clone()
+    };
+    let refused = said("acme-us", "ERROR");
+    assert!(
+        refused["fields"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("refuses tenantgraph's credentials"),
+        "{refused}"
+    );
+    assert_eq!(
+        refused["fields"]["reason"],
+        "credentials refused: the token endpoint answered 401 access_denied \"Unauthorized\": wrong client_id or client secret, or a secret rotated since"
+    );
+    let placeholder = said("globex", "ERROR");
+    assert!(
+        placeholder["fields"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("client_id \"REPLACE_WITH_THE_M2M_CLIENT_ID\" is a placeholder"),
+        "{placeholder}"
+    );
+    let accepted = said("acme-eu", "INFO");
+    assert!(
+        accepted["fields"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("accepts"),
+        "{accepted}"
+    );
+    assert!(
+        logs.iter().all(|l| !l.to_string().contains(WRONG)),
+        "the secret is never logged"
+    );
+
+    let base = url.trim_end_matches("/graphql").to_owned();
+    let ready: Value = reqwest::get(format!("{base}/readyz"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        ready["tenants"],
+        json!({"acme-eu": "UP", "acme-us": "DOWN", "globex": "DOWN"}),
+        "{ready}"
+    );
+    assert_eq!(ready["reasons"]["acme-us"], refused["fields"]["reason"]);
+    assert_eq!(ready["reasons"]["globex"], placeholder["fields"]["reason"]);
+    drop(lines);
+    let mut child = child.0.take().unwrap();
+    sigterm(&child);
+    let _ = tokio::task::spawn_blocking(move || child.wait()).await;
+}
+
+/// Kills the gateway if the test ends before stopping it (a failed assertion): no process
+/// outlives its test.
+struct Reaper(Option<std::process::Child>);
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }

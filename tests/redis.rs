@@ -341,3 +341,32 @@ async fn redis_that_hangs_slows_no_request_past_its_timeout() {
     // Each Redis step gives up after 200 ms here; the request goes on without it.
     assert!(elapsed < Duration::from_secs(3), "{elapsed:?}");
 }
+
+#[tokio::test]
+async fn redis_audit_trail_written_through_one_replica_is_read_through_the_other() {
+    let Some((env, _redis, token, a, b)) = setup(|_| {}).await else {
+        return;
+    };
+    let id = user(&env, 4);
+    let blocked = a
+        .query(
+            &token,
+            "mutation($id: ID!) { blockUser(tenant: \"acme-eu\", id: $id) { id } }",
+            json!({"id": id}),
+        )
+        .await;
+    assert!(blocked.get("errors").is_none(), "{blocked}");
+    let events = b
+        .query(
+            &token,
+            "query($id: String) { auditEvents(filter: {target: $id}) { nodes { action targetUser outcome } shared } }",
+            json!({"id": id}),
+        )
+        .await;
+    let page = &events["data"]["auditEvents"];
+    assert_eq!(page["shared"], json!(true), "{events}");
+    assert_eq!(
+        page["nodes"],
+        json!([{"action": "blockUser", "targetUser": id, "outcome": "SUCCEEDED"}])
+    );
+}

@@ -9,4 +9,5 @@ mod jwks;
 mod verify;
 
 pub use caller::{Caller, EndUser, Operator, Permission, TenantScope};
+pub(crate) use jwks::Jwks;
 pub use verify::{AuthError, Verifier};

@@ -4,6 +4,11 @@
 //! or its custom domain's). The configuration refuses an operator issuer that is also a
 //! tenant's.
 //!
+//! An operator's organization is `auth.organization_claim` (set by the workforce tenant's Action
+//! to the organization's id in the customers' tenants) or else Auth0's `org_id`: a token from an
+//! organization sign-in always makes a delegated administrator, never a tenant-wide one, even
+//! when the Action did not map it (its members are then found nowhere: fail closed).
+//!
 //! Retired keys: an issuer's key set is fetched again when it is older than
 //! `auth.jwks_max_age` (10 minutes by default) or a token names an unknown key, so a signing
 //! key the issuer has retired is trusted for at most that long. A verified token is remembered
@@ -78,6 +83,7 @@ pub struct Verifier {
     audience: String,
     leeway: u64,
     tenants_claim: String,
+    organization_claim: String,
     issuers: HashMap<String, Issuer>,
     verified: Cache<Arc<str>, Verified>,
 }
@@ -131,6 +137,7 @@ impl Verifier {
             audience: config.audience.clone(),
             leeway: config.leeway.as_secs(),
             tenants_claim: config.tenants_claim.clone(),
+            organization_claim: config.organization_claim.clone(),
             issuers,
             verified: Cache::builder()
                 .max_capacity(10_000)
@@ -235,11 +242,7 @@ impl Verifier {
                 subject,
                 permissions: permissions(&claims)?,
                 tenants: self.tenant_scope(&claims)?,
-                organization: match claims.get("org_id") {
-                    None => None,
-                    Some(Value::String(org)) => Some(org.clone()),
-                    Some(_) => return Err(refuse("the token's org_id claim is malformed")),
-                },
+                organization: self.organization(&claims)?,
             }),
         };
         Ok((
@@ -248,6 +251,27 @@ impl Verifier {
             Arc::from(issuer_id),
             issuer.jwks.generation(),
         ))
+    }
+
+    /// The organization a delegated administrator administers: the mapped claim, else `org_id`;
+    /// `None` for a tenant-wide operator. A claim present but not a non-empty string is refused.
+    fn organization(&self, claims: &Value) -> Result<Option<String>, AuthError> {
+        for (name, claim) in [
+            (
+                self.organization_claim.as_str(),
+                claims.get(&self.organization_claim),
+            ),
+            ("org_id", claims.get("org_id")),
+        ] {
+            match claim {
+                None => {}
+                Some(Value::String(org)) if !org.is_empty() => return Ok(Some(org.clone())),
+                Some(_) => {
+                    return Err(refuse(format!("the token's {name} claim is malformed")));
+                }
+            }
+        }
+        Ok(None)
     }
 
     /// `"*"` or a list of ids (`"*"` among them means all); absent means none. Anything else

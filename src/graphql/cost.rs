@@ -15,6 +15,10 @@
 //!   can be in each tenant (`users(refs:)` names them; a search of `first` users may find them
 //!   all in one tenant; an email may have 5 accounts in each), so the calls one tenant could
 //!   receive are bounded before any is made.
+//! - **Federation**: `_entities(representations:)` is counted as what each representation
+//!   stands for: a `User` as a ref of `users(refs:)` (in the tenant its key names), a `Person`
+//!   as `person(email:)`, each under the selection of its type's fragment; and it takes at most
+//!   [`MAX_REPRESENTATIONS`]. A router's requests keep the limits of everyone else's.
 
 use std::collections::HashMap;
 
@@ -27,6 +31,9 @@ use crate::error::{ClientError, ErrorCode};
 
 /// Accounts one email is assumed to have in a tenant.
 const ACCOUNTS_PER_EMAIL: u64 = 5;
+
+/// Most representations one `_entities` may resolve: as many as `users(refs:)` takes refs.
+const MAX_REPRESENTATIONS: u64 = crate::scope::MAX_REFS as u64;
 
 /// The bounds a document must keep.
 #[derive(Debug, Clone, Copy)]
@@ -86,6 +93,8 @@ struct Walk<'a> {
     calls: Fan,
     /// Fragments being expanded, to stop at a cycle (validation refuses it later).
     expanding: Vec<&'a Name>,
+    /// The longest list of `_entities` representations.
+    representations: u64,
 }
 
 /// Checks `document` against `bounds`; the error says what it costs.
@@ -108,15 +117,17 @@ pub(crate) fn check(
             bounds,
             calls: Fan::default(),
             expanding: Vec::new(),
+            representations: 0,
         };
         let root = match operation.node.ty {
             async_graphql::parser::types::OperationType::Mutation => On::Mutation,
             _ => On::Query,
         };
-        let depth = walk.depth(&operation.node.selection_set.node, 0);
-        if depth > bounds.depth {
+        if walk.depth(&operation.node.selection_set.node, 0) > bounds.depth {
+            // The walk stops one level past the bound (a hostile document may nest
+            // thousands deep), so the message says "more than", not the full depth.
             return Err(too_complex(format!(
-                "the document nests {depth} levels deep; at most {} are allowed",
+                "the document nests more than {0} levels deep; at most {0} are allowed",
                 bounds.depth
             )));
         }
@@ -125,6 +136,12 @@ pub(crate) fn check(
             return Err(too_complex(format!(
                 "the document costs {complexity}; at most {} is allowed (a field costs 1 plus its children, a list of users its length times its selection)",
                 bounds.complexity
+            )));
+        }
+        if walk.representations > MAX_REPRESENTATIONS {
+            return Err(too_complex(format!(
+                "_entities is asked for {} representations; at most {MAX_REPRESENTATIONS} are allowed",
+                walk.representations
             )));
         }
         let calls = walk.calls.most_in_one_tenant();
@@ -203,6 +220,9 @@ impl<'a> Walk<'a> {
         if name.starts_with("__") {
             return 1;
         }
+        if matches!(on, On::Query) && name == "_entities" {
+            return self.entities_cost(field);
+        }
         let children = &field.selection_set.node;
         let one = Fan::anywhere(1);
         let (inner, factor, extra): (On, u64, u64) = match (on, name) {
@@ -263,6 +283,109 @@ impl<'a> Walk<'a> {
         extra
             .saturating_add(1)
             .saturating_add(factor.saturating_mul(below))
+    }
+
+    /// `_entities`: 1, plus each representation times the selection of its type (fields of the
+    /// union itself, `__typename`, cost 1 per representation).
+    fn entities_cost(&mut self, field: &'a Field) -> u64 {
+        let (users, persons) = self.representations_fan(field);
+        let user_count = users
+            .named
+            .values()
+            .sum::<u64>()
+            .saturating_add(users.anywhere);
+        self.representations = self.representations.max(user_count.saturating_add(persons));
+        let mut fields = Vec::new();
+        self.typed_fields(&field.selection_set.node, None, &mut fields);
+        let on_user = On::User(users);
+        let on_person = On::Person(Fan::anywhere(persons.saturating_mul(ACCOUNTS_PER_EMAIL)));
+        let mut total: u64 = 1;
+        for (on, field) in fields {
+            let (count, cost) = match on {
+                Some("User") => (user_count, self.field_cost(field, &on_user)),
+                Some("Person") => (
+                    persons.saturating_mul(ACCOUNTS_PER_EMAIL),
+                    self.field_cost(field, &on_person),
+                ),
+                _ => (user_count.saturating_add(persons), 1),
+            };
+            total = total.saturating_add(count.saturating_mul(cost));
+        }
+        total
+    }
+
+    /// The fields of a selection set on `_Entity`, fragments expanded, each with the type its
+    /// fragment is on (`None` for the union's own fields).
+    fn typed_fields(
+        &mut self,
+        set: &'a SelectionSet,
+        on: Option<&'a str>,
+        out: &mut Vec<(Option<&'a str>, &'a Field)>,
+    ) {
+        for item in &set.items {
+            match &item.node {
+                Selection::Field(field) => out.push((on, &field.node)),
+                Selection::InlineFragment(fragment) => {
+                    let condition = fragment
+                        .node
+                        .type_condition
+                        .as_ref()
+                        .map(|c| c.node.on.node.as_str());
+                    self.typed_fields(&fragment.node.selection_set.node, condition.or(on), out);
+                }
+                Selection::FragmentSpread(spread) => {
+                    let name = &spread.node.fragment_name.node;
+                    if self.expanding.contains(&name) {
+                        continue;
+                    }
+                    let Some(fragment) = self.document.fragments.get(name) else {
+                        continue;
+                    };
+                    let fragment: &'a Positioned<FragmentDefinition> = fragment;
+                    let condition = fragment.node.type_condition.node.on.node.as_str();
+                    self.expanding.push(name);
+                    self.typed_fields(&fragment.node.selection_set.node, Some(condition), out);
+                    self.expanding.pop();
+                }
+            }
+        }
+    }
+
+    /// `_entities(representations:)`: the users per tenant their keys name (or anywhere, when a
+    /// key does not say), and the number of persons. A representation of any other type is
+    /// counted as a user anywhere.
+    fn representations_fan(&self, field: &Field) -> (Fan, u64) {
+        let mut users = Fan::default();
+        let mut persons: u64 = 0;
+        let representations = match self.argument(field, "representations") {
+            Some(ConstValue::List(list)) => list,
+            Some(single @ ConstValue::Object(_)) => vec![single],
+            _ => Vec::new(),
+        };
+        for representation in representations {
+            let ConstValue::Object(fields) = representation else {
+                users.anywhere = users.anywhere.saturating_add(1);
+                continue;
+            };
+            let tenant = match fields.get("tenant") {
+                Some(ConstValue::Object(tenant)) => match tenant.get("id") {
+                    Some(ConstValue::String(id)) => Some(id.clone()),
+                    _ => None,
+                },
+                _ => None,
+            };
+            match (fields.get("__typename"), tenant) {
+                (Some(ConstValue::String(t)), _) if t == "Person" => {
+                    persons = persons.saturating_add(1);
+                }
+                (Some(ConstValue::String(t)), Some(tenant)) if t == "User" => {
+                    let entry = users.named.entry(tenant).or_default();
+                    *entry = entry.saturating_add(1);
+                }
+                _ => users.anywhere = users.anywhere.saturating_add(1),
+            }
+        }
+        (users, persons)
     }
 
     fn add_calls(&mut self, fan: &Fan) {
@@ -429,9 +552,83 @@ mod tests {
         checked(cycle, serde_json::json!({})).unwrap();
     }
 
+    /// `_entities`' representations: users per tenant, then persons.
+    fn representations(tenants: &[(&str, usize)], persons: usize) -> serde_json::Value {
+        let mut list = Vec::new();
+        for (tenant, count) in tenants {
+            for i in 0..*count {
+                list.push(serde_json::json!({"__typename": "User", "tenant": {"id": tenant}, "id": format!("auth0|{i}")}));
+            }
+        }
+        for i in 0..persons {
+            list.push(
+                serde_json::json!({"__typename": "Person", "email": format!("p{i}@example.com")}),
+            );
+        }
+        serde_json::json!({ "r": list })
+    }
+
+    const ENTITIES: &str = "query($r: [_Any!]!) { _entities(representations: $r) { __typename ... on User { id bruteForceBlocks { ip } } } }";
+
+    #[test]
+    fn entities_are_the_users_their_keys_name() {
+        let error = checked(ENTITIES, representations(&[("acme-eu", 30)], 0)).unwrap_err();
+        assert_eq!(error.code, ErrorCode::QueryTooComplex);
+        assert!(error.message.contains("30 calls"), "{}", error.message);
+        checked(
+            ENTITIES,
+            representations(&[("acme-eu", 20), ("globex", 20)], 0),
+        )
+        .unwrap();
+        // A key that does not name its tenant may be anywhere.
+        let unnamed = serde_json::json!({"r": (0..26).map(|i| serde_json::json!({"__typename": "User", "id": format!("auth0|{i}")})).collect::<Vec<_>>()});
+        assert!(checked(ENTITIES, unnamed).is_err());
+        // Through a named fragment, and a field of the union itself costs 1 each.
+        let spread = "query($r: [_Any!]!) { _entities(representations: $r) { ...U } } fragment U on User { logs { id } }";
+        assert!(checked(spread, representations(&[("globex", 26)], 0)).is_err());
+        checked(spread, representations(&[("globex", 25)], 0)).unwrap();
+    }
+
+    #[test]
+    fn person_entities_count_as_person() {
+        let document = "query($r: [_Any!]!) { _entities(representations: $r) { ... on Person { accounts { logs { id } } } } }";
+        // Each person may have 5 accounts in one tenant: 6 persons could make 30 calls there.
+        let error = checked(document, representations(&[], 6)).unwrap_err();
+        assert!(error.message.contains("30 calls"), "{}", error.message);
+        checked(document, representations(&[], 5)).unwrap();
+    }
+
+    #[test]
+    fn entities_cost_their_selection_per_representation_and_are_bounded() {
+        let wide = "query($r: [_Any!]!) { _entities(representations: $r) { ... on User { identities { connection provider userId isSocial } organizations { id name displayName } roles { id name description } } } }";
+        let error = checked(
+            wide,
+            representations(&[("acme-eu", 250), ("globex", 250)], 0),
+        )
+        .unwrap_err();
+        assert!(error.message.contains("costs"), "{}", error.message);
+        let narrow =
+            "query($r: [_Any!]!) { _entities(representations: $r) { ... on User { id } } }";
+        checked(
+            narrow,
+            representations(&[("acme-eu", 250), ("globex", 250)], 0),
+        )
+        .unwrap();
+        let error = checked(
+            narrow,
+            representations(&[("acme-eu", 250), ("globex", 251)], 0),
+        )
+        .unwrap_err();
+        assert!(
+            error.message.contains("501 representations"),
+            "{}",
+            error.message
+        );
+    }
+
     #[test]
     fn complexity_says_its_cost_and_the_limit() {
-        let search = "searchUsers(first: 100) { edges { node { identities { connection provider userId isSocial } organizations { id name displayName } } } }";
+        let search = "searchUsers(first: 100) { edges { node { identities { connection provider userId isSocial } organizations { id name displayName } roles { id name description } } } }";
         let document = format!("{{ a: {search} b: {search} c: {search} d: {search} e: {search} }}");
         let document = document.as_str();
         let error = checked(document, serde_json::json!({})).unwrap_err();

@@ -2,8 +2,9 @@
 //! queries (kept per caller, so that no caller learns what documents another sent), a bound on
 //! bracket nesting (checked before parsing: the parser recurses on nested values without a
 //! limit of its own), parsing through a cache of parsed documents, a bound on aliased fields,
-//! the document's depth, complexity and upstream fan-out (`super::cost`), and no mutation over
-//! `GET` (a link or an `<img>` must never change anything).
+//! the document's depth, complexity and upstream fan-out (`super::cost`), no mutation over
+//! `GET` (a link or an `<img>` must never change anything), and no `_service` (federation's
+//! copy of the schema) when introspection is off.
 //!
 //! This is done here rather than in async-graphql extensions because any extension makes
 //! async-graphql run every field through the extension chain, which costs more than the work.
@@ -34,6 +35,8 @@ const MAX_KEPT_DOCUMENT: usize = 16 * 1024;
 #[derive(Clone)]
 pub(crate) struct Documents {
     max_aliases: usize,
+    /// `server.introspection`: `_service { sdl }` discloses the schema as introspection does.
+    introspection: bool,
     bounds: Bounds,
     parsed: Cache<Arc<str>, Arc<ExecutableDocument>>,
     validated: Cache<Arc<str>, ()>,
@@ -43,11 +46,12 @@ pub(crate) struct Documents {
 
 impl Documents {
     /// Keeps up to `limits.persisted_queries` documents of each kind (persisted ones per
-    /// caller, up to ten times that in all).
-    pub(crate) fn new(limits: &LimitsConfig) -> Self {
+    /// caller, up to ten times that in all); answers `_service` only with `introspection`.
+    pub(crate) fn new(limits: &LimitsConfig, introspection: bool) -> Self {
         let capacity = limits.persisted_queries.max(1) as u64;
         Self {
             max_aliases: limits.aliases,
+            introspection,
             bounds: Bounds {
                 depth: limits.depth,
                 complexity: limits.complexity,
@@ -115,6 +119,11 @@ impl Documents {
                 .any(|(_, op)| op.node.ty == OperationType::Mutation)
         {
             return Err(ClientError::bad_input("mutations must be sent with POST"));
+        }
+        if !self.introspection && selects_root_field(&document, "_service") {
+            return Err(ClientError::bad_input(
+                "introspection is disabled, and with it `_service`: compose the supergraph from `tenantgraph schema --federation`",
+            ));
         }
         cost::check(
             &document,
@@ -213,6 +222,38 @@ impl Extension for Recorder {
     }
 }
 
+/// Whether any operation of `document` selects the root field `name`, through fragments too.
+fn selects_root_field(document: &ExecutableDocument, name: &str) -> bool {
+    let mut pending: Vec<&SelectionSet> = document
+        .operations
+        .iter()
+        .map(|(_, op)| &op.node.selection_set.node)
+        .collect();
+    let mut spread = Vec::new();
+    while let Some(set) = pending.pop() {
+        for item in &set.items {
+            match &item.node {
+                Selection::Field(field) if field.node.name.node == name => return true,
+                Selection::Field(_) => {}
+                Selection::InlineFragment(fragment) => {
+                    pending.push(&fragment.node.selection_set.node);
+                }
+                Selection::FragmentSpread(fragment) => {
+                    let fragment_name = &fragment.node.fragment_name.node;
+                    if spread.contains(&fragment_name) {
+                        continue;
+                    }
+                    spread.push(fragment_name);
+                    if let Some(definition) = document.fragments.get(fragment_name) {
+                        pending.push(&definition.node.selection_set.node);
+                    }
+                }
+            }
+        }
+    }
+    false
+}
+
 /// Aliased fields in every operation and fragment, counted without recursion (the document is
 /// not validated yet, so its depth is still unbounded).
 fn count_aliases(document: &ExecutableDocument) -> usize {
@@ -290,6 +331,26 @@ pub(crate) fn nesting_depth(document: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_root_field_is_found_through_fragments_and_only_at_the_root() {
+        let selects = |document: &str| {
+            let document = async_graphql::parser::parse_query(document).unwrap();
+            selects_root_field(&document, "_service")
+        };
+        assert!(selects("{ _service { sdl } }"));
+        assert!(selects(
+            "query A { me { id } } query B { ... on Query { _service { sdl } } }"
+        ));
+        assert!(selects(
+            "{ ...F } fragment F on Query { ...G } fragment G on Query { _service { sdl } }"
+        ));
+        assert!(selects(
+            "{ ...F } fragment F on Query { ...F _service { sdl } }"
+        ));
+        assert!(!selects("{ me { _service: id } }"));
+        assert!(!selects("{ ...F } fragment F on Query { ...F }"));
+    }
 
     #[test]
     fn nesting_counts_brackets_outside_strings_and_comments() {

@@ -1,7 +1,9 @@
 //! The GraphQL API: the schema of `schema/tenantgraph.graphql` and its resolvers, which reach
 //! data only through the caller's scope (`crate::scope`).
 //!
-//! - `query`: the Query root; `search`, `person`, `stats`: the types of its larger fields.
+//! - `query`: the Query root; `search`, `person`, `stats`, `audit`: the types of its larger
+//!   fields.
+//! - `entities`: Apollo Federation 2, the `User` and `Person` entities a router resolves.
 //! - `mutation`: the Mutation root; `inputs`: its inputs, validated into Auth0 request bodies.
 //! - `types`: object types (`User` and its nested fields); `scalars`: `DateTime`, `Date`,
 //!   `JSON`; `log_types`: log event codes in words.
@@ -9,8 +11,10 @@
 //! - `guard`: a request's preparation: persisted queries, nesting, parsing (cached), aliases,
 //!   cost (`cost`), no mutation over GET; and which documents passed validation.
 
+mod audit;
 mod context;
 mod cost;
+mod entities;
 mod guard;
 mod inputs;
 mod log_types;
@@ -24,7 +28,9 @@ mod types;
 
 use std::sync::Arc;
 
-use async_graphql::{BatchRequest, BatchResponse, EmptySubscription, Schema, ValidationMode};
+use async_graphql::{
+    BatchRequest, BatchResponse, EmptySubscription, SDLExportOptions, Schema, ValidationMode,
+};
 use tracing::Instrument;
 
 pub(crate) use context::RequestContext;
@@ -110,9 +116,10 @@ pub(crate) fn refusal(error: crate::error::ClientError) -> async_graphql::Respon
 
 /// The executable schema and the limits every document must keep.
 pub(crate) fn build_schema(server: &ServerConfig, limits: &LimitsConfig) -> TenantGraphSchema {
-    let documents = guard::Documents::new(limits);
+    let documents = guard::Documents::new(limits, server.introspection);
     let build = |strict: bool| {
         let mut builder = Schema::build(query::Query, mutation::Mutation, EmptySubscription)
+            .enable_federation()
             .validation_mode(if strict {
                 ValidationMode::Strict
             } else {
@@ -133,9 +140,23 @@ pub(crate) fn build_schema(server: &ServerConfig, limits: &LimitsConfig) -> Tena
     }
 }
 
-/// The schema in SDL, as served (and committed to `schema/tenantgraph.graphql`).
+/// The schema in SDL, as served (and committed to `schema/tenantgraph.graphql`), federation's
+/// `_service` and `_entities` included: a router reaches them on the same endpoint.
 pub fn sdl() -> String {
+    unconfigured().sdl()
+}
+
+/// The subgraph schema for a federation supergraph, exactly what `_service { sdl }` answers:
+/// the schema with `@link` to Federation 2 and its `@key` and `@shareable` directives (committed
+/// to `schema/tenantgraph.subgraph.graphql`, for composing without asking the server).
+pub fn subgraph_sdl() -> String {
+    unconfigured().sdl_with_options(SDLExportOptions::new().federation().compose_directive())
+}
+
+/// The schema as every configuration builds it, to print: configuration changes only what a
+/// request may do (introspection, limits), never the types.
+fn unconfigured() -> Executable {
     Schema::build(query::Query, mutation::Mutation, EmptySubscription)
+        .enable_federation()
         .finish()
-        .sdl()
 }

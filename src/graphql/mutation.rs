@@ -52,12 +52,25 @@ pub(crate) struct Mutation;
 /// its selection asks for: a write never shows more than a read would.
 #[Object]
 impl Mutation {
-    /// Changes the signed-in user's own names, picture and user_metadata (first-level merge).
+    /// Changes the signed-in user's own names, picture and user_metadata (first-level merge);
+    /// only the user_metadata keys the operator declared editable
+    /// (`self_service.editable_metadata`), when it declared some.
     async fn update_me(&self, ctx: &Context<'_>, input: UpdateMeInput) -> Result<User> {
         let scope = scope(ctx);
         let body = input.into_body(scope.metadata_bytes());
         Ok(User(
             scope.update_me(body, &selected_user_fields(ctx)).await?,
+        ))
+    }
+
+    /// Records that the signed-in user accepted the terms of use. `version` must be the
+    /// current one (configured as `self_service.terms_version`); the gateway writes
+    /// `appMetadata.terms_accepted = {version, at}` on the user's behalf, and nothing else.
+    async fn accept_terms(&self, ctx: &Context<'_>, version: String) -> Result<User> {
+        Ok(User(
+            scope(ctx)
+                .accept_terms(&version, &selected_user_fields(ctx))
+                .await?,
         ))
     }
 

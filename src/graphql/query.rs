@@ -1,8 +1,11 @@
-//! The Query root: each field asks the caller's scope, which decides what it may reach.
+//! The Query root: each field asks the caller's scope, which decides what it may reach; and
+//! the federation entities (`entities`), resolved the same way.
 
 use async_graphql::{Context, ID, InputObject, Object, Result};
 
+use super::audit::{AuditEventConnection, AuditFilter, Viewer};
 use super::context::{report, scope};
+use super::entities::{self, TenantKey};
 use super::person::Person;
 use super::search::{UserConnection, UserOrder};
 use super::stats::{OrganizationStats, Stats};
@@ -86,6 +89,32 @@ impl Query {
         Ok(found.value.map(Person))
     }
 
+    /// The caller, as its token describes it: kind, subject, permissions, organization. A
+    /// client shows only what the caller may do; the server refuses the rest anyway.
+    async fn viewer(&self, ctx: &Context<'_>) -> Viewer {
+        scope(ctx).viewer().into()
+    }
+
+    /// The latest writes through this gateway, newest first (`read:audit`): an operator sees
+    /// the events of its tenants (events naming no tenant, such as data-subject requests, only
+    /// over every tenant); an organization's administrator only those whose target is a member
+    /// of its organization. The last `audit.readable_events` events, at most
+    /// `audit.readable_for` old, are readable: every replica's when Redis is configured
+    /// (`shared`), else this replica's. `first` ≤ 200.
+    async fn audit_events(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<AuditFilter>,
+        #[graphql(default = 50)] first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<AuditEventConnection> {
+        let filter = filter.unwrap_or_default().into_scope();
+        let page = scope(ctx)
+            .audit_events(&filter, first.unwrap_or(50), after.as_deref())
+            .await?;
+        Ok(page.into())
+    }
+
     /// The caller's own profile (end-user tokens); null for operator tokens.
     async fn me(&self, ctx: &Context<'_>) -> Result<Option<User>> {
         Ok(scope(ctx).me().await?.map(User))
@@ -138,6 +167,18 @@ impl Query {
             .await?;
         report(ctx, found.failures.clone());
         Ok(OrganizationStats::new(found))
+    }
+
+    /// Federation: a `User` representation, `{ tenant { id } id }` (see `entities`).
+    #[graphql(entity)]
+    async fn find_user(&self, ctx: &Context<'_>, tenant: TenantKey, id: ID) -> Option<User> {
+        entities::user(ctx, &tenant, &id).await
+    }
+
+    /// Federation: a `Person` representation, `{ email }`.
+    #[graphql(entity)]
+    async fn find_person(&self, ctx: &Context<'_>, email: String) -> Option<Person> {
+        entities::person(ctx, &email).await
     }
 }
 

@@ -41,6 +41,8 @@ pub(crate) struct Tenant(pub(crate) TenantRef);
 #[Object]
 impl Tenant {
     /// The tenant's slug in tenantgraph's configuration, e.g. `acme-eu`.
+    // Shareable: a subgraph extending `User` declares `Tenant.id` too, for the key `tenant { id }`.
+    #[graphql(shareable)]
     async fn id(&self) -> ID {
         ID(self.0.id().to_string())
     }
@@ -61,8 +63,8 @@ impl Tenant {
         self.0.status().health.into()
     }
     /// Why the tenant is not UP (null when it is).
-    async fn status_reason(&self) -> Option<&'static str> {
-        self.0.status().reason
+    async fn status_reason(&self) -> Option<String> {
+        self.0.status().reason.map(|reason| reason.to_string())
     }
 }
 
@@ -160,18 +162,27 @@ impl User {
             Some(JsonText(p.app_metadata_text()))
         })
     }
+    /// Whether the user accepted the current terms of use (`appMetadata.terms_accepted.version`
+    /// is `self_service.terms_version`). Shown to the user and to operators with `read:users`
+    /// and `read:users_app_metadata`; null for others, and when no terms are configured.
+    async fn terms_accepted(&self, ctx: &Context<'_>) -> Option<bool> {
+        scope(ctx).terms_accepted(&self.0)
+    }
     /// Organizations the user belongs to, sorted by name. Auth0 has no batch endpoint for
     /// memberships, so tenantgraph reads each tenant's organizations and their member lists
     /// once and caches them (`cache.membership_ttl`): the organizations of any number of users
     /// of one tenant cost at most 1 + Σ⌈members/100⌉ calls and nothing while cached. Tenants
-    /// with more than `cache.max_index_groups` organizations are asked per user. Null with an
-    /// error when the tenant fails.
+    /// with more than `cache.max_index_groups` organizations are asked per user, 100 per call;
+    /// Auth0 pages that list only through its first 1000, so a user in more than 1000
+    /// organizations of such a tenant shows those 1000. Null with an error when the tenant
+    /// fails.
     async fn organizations(&self, ctx: &Context<'_>) -> Option<Vec<Organization>> {
         let found = or_null(ctx, scope(ctx).organizations(&self.0).await)?;
         Some(found.iter().map(|o| Organization::from(&**o)).collect())
     }
-    /// Roles the user holds, sorted by name; read like organizations. Null with an error when
-    /// the tenant fails.
+    /// Roles the user holds tenant-wide, sorted by name; read like organizations (a tenant
+    /// holds at most 1000 roles and a user 50, Auth0's limits, so the list is always whole).
+    /// Null with an error when the tenant fails.
     async fn roles(&self, ctx: &Context<'_>) -> Option<Vec<Role>> {
         let found = or_null(ctx, scope(ctx).roles(&self.0).await)?;
         Some(found.iter().map(|r| Role::from(&**r)).collect())

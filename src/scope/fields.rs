@@ -10,12 +10,14 @@
 //! | `lastIp` | yes | `read:users` and `read:logs` |
 //! | `bruteForceBlocks.ip` | no | `read:users` and `read:logs` |
 //! | `appMetadata` | no | `read:users` and `read:users_app_metadata` |
+//! | `termsAccepted` | yes | `read:users` and `read:users_app_metadata` |
 //! | `logs` | no | `read:users` and `read:logs` |
 //! | `linkedAccounts` | no | `read:users` |
 //!
 //! IP addresses are personal data: they go with `read:logs`, whose log events carry them too.
 //! The address in a brute-force block is the one that failed to sign in (often not the user's),
-//! so the user is not shown it.
+//! so the user is not shown it. `termsAccepted` is read from `app_metadata.terms_accepted`, the
+//! one piece of app_metadata its owner is shown (as a yes or no).
 
 use crate::auth::{Caller, Permission};
 use crate::error::{ClientError, ClientResult};
@@ -49,6 +51,7 @@ pub(crate) enum UserField {
     BruteForceBlocks,
     BruteForceBlockIp,
     LinkedAccounts,
+    TermsAccepted,
 }
 
 /// What seeing a field takes.
@@ -66,7 +69,7 @@ enum Need {
 
 impl UserField {
     /// Every field, for tables and tests.
-    pub(crate) const ALL: [UserField; 26] = [
+    pub(crate) const ALL: [UserField; 27] = [
         Self::Id,
         Self::Tenant,
         Self::Email,
@@ -93,6 +96,7 @@ impl UserField {
         Self::BruteForceBlocks,
         Self::BruteForceBlockIp,
         Self::LinkedAccounts,
+        Self::TermsAccepted,
     ];
 
     /// The table.
@@ -119,6 +123,7 @@ impl UserField {
             | Self::Roles
             | Self::BruteForceBlocks => Need::Reader,
             Self::LastIp => Need::ReaderWith(Permission::ReadLogs),
+            Self::TermsAccepted => Need::ReaderWith(Permission::ReadUsersAppMetadata),
             Self::BruteForceBlockIp | Self::Logs => Need::OperatorWith(Permission::ReadLogs),
             Self::AppMetadata => Need::OperatorWith(Permission::ReadUsersAppMetadata),
             Self::LinkedAccounts => Need::OperatorWith(Permission::ReadUsers),
@@ -154,6 +159,7 @@ impl UserField {
             Self::BruteForceBlocks => "bruteForceBlocks",
             Self::BruteForceBlockIp => "bruteForceBlocks.ip",
             Self::LinkedAccounts => "linkedAccounts",
+            Self::TermsAccepted => "termsAccepted",
         }
     }
 
@@ -287,6 +293,7 @@ mod tests {
         let user = Caller::end_user_for_tests("acme-eu", "auth0|1");
         let seen = fields_seen(&user);
         assert!(seen.contains(&"lastIp") && seen.contains(&"bruteForceBlocks"));
+        assert!(seen.contains(&"termsAccepted"));
         for hidden in [
             "appMetadata",
             "logs",
@@ -302,6 +309,7 @@ mod tests {
         let seen = fields_seen(&auditor);
         assert!(seen.contains(&"logs") && seen.contains(&"bruteForceBlocks.ip"));
         assert!(seen.contains(&"lastIp") && !seen.contains(&"appMetadata"));
+        assert!(!seen.contains(&"termsAccepted"));
         let reader = Caller::operator_for_tests(&[Permission::ReadUsers], None);
         let seen = fields_seen(&reader);
         assert!(!seen.contains(&"lastIp") && !seen.contains(&"bruteForceBlocks.ip"));

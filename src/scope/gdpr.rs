@@ -98,7 +98,7 @@ impl Scope {
             })
         }
         .await;
-        audit.finish(&self.auditor, result)
+        audit.finish(&self.auditor, result).await
     }
 
     async fn export_tenant(&self, tenant: &TenantRef, email: &str) -> TenantResult<Vec<Value>> {
@@ -140,7 +140,7 @@ impl Scope {
             Ok(partial)
         }
         .await;
-        audit.finish(&self.auditor, result)
+        audit.finish(&self.auditor, result).await
     }
 
     async fn erase_in_tenant(&self, tenant: &TenantRef, email: &str) -> Partial<Vec<Erasure>> {
@@ -164,7 +164,7 @@ impl Scope {
                 .await
                 .map_err(|e| e.to_client(tenant.id()));
             let error = outcome.as_ref().err().map(|e| e.message.clone());
-            let _ = audit.finish(&self.auditor, outcome);
+            let _ = audit.finish(&self.auditor, outcome).await;
             partial.value.push(Erasure {
                 tenant: tenant.clone(),
                 user_id: id.to_owned(),

@@ -13,6 +13,7 @@
 //! - `figures`: dashboard figures. `loader`: the request's dataloader over the store.
 //! - `query`: a caller's search text made safe and checked against what it may see.
 
+mod audit;
 mod fields;
 mod figures;
 mod gdpr;
@@ -28,9 +29,11 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use async_graphql::dataloader::DataLoader;
 
+pub(crate) use audit::{AuditFilter, AuditPage};
 pub(crate) use fields::{Sight, UserField};
 pub(crate) use figures::{Figures, OrganizationFiguresView, TenantFiguresView};
 pub use query::{canonical_query, restrict_to_members};
+pub(crate) use reads::MAX_REFS;
 pub(crate) use search::{SearchArgs, SearchPage, UserOrder};
 pub(crate) use view::{BlockView, PersonView, UserView};
 
@@ -39,7 +42,7 @@ pub use crate::store::any_of::user_id_query as member_filter;
 
 use crate::audit::Auditor;
 use crate::auth::{Caller, Operator, Permission, TenantScope};
-use crate::config::LimitsConfig;
+use crate::config::{LimitsConfig, SelfServiceConfig};
 use crate::error::{ClientError, ClientResult};
 use crate::request::RequestTag;
 use crate::store::{Members, StaleProfile, Store, TenantRef, TenantResult};
@@ -51,16 +54,23 @@ pub(crate) struct Access {
     store: Store,
     auditor: Arc<Auditor>,
     limits: Arc<LimitsConfig>,
+    self_service: Arc<SelfServiceConfig>,
     /// Keys callers' budgets by a hash of who they are, the same for every request.
     hasher: RandomState,
 }
 
 impl Access {
-    pub(crate) fn new(store: Store, auditor: Arc<Auditor>, limits: LimitsConfig) -> Self {
+    pub(crate) fn new(
+        store: Store,
+        auditor: Arc<Auditor>,
+        limits: LimitsConfig,
+        self_service: SelfServiceConfig,
+    ) -> Self {
         Self {
             store,
             auditor,
             limits: Arc::new(limits),
+            self_service: Arc::new(self_service),
             hasher: RandomState::new(),
         }
     }
@@ -79,6 +89,7 @@ impl Access {
             store: self.store.clone(),
             auditor: self.auditor.clone(),
             limits: self.limits.clone(),
+            self_service: self.self_service.clone(),
             tag: RequestTag {
                 id: request_id,
                 caller: Some(budget_key),
@@ -106,6 +117,7 @@ pub(crate) struct Scope {
     store: Store,
     auditor: Arc<Auditor>,
     limits: Arc<LimitsConfig>,
+    self_service: Arc<SelfServiceConfig>,
     tag: RequestTag,
     budget_key: u64,
     /// Made on first use: a request answered from the cache needs none.
@@ -171,7 +183,33 @@ pub(crate) fn check_user_id(id: &str) -> ClientResult<()> {
     }
 }
 
+/// Who the caller is, as it may learn it of itself (what a page needs to offer only what the
+/// caller may do; the scope refuses the rest anyway).
+#[derive(Debug, Clone)]
+pub(crate) struct ViewerView {
+    pub(crate) operator: bool,
+    pub(crate) subject: String,
+    pub(crate) permissions: Vec<&'static str>,
+    pub(crate) organization: Option<String>,
+    pub(crate) all_tenants: bool,
+}
+
 impl Scope {
+    /// The caller, described to itself.
+    pub(crate) fn viewer(&self) -> ViewerView {
+        let (_, subject) = self.caller.identity();
+        let operator = self.operator();
+        ViewerView {
+            operator: operator.is_some(),
+            subject: subject.to_owned(),
+            permissions: operator
+                .map(|o| o.permissions().iter().map(|p| p.as_str()).collect())
+                .unwrap_or_default(),
+            organization: operator.and_then(|o| o.organization().map(str::to_owned)),
+            all_tenants: self.reaches_every_tenant(),
+        }
+    }
+
     pub(crate) fn sight(&self) -> Sight {
         self.sight
     }
@@ -306,7 +344,10 @@ impl Scope {
     pub(crate) fn check_result_fields(&self, fields: &[UserField]) -> ClientResult<()> {
         for field in fields {
             // Nullable fields the caller may not see answer null; they are no way around.
-            if matches!(field, UserField::AppMetadata | UserField::LastIp) {
+            if matches!(
+                field,
+                UserField::AppMetadata | UserField::LastIp | UserField::TermsAccepted
+            ) {
                 continue;
             }
             if !self.sight.sees(*field) {

@@ -4,7 +4,9 @@
 //! A stream is one tenant, or for a delegated administrator one tenant restricted to a chunk of
 //! its organization's member ids (`(<query>) AND user_id:("…" OR …)`), so the caller's query is
 //! always AND-ed with its scope. The caller's query is parsed and re-printed in canonical form
-//! before it is wrapped, so it cannot break out of its parentheses.
+//! before it is wrapped, so it cannot break out of its parentheses. Each tenant has one more
+//! stream: the users this gateway wrote lately that match the query but that Auth0's lagging
+//! index does not return yet (a user just created is found at once), within the caller's scope.
 //!
 //! Auth0 reaches only the first 1000 results of a search; a stream that would need more
 //! is reported as BAD_USER_INPUT with advice to narrow the query. A stream whose tenant fails
@@ -51,6 +53,12 @@ impl UserOrder {
         }
     }
 
+    /// Two users of one tenant in this order: by sort key, then user id.
+    fn compare_profiles(self, a: &Profile, b: &Profile) -> Ordering {
+        self.compare_keys(&self.key(a), &self.key(b))
+            .then_with(|| a.user_id().cmp(b.user_id()))
+    }
+
     fn key(self, profile: &Profile) -> Option<Box<str>> {
         match self {
             Self::CreatedAtDesc | Self::CreatedAtAsc => profile.created_at().map(Box::from),
@@ -62,7 +70,13 @@ impl UserOrder {
     /// The order of merged results: the sort key (absent values last, as Auth0 sorts), then
     /// tenant, then user id.
     fn compare(self, a: &Candidate, b: &Candidate) -> Ordering {
-        let by_key = match (&a.key, &b.key) {
+        self.compare_keys(&a.key, &b.key)
+            .then_with(|| a.tenant.id().cmp(b.tenant.id()))
+            .then_with(|| a.profile.user_id().cmp(b.profile.user_id()))
+    }
+
+    fn compare_keys(self, a: &Option<Box<str>>, b: &Option<Box<str>>) -> Ordering {
+        match (a, b) {
             (Some(x), Some(y)) => match self {
                 Self::CreatedAtDesc | Self::LastLoginDesc => y.cmp(x),
                 Self::CreatedAtAsc | Self::EmailAsc => x.cmp(y),
@@ -70,10 +84,7 @@ impl UserOrder {
             (Some(_), None) => Ordering::Less,
             (None, Some(_)) => Ordering::Greater,
             (None, None) => Ordering::Equal,
-        };
-        by_key
-            .then_with(|| a.tenant.id().cmp(b.tenant.id()))
-            .then_with(|| a.profile.user_id().cmp(b.profile.user_id()))
+        }
     }
 }
 
@@ -87,10 +98,18 @@ pub(crate) struct SearchPage {
     pub(crate) total_count: i32,
 }
 
-/// One Auth0 search to page through.
+/// One list of a tenant's users to page through.
 struct Stream {
     tenant: TenantRef,
-    query: Option<String>,
+    source: Source,
+}
+
+enum Source {
+    /// Auth0's search with this query (`None`: every user).
+    Index(Option<String>),
+    /// Users written here lately that match the query but that the index does not return for
+    /// it yet, in the search's order.
+    Unindexed(Vec<Arc<Profile>>),
 }
 
 /// Where a stream is: how many results were consumed, and how many there are (`None` once it
@@ -152,7 +171,7 @@ async fn search_users(scope: &Scope, args: SearchArgs) -> ClientResult<Partial<S
     }
     let tenants = scope.select(args.tenants.as_deref())?;
     let mut failures = Vec::new();
-    let streams = streams(scope, &tenants, query.as_deref(), &mut failures).await;
+    let streams = streams(scope, &tenants, query.as_deref(), args.order, &mut failures).await;
     let fingerprint = fingerprint(query.as_deref(), args.order, &streams);
     let mut positions = match &args.after {
         None => vec![
@@ -169,7 +188,7 @@ async fn search_users(scope: &Scope, args: SearchArgs) -> ClientResult<Partial<S
         if position.exhausted() {
             return Ok(None);
         }
-        if position.offset >= SEARCH_WINDOW {
+        if matches!(stream.source, Source::Index(_)) && position.offset >= SEARCH_WINDOW {
             return Err(ClientError::bad_input(format!(
                 "Auth0 search reaches only the first {SEARCH_WINDOW} results and tenant {} has more; narrow the query (for example with created_at:[2024-01-01 TO 2024-06-30]) or order differently",
                 stream.tenant.id()
@@ -248,11 +267,13 @@ async fn search_users(scope: &Scope, args: SearchArgs) -> ClientResult<Partial<S
     })
 }
 
-/// The searches to run: one per tenant, or per chunk of member ids for a delegated admin.
+/// The searches to run: one per tenant, or per chunk of member ids for a delegated admin; and
+/// per tenant, the users written lately that the index does not return yet.
 async fn streams(
     scope: &Scope,
     tenants: &[TenantRef],
     query: Option<&str>,
+    order: UserOrder,
     failures: &mut Vec<ClientError>,
 ) -> Vec<Stream> {
     let mut streams = Vec::new();
@@ -264,20 +285,38 @@ async fn streams(
                 continue;
             }
         };
-        let Some(members) = members else {
-            streams.push(Stream {
-                tenant: tenant.clone(),
-                query: query.map(str::to_owned),
-            });
-            continue;
+        let index = |query: Option<String>| Stream {
+            tenant: tenant.clone(),
+            source: Source::Index(query),
         };
-        let ids: Vec<Arc<str>> = members.iter().cloned().collect();
-        for query in restrict_to_members(query, ids) {
-            streams.push(Stream {
-                tenant: tenant.clone(),
-                query: Some(query),
-            });
+        match &members {
+            None => streams.push(index(query.map(str::to_owned))),
+            Some(members) => {
+                let ids: Vec<Arc<str>> = members.iter().cloned().collect();
+                streams.extend(
+                    restrict_to_members(query, ids)
+                        .into_iter()
+                        .map(Some)
+                        .map(index),
+                );
+            }
         }
+        let mut unindexed = match scope.store.unindexed_writes(tenant, query).await {
+            Ok(unindexed) => unindexed,
+            Err(error) => {
+                // The tenant's own search reports its failure.
+                tracing::debug!(tenant = %tenant.id(), %error, "no recent writes beside the search");
+                Vec::new()
+            }
+        };
+        if let Some(members) = &members {
+            unindexed.retain(|profile| members.contains(profile.user_id()));
+        }
+        unindexed.sort_by(|a, b| order.compare_profiles(a, b));
+        streams.push(Stream {
+            tenant: tenant.clone(),
+            source: Source::Unindexed(unindexed),
+        });
     }
     streams
 }
@@ -291,19 +330,26 @@ async fn fetch_window(
     offset: u32,
     count: u32,
 ) -> TenantResult<(u32, Vec<(u32, Arc<Profile>)>)> {
+    let query = match &stream.source {
+        Source::Index(query) => query.as_deref(),
+        Source::Unindexed(users) => {
+            let window = users
+                .iter()
+                .enumerate()
+                .skip(offset as usize)
+                .take(count as usize)
+                .map(|(position, profile)| (position as u32, profile.clone()))
+                .collect();
+            return Ok((users.len() as u32, window));
+        }
+    };
     let count = count.min(SEARCH_WINDOW - offset);
     let mut profiles = Vec::with_capacity(count as usize);
     let mut total = 0;
     for (page, per_page) in plan_window(offset, count) {
         let answer = scope
             .store
-            .search_page(
-                &stream.tenant,
-                stream.query.as_deref(),
-                order.auth0_sort(),
-                page,
-                per_page,
-            )
+            .search_page(&stream.tenant, query, order.auth0_sort(), page, per_page)
             .await?;
         total = u32::try_from(answer.total).unwrap_or(u32::MAX);
         let page_start = page * per_page;
@@ -349,8 +395,14 @@ fn fingerprint(query: Option<&str>, order: UserOrder, streams: &[Stream]) -> Str
     for stream in streams {
         hash.update([0]);
         hash.update(stream.tenant.id().as_bytes());
-        hash.update([0]);
-        hash.update(stream.query.as_deref().unwrap_or("").as_bytes());
+        // What the index has not caught up with changes from page to page: only its place counts.
+        match &stream.source {
+            Source::Index(query) => {
+                hash.update([0]);
+                hash.update(query.as_deref().unwrap_or("").as_bytes());
+            }
+            Source::Unindexed(_) => hash.update([1]),
+        }
     }
     URL_SAFE_NO_PAD.encode(&hash.finalize()[..12])
 }

@@ -133,7 +133,7 @@ impl Scope {
             Ok(self.view(tenant, created))
         }
         .await;
-        audit.finish(&self.auditor, result)
+        audit.finish(&self.auditor, result).await
     }
 
     /// Adds a user a delegated administrator created to its organization. If that fails the
@@ -200,7 +200,7 @@ impl Scope {
             Ok(self.view(tenant, profile))
         }
         .await;
-        audit.finish(&self.auditor, result)
+        audit.finish(&self.auditor, result).await
     }
 
     /// Deletes a user for good (`delete:users`).
@@ -217,7 +217,7 @@ impl Scope {
             Ok(true)
         }
         .await;
-        audit.finish(&self.auditor, result)
+        audit.finish(&self.auditor, result).await
     }
 
     /// Blocks or unblocks a user (`block:users`); brute-force blocks are separate.
@@ -242,7 +242,7 @@ impl Scope {
             Ok(self.view(tenant, profile))
         }
         .await;
-        audit.finish(&self.auditor, result)
+        audit.finish(&self.auditor, result).await
     }
 
     /// Lifts the blocks Auth0 placed after failed logins (`block:users`); the admin block stays.
@@ -265,7 +265,7 @@ impl Scope {
             Ok(true)
         }
         .await;
-        audit.finish(&self.auditor, result)
+        audit.finish(&self.auditor, result).await
     }
 
     /// Has Auth0 send a verification email (`update:users`; refused when already verified).
@@ -283,7 +283,7 @@ impl Scope {
             self.verification_email(&tenant, &profile).await
         }
         .await;
-        audit.finish(&self.auditor, result)
+        audit.finish(&self.auditor, result).await
     }
 
     async fn verification_email(&self, tenant: &TenantRef, profile: &Profile) -> ClientResult<Job> {
@@ -336,7 +336,7 @@ impl Scope {
                 .map_err(|e| self.write_failed(&tenant, &e))
         }
         .await;
-        audit.finish(&self.auditor, result)
+        audit.finish(&self.auditor, result).await
     }
 
     /// The end user's own tenant and id.
@@ -355,7 +355,8 @@ impl Scope {
         Ok((tenant, user.user_id().to_owned()))
     }
 
-    /// Changes the signed-in user's own names, picture and user_metadata.
+    /// Changes the signed-in user's own names, picture and user_metadata: only the keys of
+    /// `self_service.editable_metadata` when the operator declared some.
     pub(crate) async fn update_me(
         &self,
         body: ClientResult<Body>,
@@ -366,6 +367,7 @@ impl Scope {
             let (tenant, id) = self.own_account(&mut audit)?;
             let body = body?;
             audit.fields(&body.fields);
+            self.check_editable_metadata(&body)?;
             self.check_result_fields(shown)?;
             let profile = self
                 .store
@@ -375,7 +377,91 @@ impl Scope {
             Ok(self.view(tenant, profile))
         }
         .await;
-        audit.finish(&self.auditor, result)
+        audit.finish(&self.auditor, result).await
+    }
+
+    /// Refuses user_metadata keys the operator did not declare editable.
+    fn check_editable_metadata(&self, body: &Body) -> ClientResult<()> {
+        let editable = &self.self_service.editable_metadata;
+        let Some(Value::Object(metadata)) = body.json.get("user_metadata") else {
+            return Ok(());
+        };
+        if editable.is_empty() {
+            return Ok(());
+        }
+        if metadata.is_empty() {
+            return Err(ClientError::forbidden(
+                "userMetadata: clearing it all is not allowed here; set the keys you may change to null instead",
+            ));
+        }
+        let mut refused: Vec<&str> = metadata
+            .keys()
+            .map(String::as_str)
+            .filter(|key| !editable.iter().any(|field| field.key == *key))
+            .collect();
+        if refused.is_empty() {
+            return Ok(());
+        }
+        refused.sort_unstable();
+        let allowed: Vec<&str> = editable.iter().map(|f| f.key.as_str()).collect();
+        Err(ClientError::forbidden(format!(
+            "userMetadata: you may not change {}; the keys you may change are {}",
+            refused.join(", "),
+            allowed.join(", ")
+        )))
+    }
+
+    /// Records that the signed-in user accepted the terms of use: `version` must be the current
+    /// one (`self_service.terms_version`). The gateway writes `app_metadata.terms_accepted`
+    /// (`{version, at}`) on the user's behalf, and nothing else: the user cannot write
+    /// app_metadata themself.
+    pub(crate) async fn accept_terms(
+        &self,
+        version: &str,
+        shown: &[UserField],
+    ) -> ClientResult<UserView> {
+        let mut audit = self.audit("acceptTerms");
+        audit.fields(&["termsAccepted"]);
+        let result = async {
+            let (tenant, id) = self.own_account(&mut audit)?;
+            let Some(current) = self.self_service.terms_version.as_deref() else {
+                return Err(ClientError::bad_input("there are no terms to accept here"));
+            };
+            if version != current {
+                return Err(ClientError::bad_input(format!(
+                    "version: the current terms are version {current}, not {}",
+                    version.chars().take(64).collect::<String>().escape_debug()
+                )));
+            }
+            self.check_result_fields(shown)?;
+            let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            let patch = serde_json::json!({
+                "app_metadata": {"terms_accepted": {"version": current, "at": at}}
+            });
+            let profile = self
+                .store
+                .update_user(&tenant, &id, patch)
+                .await
+                .map_err(|e| self.write_failed(&tenant, &e))?;
+            Ok(self.view(tenant, profile))
+        }
+        .await;
+        audit.finish(&self.auditor, result).await
+    }
+
+    /// Whether `user` accepted the current terms: null without terms, or for a caller who may
+    /// not see it (the visibility table's `termsAccepted`).
+    pub(crate) fn terms_accepted(&self, user: &UserView) -> Option<bool> {
+        let current = self.self_service.terms_version.as_deref()?;
+        user.read_or_none(UserField::TermsAccepted, |profile| {
+            let metadata: Value = serde_json::from_str(profile.app_metadata_text()).ok()?;
+            Some(
+                metadata
+                    .pointer("/terms_accepted/version")
+                    .and_then(Value::as_str)
+                    == Some(current),
+            )
+        })
     }
 
     /// Sends the signed-in user Auth0's password-reset email. Database accounts only.
@@ -405,7 +491,7 @@ impl Scope {
             Ok(true)
         }
         .await;
-        audit.finish(&self.auditor, result)
+        audit.finish(&self.auditor, result).await
     }
 
     /// Sends the signed-in user a new verification email (refused when already verified).
@@ -417,6 +503,6 @@ impl Scope {
             self.verification_email(&tenant, &profile).await
         }
         .await;
-        audit.finish(&self.auditor, result)
+        audit.finish(&self.auditor, result).await
     }
 }

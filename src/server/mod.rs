@@ -8,9 +8,11 @@
 //! - `request_id`: `x-request-id` taken or made, returned, logged and sent upstream.
 //! - `caller_limit`: the per-caller request budget.
 //! - `ops`: health, readiness and metrics, on the API address or an address of their own.
+//! - `gateway`: the same request path driven in-process (the portal's pages use it).
 
 mod caller_limit;
 mod explorer;
+mod gateway;
 pub(crate) mod graphql;
 mod ops;
 mod request_id;
@@ -31,6 +33,7 @@ use crate::scope::Access;
 
 pub(crate) use caller_limit::CallerLimiter;
 pub(crate) use explorer::Explorer;
+pub use gateway::Gateway;
 
 /// What every handler shares (axum clones it for each request: keep it behind an `Arc`).
 pub struct AppState {

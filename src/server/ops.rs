@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 
 use super::{AppState, OpsAccess};
 use crate::metrics::TenantLabels;
-use crate::tenant::{CREDENTIALS_REFUSED, Health};
+use crate::tenant::Health;
 
 fn label(health: Health) -> &'static str {
     match health {
@@ -67,7 +67,7 @@ fn readiness(state: &AppState) -> (StatusCode, Value) {
         any_up |= status.health != Health::Down;
         tenants.insert(tenant.id().to_string(), label(status.health).into());
         if let Some(reason) = status.reason {
-            reasons.insert(tenant.id().to_string(), reason.into());
+            reasons.insert(tenant.id().to_string(), reason.as_ref().into());
         }
     }
     let audit = state.access.auditor().health();
@@ -127,7 +127,7 @@ fn render(state: &AppState) -> Response {
             .metrics
             .tenant_credentials_refused
             .get_or_create(&labels)
-            .set(i64::from(status.reason == Some(CREDENTIALS_REFUSED)));
+            .set(i64::from(status.credentials_refused));
     }
     (
         [(

@@ -3,9 +3,10 @@
 //! Emails are compared case-insensitively, as Auth0's search compares them (database
 //! connections store them lower-cased; social and enterprise ones keep the provider's case).
 //! So the emails of one tenant, one or many, are read with one search `email:("…" OR "…")` per
-//! chunk. Auth0's `GET /users-by-email` is consistent but compares case-sensitively: it is used
-//! for emails written through this gateway lately (so a fresh write is never hidden by the
-//! search index's lag), once per spelling known (the lower-cased one and each one written).
+//! chunk. Auth0's `GET /users-by-email` is consistent but compares case-sensitively: for emails
+//! written through this gateway lately it is asked too (so a fresh write is never hidden by the
+//! search index's lag), once per spelling known (the lower-cased one and each one written),
+//! beside the search, which finds the accounts holding the address in another spelling.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -73,7 +74,9 @@ impl Store {
         results
     }
 
-    /// The accounts of one email written lately, read consistently under every spelling known.
+    /// The accounts of one email written lately: read consistently under every spelling known,
+    /// and searched for the spellings this gateway did not write (a social account keeping the
+    /// provider's case); where both answer for an account, the consistent read wins.
     async fn load_single(
         &self,
         tenant: &TenantRef,
@@ -86,14 +89,16 @@ impl Store {
                 asked.push(spelling);
             }
         }
-        let answers = futures::future::try_join_all(
-            asked
-                .iter()
-                .map(|spelling| tenant.client().users_by_email(spelling)),
-        )
-        .await?;
+        let client = tenant.client();
+        let query = any_of("email", std::slice::from_ref(email));
+        let (answers, searched) = futures::try_join!(
+            futures::future::try_join_all(
+                asked.iter().map(|spelling| client.users_by_email(spelling))
+            ),
+            client.search(Some(&query), None, 0, MAX_PER_PAGE),
+        )?;
         let mut profiles: Vec<Profile> = Vec::new();
-        for profile in answers.into_iter().flatten() {
+        for profile in answers.into_iter().flatten().chain(searched.users) {
             if !profiles.iter().any(|p| p.user_id() == profile.user_id()) {
                 profiles.push(profile);
             }

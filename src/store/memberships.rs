@@ -17,8 +17,13 @@
 //! So the organizations and roles of any number of users of one tenant cost, cold, at most
 //! `⌈O/100⌉ + Σ⌈members/100⌉ + ⌈R/100⌉ + Σ⌈role users/100⌉` calls, whatever the number of
 //! users, and nothing while cached. A tenant with more than `cache.max_index_groups`
-//! organizations (or roles) is asked per user instead (`GET /users/{id}/organizations`), which
-//! costs one call per user and tenant, each cached.
+//! organizations (or roles) is asked per user instead (`GET /users/{id}/organizations`, 100 per
+//! call), each answer cached and sorted by name as the index sorts.
+//!
+//! Auth0's offset paging stops at 1000 items. The tenant's roles (at most 1000, Auth0's limit)
+//! always fit; should a tenant count more, the index is not built from a partial list but each
+//! user asked. A user's own lists are paged to the window and no further: 50 roles at most, but
+//! a user in more than 1000 organizations shows the first 1000 (logged at warn).
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
@@ -94,7 +99,9 @@ impl Store {
     }
 
     /// Whether `user` belongs to `organization` now, asked of the tenant (`GET
-    /// /users/{id}/organizations`): what a write by a delegated administrator depends on.
+    /// /users/{id}/organizations`): what a write by a delegated administrator depends on. For a
+    /// user in more than 1000 organizations, membership of one past the first 1000 Auth0 pages
+    /// to cannot be seen and reads as none: the write is refused, never let through.
     pub(crate) async fn is_member_now(
         &self,
         tenant: &TenantRef,
@@ -135,8 +142,10 @@ impl Store {
         let client = tenant.client();
         let load = async {
             let organizations = client.organizations(self.config.max_index_groups).await?;
+            // Checkpoint paging has no window: the list is whole up to the limit asked.
             self.index(
                 organizations,
+                true,
                 |organization: Arc<Organization>| async move {
                     let members = self
                         .member_list(
@@ -181,7 +190,7 @@ impl Store {
         let client = tenant.client();
         let load = async {
             let roles = client.roles(self.config.max_index_groups).await?;
-            self.index(roles, |role: Arc<Role>| async move {
+            self.index(roles.items, roles.complete, |role: Arc<Role>| async move {
                 Ok(client
                     .role_users(&role.id)
                     .await?
@@ -210,15 +219,22 @@ impl Store {
         .await
     }
 
-    /// An index of who holds which group, from the groups and a way to list each one's holders;
-    /// [`GroupIndex::PerUser`] when there are too many groups to list them all.
-    async fn index<G, F, Fut>(&self, groups: Vec<G>, holders: F) -> TenantResult<Arc<GroupIndex<G>>>
+    /// An index of who holds which group, from the groups (`complete` when they are all of the
+    /// tenant's) and a way to list each one's holders; [`GroupIndex::PerUser`] when there are
+    /// too many groups to list them all, or when they could not all be read: an index missing
+    /// groups would answer wrongly for their holders, where asking per user answers right.
+    async fn index<G, F, Fut>(
+        &self,
+        groups: Vec<G>,
+        complete: bool,
+        holders: F,
+    ) -> TenantResult<Arc<GroupIndex<G>>>
     where
         G: Named,
         F: Fn(Arc<G>) -> Fut,
         Fut: Future<Output = TenantResult<Vec<Arc<str>>>>,
     {
-        if groups.len() > self.config.max_index_groups {
+        if !complete || groups.len() > self.config.max_index_groups {
             return Ok(Arc::new(GroupIndex::PerUser));
         }
         let groups: Vec<Arc<G>> = groups.into_iter().map(Arc::new).collect();
@@ -253,7 +269,7 @@ impl Store {
         fetch: F,
     ) -> TenantResult<HashMap<Arc<str>, Groups<G>>>
     where
-        G: Send + Sync + 'static,
+        G: Named + Send + Sync + 'static,
         F: Fn(Arc<str>) -> Fut,
         Fut: Future<Output = TenantResult<Vec<G>>>,
     {
@@ -276,12 +292,11 @@ impl Store {
                 let load = fetch(user.clone());
                 async move {
                     let load = async {
-                        Ok(load
-                            .await?
-                            .into_iter()
-                            .map(Arc::new)
-                            .collect::<Vec<_>>()
-                            .into())
+                        // Sorted as the index sorts them: Auth0 lists them in its own order.
+                        let mut groups: Vec<Arc<G>> =
+                            load.await?.into_iter().map(Arc::new).collect();
+                        groups.sort_by(|a, b| a.name().cmp(b.name()));
+                        Ok(groups.into())
                     };
                     let groups = self
                         .caches

@@ -7,14 +7,19 @@
 //! Auth0's search index lags behind writes. A page is therefore overlaid, on every read, with
 //! what this gateway wrote lately: a user written within `cache.recent_write_window` is shown as
 //! last written (or as `None` when deleted, keeping its position), so a caller never sees its
-//! own write undone.
+//! own write undone. A user written lately that the index does not return yet (just created,
+//! or changed to match) is missing from every page, so [`Store::unindexed_writes`] finds those:
+//! the query is evaluated against each such user as written, and the index asked which of the
+//! matching ones it returns already.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Instant;
 
+use super::any_of::{MAX_QUERY_BYTES, chunk_by_length, encoded_len, user_id_query};
 use super::{Store, TenantRef, TenantResult};
 use crate::keys::UserKey;
-use crate::tenant::Profile;
+use crate::tenant::{MAX_PER_PAGE, Profile};
 
 /// One page of one tenant's answer to one search.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -78,6 +83,74 @@ impl Store {
             }
         };
         Ok(self.overlay_recent_writes(tenant.id(), cached).await)
+    }
+
+    /// The users of `tenant` written through this gateway lately (its latest
+    /// [`MAX_PER_PAGE`] writes at most) that match `query` as they are now but that the lagging
+    /// index does not return for it yet, in no particular order. Costs an upstream search only
+    /// when some written user matches.
+    pub(crate) async fn unindexed_writes(
+        &self,
+        tenant: &TenantRef,
+        query: Option<&str>,
+    ) -> TenantResult<Vec<Arc<Profile>>> {
+        let mut written: Vec<(UserKey, std::time::Instant)> = self
+            .caches
+            .recent_writes
+            .iter()
+            .filter(|(key, _)| key.tenant == *tenant.id())
+            .map(|(key, at)| (UserKey::clone(&key), at))
+            .collect();
+        if written.is_empty() {
+            return Ok(Vec::new());
+        }
+        written.sort_by_key(|(_, at)| std::cmp::Reverse(*at));
+        written.truncate(MAX_PER_PAGE as usize);
+        // The caller's query was parsed before it came here; one that does not compile matches
+        // nothing rather than everything.
+        let filter = match query.map(search_query::parse) {
+            None => None,
+            Some(Ok(parsed)) => match search_query::Filter::new(&parsed) {
+                Ok(filter) => Some(filter),
+                Err(_) => return Ok(Vec::new()),
+            },
+            Some(Err(_)) => return Ok(Vec::new()),
+        };
+        let keys: Vec<UserKey> = written.into_iter().map(|(key, _)| key).collect();
+        let mut loaded = self.profiles(&keys).await.profiles;
+        let mut matching = Vec::new();
+        for key in &keys {
+            let Some(profile) = loaded.remove(key).transpose()?.flatten() else {
+                continue;
+            };
+            let matches = filter.as_ref().is_none_or(|filter| {
+                serde_json::to_value(&*profile).is_ok_and(|json| filter.matches(&json))
+            });
+            if matches {
+                matching.push(profile);
+            }
+        }
+        if matching.is_empty() {
+            return Ok(matching);
+        }
+        // Those the index returns for the query already are on its pages.
+        let ids: Vec<&str> = matching.iter().map(|p| p.user_id()).collect();
+        let budget = MAX_QUERY_BYTES.saturating_sub(query.map_or(0, encoded_len) + 40);
+        let mut indexed: HashSet<String> = HashSet::new();
+        for chunk in chunk_by_length(&ids, |id| id, MAX_PER_PAGE as usize, budget) {
+            let ids = user_id_query(chunk);
+            let check = match query {
+                Some(query) => format!("({query}) AND {ids}"),
+                None => ids,
+            };
+            let answer = tenant
+                .client()
+                .search(Some(&check), None, 0, MAX_PER_PAGE)
+                .await?;
+            indexed.extend(answer.users.iter().map(|u| u.user_id().to_owned()));
+        }
+        matching.retain(|profile| !indexed.contains(profile.user_id()));
+        Ok(matching)
     }
 
     /// Starts one background search replacing an expired page (none if one is under way).

@@ -39,6 +39,20 @@ pub(crate) const MAX_PER_PAGE: u32 = 100;
 /// Offset paging reaches only the first 1000 items of a list.
 const OFFSET_WINDOW: u32 = 1000;
 
+/// A list read by offset paging: what the window let through, and whether that was all of it.
+#[derive(Debug)]
+pub(crate) struct Listed<T> {
+    pub(crate) items: Vec<T>,
+    /// False when Auth0 counts more items than its 1000-item window lets anyone page to.
+    pub(crate) complete: bool,
+    pub(crate) total: Option<u64>,
+}
+
+/// Whether the window hid part of a list: it was read to its end and Auth0 counts more.
+fn hidden_by_window(read: usize, total: Option<u64>) -> bool {
+    read >= OFFSET_WINDOW as usize && total.is_some_and(|total| total > read as u64)
+}
+
 /// One Auth0 tenant as tenantgraph sees it: identity plus a client for its Management API.
 pub(crate) struct TenantClient {
     pub(crate) id: Arc<str>,
@@ -251,14 +265,16 @@ impl TenantClient {
     }
 
     /// The items of an offset-paged list (`page`/`per_page`), up to `limit` and never past the
-    /// first 1000 (Auth0 refuses pages beyond); `None` when the list's owner is gone.
+    /// first 1000 (Auth0 refuses pages beyond, so asking would fail the whole list); `None` when
+    /// the list's owner is gone.
     async fn offset_paged<T: DeserializeOwned>(
         &self,
         endpoint: &'static str,
         path: String,
         limit: usize,
-    ) -> Result<Option<Vec<T>>, UpstreamError> {
+    ) -> Result<Option<Listed<T>>, UpstreamError> {
         let mut all = Vec::new();
+        let mut counted = None;
         for page in 0..OFFSET_WINDOW / MAX_PER_PAGE {
             let call = Call::get(endpoint, path.clone())
                 .query("page", page.to_string())
@@ -269,17 +285,25 @@ impl TenantClient {
             };
             let got = answer.items.len();
             all.extend(answer.items);
+            counted = answer.total;
             let total = answer.total.unwrap_or(0);
             if got < MAX_PER_PAGE as usize || all.len() as u64 >= total || all.len() >= limit {
                 break;
             }
         }
         all.truncate(limit);
-        Ok(Some(all))
+        Ok(Some(Listed {
+            complete: !hidden_by_window(all.len(), counted),
+            items: all,
+            total: counted,
+        }))
     }
 
-    /// Roles of the tenant, at most `limit` + 1 of them (see [`Self::organizations`]).
-    pub(crate) async fn roles(&self, limit: usize) -> Result<Vec<Role>, UpstreamError> {
+    /// Roles of the tenant, at most `limit` + 1 of them (see [`Self::organizations`]), and
+    /// whether they are all of them. Auth0 allows 1000 roles per tenant, which the offset window
+    /// reaches exactly; a tenant holding more (a raised limit) is reported incomplete rather
+    /// than cut silently.
+    pub(crate) async fn roles(&self, limit: usize) -> Result<Listed<Role>, UpstreamError> {
         Ok(self
             .offset_paged(
                 "GET /api/v2/roles",
@@ -287,7 +311,11 @@ impl TenantClient {
                 limit.saturating_add(1),
             )
             .await?
-            .unwrap_or_default())
+            .unwrap_or(Listed {
+                items: Vec::new(),
+                complete: true,
+                total: None,
+            }))
     }
 
     /// The user ids holding a role (checkpoint paging); none when the role is gone.
@@ -303,52 +331,66 @@ impl TenantClient {
             .collect())
     }
 
-    /// Every organization of a user (`GET /api/v2/users/{id}/organizations`, paged).
+    /// The organizations of a user (`GET /api/v2/users/{id}/organizations`, paged): all of
+    /// them, or for a user in more than 1000 the first 1000 Auth0 lets anyone page to (Auth0
+    /// has no other way to ask; the limit is logged and documented on `User.organizations`).
     pub(crate) async fn user_organizations(
         &self,
         id: &str,
     ) -> Result<Vec<Organization>, UpstreamError> {
-        Ok(self
-            .offset_paged(
-                "GET /api/v2/users/{id}/organizations",
-                format!("/api/v2/users/{}/organizations", encode_segment(id)),
-                usize::MAX,
-            )
-            .await?
-            .unwrap_or_default())
+        self.user_list(
+            "GET /api/v2/users/{id}/organizations",
+            format!("/api/v2/users/{}/organizations", encode_segment(id)),
+            id,
+        )
+        .await
     }
 
-    /// Every role of a user (`GET /api/v2/users/{id}/roles`, paged).
+    /// Every role of a user (`GET /api/v2/users/{id}/roles`, paged; Auth0 allows 50).
     pub(crate) async fn user_roles(&self, id: &str) -> Result<Vec<Role>, UpstreamError> {
-        Ok(self
-            .offset_paged(
-                "GET /api/v2/users/{id}/roles",
-                format!("/api/v2/users/{}/roles", encode_segment(id)),
-                usize::MAX,
-            )
-            .await?
-            .unwrap_or_default())
+        self.user_list(
+            "GET /api/v2/users/{id}/roles",
+            format!("/api/v2/users/{}/roles", encode_segment(id)),
+            id,
+        )
+        .await
+    }
+
+    /// A list of one user's, as far as the offset window reaches.
+    async fn user_list<T: DeserializeOwned>(
+        &self,
+        endpoint: &'static str,
+        path: String,
+        user: &str,
+    ) -> Result<Vec<T>, UpstreamError> {
+        let Some(listed) = self.offset_paged(endpoint, path, usize::MAX).await? else {
+            return Ok(Vec::new());
+        };
+        if !listed.complete {
+            tracing::warn!(
+                tenant = %self.id,
+                user,
+                endpoint,
+                read = listed.items.len(),
+                total = listed.total,
+                "Auth0 pages this list only through its first 1000 items; the rest are not shown"
+            );
+        }
+        Ok(listed.items)
     }
 
     /// The organizations and roles of a user as Auth0 sent them (data-subject exports).
     pub(crate) async fn raw_memberships(&self, id: &str) -> Result<(Value, Value), UpstreamError> {
         let base = format!("/api/v2/users/{}", encode_segment(id));
         let (organizations, roles) = futures::try_join!(
-            self.offset_paged::<Value>(
+            self.user_list::<Value>(
                 "GET /api/v2/users/{id}/organizations",
                 format!("{base}/organizations"),
-                usize::MAX
+                id
             ),
-            self.offset_paged::<Value>(
-                "GET /api/v2/users/{id}/roles",
-                format!("{base}/roles"),
-                usize::MAX
-            ),
+            self.user_list::<Value>("GET /api/v2/users/{id}/roles", format!("{base}/roles"), id),
         )?;
-        Ok((
-            Value::Array(organizations.unwrap_or_default()),
-            Value::Array(roles.unwrap_or_default()),
-        ))
+        Ok((Value::Array(organizations), Value::Array(roles)))
     }
 
     /// The newest `count` (≤ 100) log events of a user.
@@ -437,6 +479,18 @@ fn logs_call(id: &str, count: u32) -> Call {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_full_window_with_more_counted_hides_items() {
+        assert!(hidden_by_window(1000, Some(1050)));
+        assert!(!hidden_by_window(1000, Some(1000)));
+        assert!(!hidden_by_window(130, Some(130)));
+        assert!(
+            !hidden_by_window(101, Some(1050)),
+            "stopped by the caller's limit"
+        );
+        assert!(!hidden_by_window(1000, None), "no count to compare with");
+    }
 
     #[test]
     fn user_ids_are_encoded_as_one_segment() {

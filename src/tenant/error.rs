@@ -28,9 +28,10 @@ pub(crate) enum UpstreamError {
     /// A write was sent but no answer came back: it may or may not have been applied.
     #[error("write outcome unknown: {reason}")]
     OutcomeUnknown { reason: String },
-    /// The tenant refuses the gateway's client credentials (revoked, rotated, wrong).
-    #[error("the tenant refuses the gateway's credentials")]
-    CredentialsRefused,
+    /// The tenant refuses the gateway's client credentials (revoked, rotated, wrong, or a
+    /// placeholder); `reason` says how, in words an operator can act on, never the secret.
+    #[error("the tenant refuses the gateway's credentials: {reason}")]
+    CredentialsRefused { reason: String },
     /// The Authentication API turned the request away (its limits are per endpoint, some per
     /// user and IP); `message` is Auth0's `error_description`, about the caller's own request.
     #[error("authentication API rate limit: {message}")]
@@ -73,14 +74,17 @@ impl UpstreamError {
     pub(crate) fn is_outage(&self) -> bool {
         matches!(
             self,
-            Self::Unavailable { .. } | Self::Timeout | Self::RateLimited | Self::CredentialsRefused
+            Self::Unavailable { .. }
+                | Self::Timeout
+                | Self::RateLimited
+                | Self::CredentialsRefused { .. }
         )
     }
 
     /// The client-facing error, naming the tenant. Upstream bodies and causes stay in the log.
     pub(crate) fn to_client(&self, tenant: &str) -> ClientError {
         let error = match self {
-            Self::Unavailable { .. } | Self::CredentialsRefused => ClientError::new(
+            Self::Unavailable { .. } | Self::CredentialsRefused { .. } => ClientError::new(
                 ErrorCode::TenantUnavailable,
                 format!("tenant {tenant} is unavailable"),
             ),

@@ -24,8 +24,10 @@
 //! Credentials. When the token endpoint refuses the client, or the Management API still answers
 //! 401 to a fresh token, the credentials are taken as refused: calls fail at once (no token
 //! request, which Auth0 counts against the monthly machine-to-machine quota) and the tenant is
-//! DOWN with the reason "credentials refused"; one call tries again after 30 s, then after twice
-//! as long each time, up to 10 minutes.
+//! DOWN with the reason "credentials refused: …" (what the tenant answered, and a placeholder in
+//! the configuration if there is one); one call tries again after the tenant's
+//! `credentials_retry` (30 s by default), then after twice as long each time, up to 10 minutes.
+//! `super::probe` tries them once at start-up.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -40,7 +42,7 @@ use super::breaker::{Breaker, Health};
 use super::budget::{Budget, RateHeaders};
 use super::error::UpstreamError;
 use super::token::TokenCache;
-use crate::config::TenantConfig;
+use crate::config::{MAX_CREDENTIALS_RETRY, TenantConfig};
 use crate::metrics::Metrics;
 use crate::shared::Shared;
 use crate::telemetry::upstream::{CallSpan, Peer};
@@ -100,24 +102,24 @@ impl Call {
 }
 
 /// A tenant's health and, when it is not up, why.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Status {
     pub(crate) health: Health,
-    pub(crate) reason: Option<&'static str>,
+    pub(crate) reason: Option<Arc<str>>,
+    /// DOWN because the tenant refuses the credentials (a set-up fault, not an outage).
+    pub(crate) credentials_refused: bool,
 }
 
-/// The reason a tenant whose credentials are refused is DOWN.
+/// How the reason of a tenant whose credentials are refused begins.
 pub(crate) const CREDENTIALS_REFUSED: &str = "credentials refused";
 
-/// First pause after the credentials were refused, and the longest.
-const CREDENTIALS_RETRY: Duration = Duration::from_secs(30);
-const CREDENTIALS_RETRY_MAX: Duration = Duration::from_secs(600);
-
-/// The credentials were refused: until when calls fail at once, and the pause after that.
-#[derive(Debug, Clone, Copy)]
+/// The credentials were refused: until when calls fail at once, the pause after that, and why
+/// (the status reason, whole).
+#[derive(Debug, Clone)]
 struct Refusal {
     retry_at: Instant,
     pause: Duration,
+    reason: Arc<str>,
 }
 
 /// The transport to one tenant, shared by every request.
@@ -130,6 +132,11 @@ pub(crate) struct TenantHttp {
     budget: Budget,
     breaker: Breaker,
     refused: Mutex<Option<Refusal>>,
+    /// The first pause after the credentials were refused.
+    credentials_retry: Duration,
+    /// What in the configured credentials is a placeholder, if anything: added to every reason
+    /// they are refused for.
+    placeholder: Option<String>,
     timeout: Duration,
     retries: u32,
     metrics: Metrics,
@@ -170,6 +177,7 @@ impl TenantHttp {
         let tenant: Arc<str> = Arc::from(config.id.as_str());
         let peer = Peer::of(&base_url);
         let auth_base_url = config.authentication_base_url();
+        let placeholder = super::placeholder::describe(config);
         Self {
             tokens: TokenCache::new(
                 &base_url,
@@ -187,6 +195,8 @@ impl TenantHttp {
             // No call outlives its deadline: a trial older than twice that was lost.
             breaker: Breaker::new(config.breaker, config.timeout * 2),
             refused: Mutex::new(None),
+            credentials_retry: config.credentials_retry,
+            placeholder,
             timeout: config.timeout,
             retries: config.retries,
             metrics,
@@ -195,10 +205,11 @@ impl TenantHttp {
     }
 
     pub(crate) fn status(&self) -> Status {
-        if self.refusal().is_some() {
+        if let Some(refusal) = self.refusal() {
             return Status {
                 health: Health::Down,
-                reason: Some(CREDENTIALS_REFUSED),
+                reason: Some(refusal.reason),
+                credentials_refused: true,
             };
         }
         let health = self.breaker.health();
@@ -207,7 +218,11 @@ impl TenantHttp {
             Health::Degraded => Some("rate limited, failing, or on trial after failures"),
             Health::Down => Some("unreachable: circuit open after repeated failures"),
         };
-        Status { health, reason }
+        Status {
+            health,
+            reason: reason.map(Arc::from),
+            credentials_refused: false,
+        }
     }
 
     /// Makes the call and decodes a JSON answer.
@@ -224,7 +239,7 @@ impl TenantHttp {
     }
 
     fn refusal(&self) -> Option<Refusal> {
-        *self.refused.lock().ok()?
+        self.refused.lock().ok()?.clone()
     }
 
     /// Refuses the call at once while the credentials are known to be refused; past the pause,
@@ -238,26 +253,61 @@ impl TenantHttp {
         };
         let now = Instant::now();
         if now < refusal.retry_at {
-            return Err(UpstreamError::CredentialsRefused);
+            return Err(UpstreamError::CredentialsRefused {
+                reason: refusal.reason.to_string(),
+            });
         }
         refusal.retry_at = now + refusal.pause;
         Ok(())
     }
 
-    fn credentials_refused(&self, why: &str) {
+    /// Takes the credentials as refused for `why` (what the tenant answered, or that they are
+    /// placeholders): the tenant is DOWN, and its calls fail at once until the next try.
+    pub(super) fn credentials_refused(&self, why: &str) {
         let Ok(mut refused) = self.refused.lock() else {
             return;
         };
-        let pause = refused.map_or(CREDENTIALS_RETRY, |r| {
-            (r.pause * 2).min(CREDENTIALS_RETRY_MAX)
+        let pause = refused.as_ref().map_or(self.credentials_retry, |r| {
+            (r.pause * 2).min(MAX_CREDENTIALS_RETRY)
         });
-        if refused.is_none() {
-            tracing::error!(tenant = %self.tenant, why, "the tenant refused tenantgraph's credentials; its calls fail until they are accepted again");
+        let reason = match &self.placeholder {
+            Some(placeholder) if !why.contains(placeholder.as_str()) => {
+                format!("{CREDENTIALS_REFUSED}: {why}; {placeholder}")
+            }
+            _ => format!("{CREDENTIALS_REFUSED}: {why}"),
+        };
+        if refused.as_ref().is_none_or(|r| *r.reason != *reason) {
+            // Never the secret: the reason holds what the tenant answered and the variable's name.
+            tracing::error!(tenant = %self.tenant, %reason, "the tenant refuses tenantgraph's credentials: it is DOWN and its calls fail until they are accepted");
         }
         *refused = Some(Refusal {
             retry_at: Instant::now() + pause,
             pause,
+            reason: Arc::from(reason),
         });
+    }
+
+    /// The deadline of one call to this tenant.
+    pub(super) fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// What in the configured credentials is a placeholder, if anything.
+    pub(super) fn placeholder(&self) -> Option<&str> {
+        self.placeholder.as_deref()
+    }
+
+    /// Asks for a management token within `limit` (the token is kept for the calls that follow).
+    pub(super) async fn request_token(&self, limit: Duration) -> Result<(), UpstreamError> {
+        self.tokens.get(&self.http, limit).await.map(drop)
+    }
+
+    /// The tenant did not answer at all: one failure for the breaker (DEGRADED until it answers).
+    pub(super) async fn unanswered(&self) {
+        let deadline = Instant::now() + self.timeout;
+        if let Some(permit) = self.breaker.permit_by(deadline).await {
+            permit.record(true);
+        }
     }
 
     fn credentials_accepted(&self) {
@@ -322,8 +372,8 @@ impl TenantHttp {
                         .is_some_and(UpstreamError::is_tenant_fault);
                     permit.record(fault);
                     match &result {
-                        Err(UpstreamError::CredentialsRefused) => {
-                            self.credentials_refused("the token endpoint refused the client");
+                        Err(UpstreamError::CredentialsRefused { reason }) => {
+                            self.credentials_refused(reason);
                         }
                         _ => self.credentials_accepted(),
                     }
@@ -336,8 +386,9 @@ impl TenantHttp {
                 }
                 Attempt::RefreshToken => {
                     permit.record(false);
-                    self.credentials_refused("the Management API answered 401 to a fresh token");
-                    return Err(UpstreamError::CredentialsRefused);
+                    let reason = "the Management API answered 401 to a fresh token".to_owned();
+                    self.credentials_refused(&reason);
+                    return Err(UpstreamError::CredentialsRefused { reason });
                 }
                 Attempt::Retry(wait, error) => {
                     permit.record(error.is_tenant_fault());

@@ -6,6 +6,8 @@
 //! - `model`: the Auth0 shapes read; `profile`: the profile, packed for the cache.
 //! - `token`, `budget` (with `shared_budget` through Redis), `breaker`: the policies `http`
 //!   applies.
+//! - `probe`: every tenant's credentials tried once at start-up; `placeholder`: credentials
+//!   that are certainly template values.
 //!
 //! Only the store (`crate::store`) holds tenant clients: it is the one road to Auth0.
 
@@ -15,6 +17,8 @@ pub(crate) mod client;
 mod error;
 mod http;
 pub(crate) mod model;
+mod placeholder;
+pub(crate) mod probe;
 mod profile;
 mod shared_budget;
 mod token;
@@ -25,7 +29,7 @@ use std::sync::Arc;
 pub(crate) use breaker::Health;
 pub(crate) use client::{MAX_PER_PAGE, TenantClient};
 pub(crate) use error::UpstreamError;
-pub(crate) use http::{CREDENTIALS_REFUSED, Status};
+pub(crate) use http::Status;
 pub(crate) use profile::Profile;
 
 use crate::config::TenantConfig;

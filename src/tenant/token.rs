@@ -35,6 +35,42 @@ struct TokenAnswer {
     expires_in: Option<u64>,
 }
 
+/// Why the token endpoint refused the client, in words an operator can act on: the status,
+/// Auth0's `error` and `error_description` (which name the client or audience at most, never
+/// the secret), and what usually causes it.
+fn refusal(status: reqwest::StatusCode, body: &[u8]) -> String {
+    let answer: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    let text = |key: &str| {
+        answer
+            .get(key)
+            .and_then(serde_json::Value::as_str)
+            .map(|t| {
+                t.chars()
+                    .filter(|c| !c.is_control())
+                    .take(200)
+                    .collect::<String>()
+            })
+    };
+    let mut said = format!("the token endpoint answered {}", status.as_u16());
+    if let Some(error) = text("error") {
+        said = format!("{said} {error}");
+    }
+    if let Some(description) = text("error_description") {
+        said = format!("{said} \"{description}\"");
+    }
+    let cause = match status.as_u16() {
+        401 => Some("wrong client_id or client secret, or a secret rotated since"),
+        403 => Some(
+            "the application is not authorized for this tenant's Management API, or the audience is not it",
+        ),
+        _ => None,
+    };
+    match cause {
+        Some(cause) => format!("{said}: {cause}"),
+        None => said,
+    }
+}
+
 /// Caches one tenant's management token.
 pub(crate) struct TokenCache {
     url: String,
@@ -158,8 +194,10 @@ impl TokenCache {
         if status.is_client_error() {
             // Wrong, revoked or rotated client secret, or an audience the tenant does not
             // serve: nothing a retry would fix soon.
-            tracing::warn!(url = %self.url, %status, "the token endpoint refused the client");
-            return Err(UpstreamError::CredentialsRefused);
+            let body = response.bytes().await.unwrap_or_default();
+            return Err(UpstreamError::CredentialsRefused {
+                reason: refusal(status, &body),
+            });
         }
         if !status.is_success() {
             return Err(UpstreamError::unavailable(format!(
@@ -177,5 +215,51 @@ impl TokenCache {
             value: Arc::from(answer.access_token),
             refresh_at: Instant::now() + lifetime.saturating_sub(margin),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::StatusCode;
+
+    #[test]
+    fn a_refusal_says_what_auth0_said_and_what_usually_causes_it() {
+        assert_eq!(
+            refusal(
+                StatusCode::UNAUTHORIZED,
+                br#"{"error":"access_denied","error_description":"Unauthorized"}"#
+            ),
+            "the token endpoint answered 401 access_denied \"Unauthorized\": wrong client_id or client secret, or a secret rotated since"
+        );
+        let forbidden = refusal(
+            StatusCode::FORBIDDEN,
+            br#"{"error":"access_denied","error_description":"Client is not authorized to access \"https://x.auth0.com/api/v2/\"."}"#,
+        );
+        assert!(
+            forbidden.starts_with(
+                "the token endpoint answered 403 access_denied \"Client is not authorized"
+            ),
+            "{forbidden}"
+        );
+        assert!(
+            forbidden.ends_with("or the audience is not it"),
+            "{forbidden}"
+        );
+    }
+
+    #[test]
+    fn a_refusal_without_a_readable_body_still_says_its_status_and_stays_short() {
+        assert_eq!(
+            refusal(StatusCode::BAD_REQUEST, b"<html>"),
+            "the token endpoint answered 400"
+        );
+        let long = format!(
+            r#"{{"error":"x","error_description":"{}\u0007"}}"#,
+            "y".repeat(1000)
+        );
+        let said = refusal(StatusCode::BAD_REQUEST, long.as_bytes());
+        assert!(said.len() < 260, "{said}");
+        assert!(!said.contains('\u{7}'), "{said}");
     }
 }

@@ -4,7 +4,8 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value, json};
 use tenant_emulator::{KeyChoice, MintRequest};
-use tenantgraph::demo::{AUDIENCE, TENANTS_CLAIM};
+use tenantgraph::auth::Caller;
+use tenantgraph::demo::{AUDIENCE, ORGANIZATION_CLAIM, TENANTS_CLAIM};
 
 use test_kit::{TestApp, data, error_codes, spawn};
 
@@ -267,5 +268,84 @@ async fn end_user_tokens_reach_only_themselves() {
     ] {
         let answer = app.query(&app.tokens.user, query, json!({})).await;
         assert_eq!(error_codes(&answer), ["FORBIDDEN"], "{query}");
+    }
+}
+
+/// The organization a verified operator token delegates to, if any.
+async fn organization_of(app: &TestApp, token: &str) -> Option<String> {
+    match &*app.gateway.gateway.verifier().verify(token).await.unwrap() {
+        Caller::Operator(operator) => operator.organization().map(str::to_owned),
+        Caller::EndUser(user) => panic!("an operator token made an end user: {user:?}"),
+    }
+}
+
+#[tokio::test]
+async fn an_organization_sign_in_is_always_delegated_and_the_mapped_organization_wins() {
+    let app = spawn().await;
+    let customer = app.env.demo_organization().unwrap();
+    // Auth0's org_id names the workforce tenant's organization: with no organization claim
+    // (the Action missing), the operator is delegated to it, found in no customer tenant.
+    let unmapped = mint(
+        &app,
+        with(&app, json!({"org_id": "org_Wk7PnQ2rT8vX1yZ3"})),
+        KeyChoice::Tenant,
+        None,
+    );
+    assert_eq!(
+        organization_of(&app, &unmapped).await.as_deref(),
+        Some("org_Wk7PnQ2rT8vX1yZ3")
+    );
+    let answer = app
+        .query(
+            &unmapped,
+            "{ searchUsers(first: 5) { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(data(&answer)["searchUsers"]["totalCount"], 0, "{answer}");
+
+    // The organization claim the Action maps it to wins, with or without org_id.
+    for org_id in [json!("org_Wk7PnQ2rT8vX1yZ3"), Value::Null] {
+        let mut claims = with(&app, json!({ORGANIZATION_CLAIM: customer}));
+        if !org_id.is_null() {
+            claims.insert("org_id".into(), org_id);
+        }
+        let mapped = mint(&app, claims, KeyChoice::Tenant, None);
+        assert_eq!(organization_of(&app, &mapped).await, Some(customer.clone()));
+    }
+
+    // Neither claim: a tenant-wide operator.
+    let staff = mint(&app, operator_claims(&app), KeyChoice::Tenant, None);
+    assert_eq!(organization_of(&app, &staff).await, None);
+}
+
+#[tokio::test]
+async fn a_malformed_organization_is_refused_not_ignored() {
+    let app = spawn().await;
+    for (claim, value) in [
+        (ORGANIZATION_CLAIM, json!(42)),
+        (ORGANIZATION_CLAIM, json!("")),
+        (ORGANIZATION_CLAIM, json!(["org_a"])),
+        ("org_id", json!({"id": "org_a"})),
+        ("org_id", json!("")),
+    ] {
+        let token = mint(
+            &app,
+            with(&app, json!({ claim: value })),
+            KeyChoice::Tenant,
+            None,
+        );
+        let refused = app.gateway.gateway.verifier().verify(&token).await;
+        assert_eq!(
+            refused.as_ref().map_err(|e| e.0.clone()).err(),
+            Some(format!("the token's {claim} claim is malformed")),
+            "{claim}: {value}"
+        );
+        let answer = app.query(&token, QUERY, json!({})).await;
+        assert_eq!(
+            error_codes(&answer),
+            ["UNAUTHENTICATED"],
+            "{claim}: {value}"
+        );
     }
 }

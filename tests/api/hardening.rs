@@ -32,10 +32,24 @@ async fn deep_complex_and_alias_heavy_documents_are_refused_before_any_upstream_
         .map(|i| format!("s{i}: searchUsers(query: \"name:a{i}*\") {{ totalCount }} "))
         .collect();
     let expensive = "{ searchUsers(first: 100) { edges { node { id logs(first: 100) { id date type ip } } } } }";
-    for (name, query) in [
-        ("deep", deep),
-        ("300 aliased searches", format!("{{ {aliased} }}")),
-        ("costly", expensive.to_owned()),
+    // Each refusal says what the document measured and the limit it passed: depth apart
+    // from cost, cost apart from the calls one tenant would receive.
+    for (name, query, says) in [
+        (
+            "deep",
+            deep,
+            "nests more than 10 levels deep; at most 10 are allowed",
+        ),
+        (
+            "300 aliased searches",
+            format!("{{ {aliased} }}"),
+            "aliased",
+        ),
+        (
+            "costly",
+            expensive.to_owned(),
+            "the document costs 40411; at most 5000 is allowed",
+        ),
     ] {
         app.reset_counts();
         let answer = app.query(token, &query, json!({})).await;
@@ -44,6 +58,8 @@ async fn deep_complex_and_alias_heavy_documents_are_refused_before_any_upstream_
             ["QUERY_TOO_COMPLEX"],
             "{name}: {answer}"
         );
+        let message = answer["errors"][0]["message"].as_str().unwrap();
+        assert!(message.contains(says), "{name}: {message}");
         assert_eq!(app.total_calls(), 0, "{name}");
     }
     let few_aliases: String = (0..40)

@@ -2,10 +2,15 @@
 //! ports, driven over HTTP as clients would.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod audit_trail;
 mod auth;
+mod auth0_action;
 mod batching;
+mod credentials;
+mod directory;
 mod explorer;
 mod faults;
+mod federation;
 mod gdpr;
 mod hardening;
 mod holes;
@@ -13,10 +18,14 @@ mod matrix;
 mod mutations;
 mod observability;
 mod partial;
+mod portal;
 mod read_matrix;
 mod reads;
 mod schema;
 mod scope;
 mod search;
+mod self_service;
 mod telemetry;
+mod tenant_client;
+mod unknown_tenant;
 mod write_safety;

@@ -23,7 +23,7 @@ const PERSONAS: [Persona; 5] = [
     Persona::User,
 ];
 
-const MUTATIONS: [&str; 13] = [
+const MUTATIONS: [&str; 14] = [
     "createUser",
     "updateUser",
     "deleteUser",
@@ -37,6 +37,7 @@ const MUTATIONS: [&str; 13] = [
     "updateMe",
     "requestPasswordReset",
     "resendVerificationEmail",
+    "acceptTerms",
 ];
 
 /// What the permissions grant: (persona, mutation) → (outcome in reach, outcome out of reach).
@@ -44,7 +45,7 @@ fn expected(persona: Persona, mutation: &str) -> (&'static str, &'static str) {
     use Persona::*;
     let self_service = matches!(
         mutation,
-        "updateMe" | "requestPasswordReset" | "resendVerificationEmail"
+        "updateMe" | "requestPasswordReset" | "resendVerificationEmail" | "acceptTerms"
     );
     let gdpr = matches!(mutation, "exportPerson" | "erasePerson");
     match persona {
@@ -85,6 +86,10 @@ fn operation(mutation: &str, tenant: &str, id: &str, email: &str) -> (String, Va
         "updateMe" => "mutation { updateMe(input: {nickname: \"matrix\"}) { id } }".into(),
         "requestPasswordReset" => "mutation { requestPasswordReset }".into(),
         "resendVerificationEmail" => "mutation { resendVerificationEmail { id } }".into(),
+        "acceptTerms" => format!(
+            "mutation {{ acceptTerms(version: \"{}\") {{ id }} }}",
+            tenantgraph::demo::TERMS_VERSION
+        ),
         other => panic!("unknown mutation {other}"),
     };
     (query, vars)

@@ -1,4 +1,5 @@
-//! The committed schema file is the served schema, and the contract's names are all in it.
+//! The committed schema files are the served schema and its federation form, and the contract's
+//! names are all in them.
 
 #[test]
 fn the_committed_schema_matches_what_is_served() {
@@ -11,6 +12,46 @@ fn the_committed_schema_matches_what_is_served() {
     assert!(
         served == committed,
         "schema/tenantgraph.graphql is stale: run `cargo run -- schema > schema/tenantgraph.graphql`"
+    );
+}
+
+#[test]
+fn the_committed_subgraph_schema_matches_what_service_answers() {
+    let served = tenantgraph::graphql::subgraph_sdl();
+    let committed = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/schema/tenantgraph.subgraph.graphql"
+    ))
+    .expect("schema/tenantgraph.subgraph.graphql exists");
+    assert!(
+        served == committed,
+        "schema/tenantgraph.subgraph.graphql is stale: run `cargo run -- schema --federation > schema/tenantgraph.subgraph.graphql`"
+    );
+}
+
+#[test]
+fn the_subgraph_schema_links_federation_2_and_keys_its_entities() {
+    let subgraph = tenantgraph::graphql::subgraph_sdl();
+    for expected in [
+        "extend schema @link(\n\turl: \"https://specs.apollo.dev/federation/v2.",
+        "type User @key(fields: \"tenant { id } id\") {",
+        "type Person @key(fields: \"email\") {",
+        "id: ID! @shareable",
+    ] {
+        assert!(
+            subgraph.contains(expected),
+            "missing `{expected}`:\n{subgraph}"
+        );
+    }
+    // The router's own fields are not part of the schema it composes.
+    assert!(!subgraph.contains("_entities"), "{subgraph}");
+    // The served schema has them: a router calls them on the same endpoint.
+    let served = tenantgraph::graphql::sdl();
+    assert!(served.contains("_entities(representations: [_Any!]!): [_Entity]!"));
+    assert!(served.contains("_service: _Service!"));
+    assert!(
+        !served.contains("@key"),
+        "directives are federation's alone"
     );
 }
 

@@ -4,7 +4,8 @@
 //! Two consumers: the gateway parses a caller's `q`, rejects malformed input with a message that
 //! names the problem and its byte position, and re-prints it in canonical form to wrap it as
 //! `(<canonical>) AND (<scope filter>)`; the tenant emulator evaluates queries against users
-//! stored as the JSON Auth0 returns for `GET /api/v2/users/{id}`.
+//! stored as the JSON Auth0 returns for `GET /api/v2/users/{id}`. The gateway evaluates them
+//! too, against the users it wrote lately, which Auth0's lagging index may not return yet.
 //!
 //! # Layout
 //! - `lexer`: text to tokens; escapes; early rejection of `?`, `~`, `^`, `/` and `+`.

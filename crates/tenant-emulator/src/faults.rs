@@ -2,17 +2,9 @@
 //! either API, revoked credentials, garbage bodies and writes whose answer is lost.
 
 use std::sync::{Mutex, PoisonError};
-use std::time::Duration;
 
-use axum::extract::{Request, State};
-use axum::http::{Method, StatusCode, header};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::http::{Method, StatusCode};
 use serde::{Deserialize, Serialize};
-
-use crate::errors::{ApiError, AuthError};
-use crate::ratelimit::{Decision, set_headers};
-use crate::state::SharedState;
 
 /// The faults to inject; every field is optional in the JSON body.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -78,8 +70,6 @@ impl Faults {
     }
 }
 
-const TOKEN_PATH: &str = "/oauth/token";
-
 /// Put on a request while `revoked_credentials` is in force: the token check and the token
 /// endpoint refuse it, after the rate limiter has charged it as it would any 401.
 #[derive(Clone, Copy, Debug)]
@@ -109,7 +99,7 @@ impl FaultState {
     }
 
     /// The faults that apply to a request on `path`, consuming one use of a `count`.
-    fn take(&self, method: &Method, path: &str) -> Option<Faults> {
+    pub(crate) fn take(&self, method: &Method, path: &str) -> Option<Faults> {
         let mut active = self.active.lock().unwrap_or_else(PoisonError::into_inner);
         let faults = active.as_mut().filter(|f| f.acts_on(method, path))?;
         let taken = faults.clone();
@@ -135,71 +125,16 @@ impl std::fmt::Display for DropConnection {
 
 impl std::error::Error for DropConnection {}
 
-fn is_management(path: &str) -> bool {
+/// The token endpoint, refused like the Management API under `revoked_credentials`.
+pub(crate) const TOKEN_PATH: &str = "/oauth/token";
+
+pub(crate) fn is_management(path: &str) -> bool {
     path.starts_with("/api/v2/")
 }
 
-fn is_write(method: &Method) -> bool {
+pub(crate) fn is_write(method: &Method) -> bool {
     matches!(
         *method,
         Method::POST | Method::PATCH | Method::PUT | Method::DELETE
     )
-}
-
-fn dropped() -> Response {
-    let mut response = StatusCode::INTERNAL_SERVER_ERROR.into_response();
-    response.extensions_mut().insert(DropConnection);
-    response
-}
-
-/// Applies the faults in force to an Authentication or Management API request.
-pub async fn inject(State(state): State<SharedState>, request: Request, next: Next) -> Response {
-    let path = request.uri().path().to_owned();
-    let Some(faults) = state.faults.take(request.method(), &path) else {
-        return next.run(request).await;
-    };
-    if faults.latency_ms > 0 {
-        tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
-    }
-    if faults.down {
-        return dropped();
-    }
-    if faults.error_rate > 0.0 && rand::random::<f64>() < faults.error_rate {
-        let status = faults
-            .error_status
-            .and_then(|s| StatusCode::from_u16(s).ok())
-            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        return ApiError::new(status, "injected_fault", "Injected fault (tenant-emulator)")
-            .into_response();
-    }
-    let management = is_management(&path);
-    if faults.auth_rate_limit_storm && !management {
-        return AuthError::too_many_requests().into_response();
-    }
-    let mut request = request;
-    if faults.revoked_credentials && (management || path == TOKEN_PATH) {
-        request.extensions_mut().insert(CredentialsRevoked);
-    }
-    if faults.rate_limit_storm && management {
-        let mut response = ApiError::too_many_requests().into_response();
-        set_headers(
-            response.headers_mut(),
-            &Decision::storm(state.limiter.limit()),
-        );
-        return response;
-    }
-    if faults.garbage_body {
-        return (
-            StatusCode::OK,
-            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-            "<html><body>502 Bad Gateway</body></html>",
-        )
-            .into_response();
-    }
-    let write = is_write(request.method());
-    let response = next.run(request).await;
-    if faults.drop_after_write && write && management {
-        return dropped();
-    }
-    response
 }

@@ -45,10 +45,13 @@
 //! - `mgmt`: the Management API, one module per area, with the token check (`mgmt::auth`),
 //!   parameter parsing (`mgmt::params`), field selection and sort (`mgmt::projection`) and the
 //!   write rules (`mgmt::validate`).
+//! - `api_caller`: a verified Management API caller, and the cache of verified tokens.
 //! - `errors`: Auth0's two error shapes. `ratelimit`: the Management API's token bucket and its
 //!   headers, and the Authentication API's buckets per key (password resets per email and IP).
-//! - `faults`: fault injection. `stats`: request counts. `control`: the control API.
+//! - `faults`: fault injection. `layers`: the layers that apply faults and the rate limit to
+//!   requests. `stats`: request counts. `control`: the control API.
 
+mod api_caller;
 mod auth_api;
 mod clock;
 mod config;
@@ -57,6 +60,7 @@ mod errors;
 mod extra_users;
 mod faults;
 mod keys;
+mod layers;
 mod login_state;
 mod mgmt;
 mod profile;

@@ -6,15 +6,10 @@ use std::hash::Hash;
 use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
 
-use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 
 use crate::clock::unix_now;
 use crate::config::RateLimit;
-use crate::errors::ApiError;
-use crate::state::SharedState;
 
 /// What the headers report when no limit is configured: a large nominal bucket that never
 /// empties, so clients that pace themselves by the headers run at full speed.
@@ -163,19 +158,6 @@ pub fn set_headers(headers: &mut HeaderMap, decision: &Decision) {
         HeaderValue::from(decision.remaining),
     );
     headers.insert("x-ratelimit-reset", HeaderValue::from(decision.reset));
-}
-
-/// Charges every Management API call (before the token check, as a gateway in front of the
-/// API would) and stamps the headers on whatever the answer is.
-pub async fn limit(State(state): State<SharedState>, request: Request, next: Next) -> Response {
-    let decision = state.limiter.check();
-    let mut response = if decision.allowed {
-        next.run(request).await
-    } else {
-        ApiError::too_many_requests().into_response()
-    };
-    set_headers(response.headers_mut(), &decision);
-    response
 }
 
 #[cfg(test)]

@@ -19,7 +19,8 @@ use tokio::task::JoinSet;
 use tower::ServiceExt as _;
 
 use crate::errors::ApiError;
-use crate::faults::{self, DropConnection};
+use crate::faults::DropConnection;
+use crate::layers;
 use crate::state::SharedState;
 use crate::{auth_api, control, mgmt, universal_login};
 
@@ -36,7 +37,7 @@ pub fn router(state: SharedState) -> Router {
         .merge(mgmt::router(state.clone()))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
-            faults::inject,
+            layers::inject,
         ))
         .route_layer(middleware::from_fn_with_state(state.clone(), front));
     // Hapi, under Auth0's API, answers an unsupported method on a known path as an unknown path.

@@ -6,12 +6,12 @@ use std::time::Duration;
 
 use axum::http::{HeaderMap, header};
 
+use crate::api_caller::TokenCache;
 use crate::clock::Clock;
 use crate::config::{ClientConfig, Persona};
 use crate::faults::FaultState;
 use crate::keys::KeyRing;
 use crate::login_state::LoginState;
-use crate::mgmt::auth::TokenCache;
 use crate::ratelimit::{KeyedRateLimiter, RateLimiter};
 use crate::stats::RequestStats;
 use crate::store::Store;

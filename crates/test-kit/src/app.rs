@@ -7,13 +7,15 @@ use std::net::SocketAddr;
 use serde_json::{Value, json};
 use tenant_emulator::{EmulatorConfig, EmulatorHandle};
 use tenantgraph::Config;
-use tenantgraph::demo::{Environment, Tokens};
+use tenantgraph::demo::{Environment, SignIn, Tokens};
 
-use crate::gateway::{RunningGateway, fast_failing, start_gateway_with};
+use crate::gateway::{RunningGateway, fast_failing, start_gateway_on};
 
 pub struct TestApp {
     pub env: Environment,
     pub tokens: Tokens,
+    /// How each persona signs in on the login pages (the portal's tests use them).
+    pub sign_ins: Vec<SignIn>,
     pub addr: SocketAddr,
     pub client: reqwest::Client,
     pub gateway: RunningGateway,
@@ -71,15 +73,27 @@ impl TestApp {
     }
 
     pub async fn spawn_with(options: Options) -> Self {
-        let env = Environment::start(options.users, options.seed, options.tune_emulator)
+        // Bound first, so that the issuers know the portal's address.
+        let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
             .await
             .unwrap();
-        let tokens = env.personas().await.unwrap();
-        let mut config = env.gateway_config(SocketAddr::from(([127, 0, 0, 1], 0)));
+        let addr = listener.local_addr().unwrap();
+        let base = format!("http://{addr}");
+        let env = Environment::start_for(
+            options.users,
+            options.seed,
+            options.tune_emulator,
+            Some(&base),
+        )
+        .await
+        .unwrap();
+        let (tokens, sign_ins) = env.personas_and_sign_ins().await.unwrap();
+        let mut config = env.gateway_config(addr);
+        env.with_portal(&mut config);
         fast_failing(&mut config);
         (options.tune_gateway)(&mut config);
         let explorer_token = options.explorer_as.map(|persona| persona(&tokens));
-        let gateway = start_gateway_with(config, explorer_token).await;
+        let gateway = start_gateway_on(config, listener, explorer_token).await;
         // The personas signed in already; the upstream counts start from here.
         for tenant in &env.tenants {
             tenant.control().reset_stats();
@@ -87,6 +101,7 @@ impl TestApp {
         Self {
             env,
             tokens,
+            sign_ins,
             addr: gateway.addr,
             client: reqwest::Client::new(),
             gateway,
@@ -95,6 +110,11 @@ impl TestApp {
 
     pub fn url(&self) -> String {
         self.gateway.url()
+    }
+
+    /// `http://127.0.0.1:PORT`: where the portal is.
+    pub fn base(&self) -> String {
+        format!("http://{}", self.addr)
     }
 
     pub fn tenant(&self, id: &str) -> &EmulatorHandle {
@@ -151,7 +171,7 @@ impl TestApp {
 
     /// A management token for a tenant, to reach it directly (the truth to compare with, and
     /// fixtures the gateway must not have made itself).
-    async fn management_token(&self, tenant: &str) -> String {
+    pub async fn management_token(&self, tenant: &str) -> String {
         let handle = self.tenant(tenant);
         let token: Value = self
             .client

@@ -47,7 +47,20 @@ pub async fn start_gateway(config: Config) -> RunningGateway {
 
 /// As [`start_gateway`], with the explorer opening on `explorer_token` as the demo's does.
 pub async fn start_gateway_with(config: Config, explorer_token: Option<&str>) -> RunningGateway {
-    let app = tenantgraph::Application::build_with(config, explorer_token)
+    let listener = tokio::net::TcpListener::bind(config.server.listen)
+        .await
+        .unwrap();
+    start_gateway_on(config, listener, explorer_token).await
+}
+
+/// As [`start_gateway_with`], on a listener bound already (the portal's address must be known
+/// before the issuers start).
+pub async fn start_gateway_on(
+    config: Config,
+    listener: tokio::net::TcpListener,
+    explorer_token: Option<&str>,
+) -> RunningGateway {
+    let app = tenantgraph::Application::build_on(config, listener, explorer_token)
         .await
         .unwrap();
     let addr = app.local_addr();

@@ -1,5 +1,5 @@
 //! Evaluating queries against users as Auth0 returns them (`GET /api/v2/users/{id}`): the
-//! tenant emulator's search.
+//! tenant emulator's search, and the gateway's matching of the users it wrote lately.
 
 mod compile;
 mod node;

@@ -39,7 +39,9 @@ pub struct UsersPage {
 pub struct OrganizationSummary {
     pub id: String,
     pub name: String,
-    pub display_name: String,
+    /// Absent for an organization created without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
     /// When it was created (Auth0 does not send this, but sorts by it).
     pub created_at: String,
     /// Member user ids, in `user_id` order.

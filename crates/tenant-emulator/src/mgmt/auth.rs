@@ -1,8 +1,7 @@
 //! The Management API's bearer-token check: signature by one of the tenant's published keys,
 //! `iss`, `aud`, `exp`, `nbf`, then the scopes each endpoint requires; Auth0's 401/403 answers.
 
-use std::collections::HashMap;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
@@ -16,71 +15,7 @@ use crate::errors::ApiError;
 use crate::faults::CredentialsRevoked;
 use crate::state::{AppState, SharedState};
 
-/// Verifying RS256 on every call would cost more than the rest of a get-by-id, so verified
-/// tokens are remembered (by their exact text) until they expire or the keys change.
-#[derive(Default)]
-pub struct TokenCache {
-    verified: RwLock<HashMap<String, Arc<Caller>>>,
-}
-
-/// Above this many entries the cache starts over rather than tracking ages.
-const TOKEN_CACHE_LIMIT: usize = 4096;
-
-impl TokenCache {
-    fn get(&self, token: &str) -> Option<Arc<Caller>> {
-        self.verified
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(token)
-            .cloned()
-    }
-
-    fn put(&self, token: &str, caller: Arc<Caller>) {
-        let mut verified = self
-            .verified
-            .write()
-            .unwrap_or_else(PoisonError::into_inner);
-        if verified.len() >= TOKEN_CACHE_LIMIT {
-            verified.clear();
-        }
-        verified.insert(token.to_owned(), caller);
-    }
-
-    /// Forgets every verification (after a key is retired).
-    pub fn clear(&self) {
-        self.verified
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clear();
-    }
-}
-
-/// Who is calling the Management API, from a verified token.
-#[derive(Debug)]
-pub struct Caller {
-    pub scopes: Vec<String>,
-    /// `azp` (or `sub` without `@clients`): the application named in `sapi` logs.
-    pub client_id: String,
-    /// The token's `iss`: a token is only good on the domain that issued it.
-    issuer: String,
-    exp: i64,
-    nbf: Option<i64>,
-}
-
-impl Caller {
-    pub fn has(&self, scope: &str) -> bool {
-        self.scopes.iter().any(|s| s == scope)
-    }
-
-    /// 403 `insufficient_scope` unless the token holds one of `any_of`.
-    pub fn require(&self, any_of: &[&str]) -> Result<(), ApiError> {
-        if any_of.iter().any(|s| self.has(s)) {
-            Ok(())
-        } else {
-            Err(ApiError::insufficient_scope(any_of))
-        }
-    }
-}
+pub use crate::api_caller::Caller;
 
 /// Handlers take `Auth` to be reached only with a valid token.
 pub struct Auth(pub Arc<Caller>);

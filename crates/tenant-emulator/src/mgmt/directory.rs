@@ -73,7 +73,8 @@ fn page_of(
         body.insert(key.into(), Value::Array(page));
         return Ok(Value::Object(body));
     }
-    let paging = Paging::read(query, 100)?;
+    // Auth0's schemas of these lists take `per_page` from 1 to 100.
+    let paging = Paging::read_bounded(query, 1, 100)?;
     if !paging.within_window() {
         return Err(checkpoint_window_error(paging.page));
     }

@@ -4,10 +4,12 @@
 pub mod auth;
 mod blocks;
 mod directory;
+mod directory_write;
 mod logs;
 mod memberships;
 pub(crate) mod params;
 mod projection;
+mod role_members;
 mod stats;
 mod tickets;
 mod users_read;
@@ -25,7 +27,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use crate::errors::ApiError;
-use crate::ratelimit;
+use crate::layers;
 use crate::state::SharedState;
 use crate::store::{LogEvent, LogKind, Store};
 use auth::Caller;
@@ -48,7 +50,12 @@ pub fn router(state: SharedState) -> Router<SharedState> {
             "/api/v2/users/{id}/organizations",
             get(directory::user_organizations),
         )
-        .route("/api/v2/users/{id}/roles", get(directory::user_roles))
+        .route(
+            "/api/v2/users/{id}/roles",
+            get(directory::user_roles)
+                .post(role_members::assign_to_user)
+                .delete(role_members::remove_from_user),
+        )
         .route("/api/v2/users-by-email", get(users_read::by_email))
         .route(
             "/api/v2/tickets/password-change",
@@ -71,19 +78,28 @@ pub fn router(state: SharedState) -> Router<SharedState> {
             "/api/v2/user-blocks",
             get(blocks::get_by_identifier).delete(blocks::delete_by_identifier),
         )
-        .route("/api/v2/organizations", get(directory::organizations))
+        .route(
+            "/api/v2/organizations",
+            get(directory::organizations).post(directory_write::create_organization),
+        )
         .route(
             "/api/v2/organizations/{id}/members",
             get(directory::organization_members)
                 .post(memberships::add)
                 .delete(memberships::remove),
         )
-        .route("/api/v2/roles", get(directory::roles))
-        .route("/api/v2/roles/{id}/users", get(directory::role_users))
+        .route(
+            "/api/v2/roles",
+            get(directory::roles).post(directory_write::create_role),
+        )
+        .route(
+            "/api/v2/roles/{id}/users",
+            get(directory::role_users).post(role_members::assign_users),
+        )
         .route("/api/v2/stats/active-users", get(stats::active_users))
         .route("/api/v2/stats/daily", get(stats::daily))
         .layer(DefaultBodyLimit::max(params::MAX_BODY))
-        .route_layer(middleware::from_fn_with_state(state, ratelimit::limit))
+        .route_layer(middleware::from_fn_with_state(state, layers::limit))
 }
 
 /// The `{id}` of a path, percent-decoded (`auth0%7Cabc` is `auth0|abc`).

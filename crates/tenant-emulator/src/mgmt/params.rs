@@ -136,8 +136,20 @@ pub struct Paging {
 impl Paging {
     /// Reads the paging parameters; `per_page` defaults to 50 as in Auth0.
     pub fn read(query: &QueryParams, max_per_page: i64) -> Result<Self, ApiError> {
+        Self::read_bounded(query, 0, max_per_page)
+    }
+
+    /// As [`Self::read`], with the least `per_page` the endpoint's schema accepts (1 on the
+    /// organization and role lists, 0 on user search).
+    pub fn read_bounded(
+        query: &QueryParams,
+        min_per_page: i64,
+        max_per_page: i64,
+    ) -> Result<Self, ApiError> {
         let page = query.int("page", 0, None)?.unwrap_or(0);
-        let per_page = query.int("per_page", 0, Some(max_per_page))?.unwrap_or(50);
+        let per_page = query
+            .int("per_page", min_per_page, Some(max_per_page))?
+            .unwrap_or(50);
         let include_totals = query.bool("include_totals")?.unwrap_or(false);
         Ok(Self {
             page,

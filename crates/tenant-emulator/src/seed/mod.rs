@@ -140,7 +140,7 @@ fn directory(config: &EmulatorConfig, reference: DateTime<Utc>) -> Directory {
         .map(|(name, display_name, industry)| Organization {
             id: format!("org_{}", random_alnum(&mut rng, 16)),
             name: (*name).to_owned(),
-            display_name: (*display_name).to_owned(),
+            display_name: Some((*display_name).to_owned()),
             metadata: json!({ "industry": industry, "tenant": tenant }),
             created_at: reference - TimeDelta::minutes(dates.gen_range(30 * 1440..900 * 1440)),
             members: Default::default(),
@@ -153,7 +153,7 @@ fn directory(config: &EmulatorConfig, reference: DateTime<Utc>) -> Directory {
         .map(|(name, description, permissions, _)| Role {
             id: format!("rol_{}", random_alnum(&mut rng, 16)),
             name: (*name).to_owned(),
-            description: (*description).to_owned(),
+            description: Some((*description).to_owned()),
             permissions: permissions.iter().map(|p| (*p).to_owned()).collect(),
             users: Default::default(),
         })

@@ -38,7 +38,9 @@ impl Connection {
 pub struct Organization {
     pub id: String,
     pub name: String,
-    pub display_name: String,
+    /// Optional when created through the API; absent fields are not sent.
+    pub display_name: Option<String>,
+    /// `Value::Null` when the organization has none.
     pub metadata: Value,
     /// When the organization was created: not part of its JSON (Auth0 does not send it), but
     /// `GET /api/v2/organizations` sorts by it.
@@ -55,12 +57,14 @@ pub struct Organization {
 
 impl Organization {
     pub fn to_json(&self) -> Value {
-        json!({
-            "id": self.id,
-            "name": self.name,
-            "display_name": self.display_name,
-            "metadata": self.metadata,
-        })
+        let mut organization = json!({ "id": self.id, "name": self.name });
+        if let Some(display_name) = &self.display_name {
+            organization["display_name"] = json!(display_name);
+        }
+        if !self.metadata.is_null() {
+            organization["metadata"] = self.metadata.clone();
+        }
+        organization
     }
 }
 
@@ -68,7 +72,8 @@ impl Organization {
 pub struct Role {
     pub id: String,
     pub name: String,
-    pub description: String,
+    /// Optional when created through the API; not sent when absent.
+    pub description: Option<String>,
     /// Permissions the role grants on the tenant's APIs, added to password-realm tokens.
     pub permissions: Vec<String>,
     pub users: BTreeSet<Arc<str>>,
@@ -76,7 +81,11 @@ pub struct Role {
 
 impl Role {
     pub fn to_json(&self) -> Value {
-        json!({ "id": self.id, "name": self.name, "description": self.description })
+        let mut role = json!({ "id": self.id, "name": self.name });
+        if let Some(description) = &self.description {
+            role["description"] = json!(description);
+        }
+        role
     }
 }
 
@@ -104,6 +113,12 @@ pub struct Job {
     pub kind: &'static str,
     pub created_at: String,
 }
+
+/// Auth0's entity limits ("Entity Limit Policy"): hard limits, the same on every plan.
+pub const ORGANIZATIONS_PER_TENANT: usize = 100_000;
+pub const ROLES_PER_TENANT: usize = 1000;
+/// Roles a user holds tenant-wide (organization member roles count apart).
+pub const ROLES_PER_USER: usize = 50;
 
 #[derive(Default)]
 pub struct Directory {
@@ -156,6 +171,18 @@ impl Directory {
 
     pub fn role(&self, id: &str) -> Option<&Role> {
         self.roles.iter().find(|r| r.id == id)
+    }
+
+    pub fn role_mut(&mut self, id: &str) -> Option<&mut Role> {
+        self.roles.iter_mut().find(|r| r.id == id)
+    }
+
+    pub fn organization_named(&self, name: &str) -> Option<&Organization> {
+        self.organizations.iter().find(|o| o.name == name)
+    }
+
+    pub fn role_named(&self, name: &str) -> Option<&Role> {
+        self.roles.iter().find(|r| r.name == name)
     }
 
     pub fn organizations_of<'a>(

@@ -113,7 +113,7 @@ mod tests {
         Organization {
             id: "org_1".into(),
             name: "one".into(),
-            display_name: "One".into(),
+            display_name: Some("One".into()),
             metadata: Value::Null,
             created_at: Utc::now(),
             members: ["auth0|a", "auth0|b"].map(Arc::from).into(),

@@ -15,7 +15,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
 
-pub use directory::{App, BlockedFor, Connection, Directory, Job, Organization, Role};
+pub use directory::{
+    App, BlockedFor, Connection, Directory, Job, ORGANIZATIONS_PER_TENANT, Organization,
+    ROLES_PER_TENANT, ROLES_PER_USER, Role,
+};
 pub use logs::{LogEvent, LogKind, Logs, USER_AGENTS};
 pub use membership_view::ListedMember;
 

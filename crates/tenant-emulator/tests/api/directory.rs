@@ -433,7 +433,7 @@ async fn organizations_sort_by_name_display_name_and_created_at_in_both_directio
             .map(|o| {
                 let key = match field {
                     "name" => o.name.clone(),
-                    "display_name" => o.display_name.clone(),
+                    "display_name" => o.display_name.clone().unwrap_or_default(),
                     _ => o.created_at.clone(),
                 };
                 (key, o.id.clone())
@@ -470,6 +470,25 @@ async fn organizations_sort_by_name_display_name_and_created_at_in_both_directio
         some_order_differs_from_ids,
         "the seed makes sorting observable"
     );
+}
+
+#[tokio::test]
+async fn organization_and_role_lists_take_1_to_100_per_page() {
+    let t = spawn(5).await;
+    for path in ["/api/v2/organizations", "/api/v2/roles"] {
+        let (status, answer) = t.get_json(path, &[("per_page", "0")]).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}");
+        assert_eq!(
+            assert_error(&answer, 400, "invalid_query_string"),
+            "Query validation error: 'Value 0 is less than minimum 1' on property per_page \
+             (Number of results per page)."
+        );
+        let (status, answer) = t.get_json(path, &[("per_page", "101")]).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}");
+        assert_error(&answer, 400, "invalid_query_string");
+        let (status, _) = t.get_json(path, &[("per_page", "1")]).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+    }
 }
 
 #[tokio::test]

@@ -10,6 +10,7 @@ mod conformance;
 mod control;
 mod custom_domain;
 mod directory;
+mod directory_writes;
 mod faults;
 mod lag;
 mod login_sessions;

@@ -304,6 +304,34 @@ check('roles.getAll and roles.getUsers', async () => {
   assert.ok(Array.isArray(first.users));
 });
 
+check('organizations.create, roles.create, users.assignRoles, roles.assignUsers, users.deleteRoles', async () => {
+  const created = await management.organizations.create({ name: 'sdk-made', display_name: 'SDK' });
+  assert.equal(created.status, 201);
+  assert.match(created.data.id, /^org_/);
+  assert.equal(created.data.name, 'sdk-made');
+  const duplicate = await rejection(management.organizations.create({ name: 'sdk-made' }));
+  assert.ok(duplicate instanceof ManagementApiError, String(duplicate));
+  assert.equal(duplicate.statusCode, 409);
+  const badName = await rejection(management.organizations.create({ name: 'SDK Made' }));
+  assert.equal(badName.errorCode, 'invalid_body');
+
+  const { data: role, status } = await management.roles.create({ name: 'sdk-role', description: 'by the SDK' });
+  assert.equal(status, 200);
+  assert.deepEqual(role, { id: role.id, name: 'sdk-role', description: 'by the SDK' });
+  const [first, second] = users.filter((u) => u.email).slice(0, 2);
+  const assigned = await management.users.assignRoles({ id: first.user_id }, { roles: [role.id] });
+  assert.equal(assigned.status, 204);
+  await management.roles.assignUsers({ id: role.id }, { users: [second.user_id] });
+  const { data: holders } = await management.roles.getUsers({ id: role.id });
+  assert.deepEqual(holders.map((u) => u.user_id).sort(), [first.user_id, second.user_id].sort());
+  await management.users.deleteRoles({ id: first.user_id }, { roles: [role.id] });
+  const { data: held } = await management.users.getRoles({ id: first.user_id });
+  assert.ok(!held.some((r) => r.id === role.id));
+  const unknown = await rejection(management.users.assignRoles({ id: first.user_id }, { roles: ['rol_unknown'] }));
+  assert.equal(unknown.statusCode, 404);
+  assert.equal(unknown.errorCode, 'inexistent_role');
+});
+
 check('stats.getActiveUsersCount and stats.getDaily', async () => {
   // node-auth0 v4 reads this answer as text: Auth0 sends a bare number.
   const { data: active } = await management.stats.getActiveUsersCount();
