@@ -57,7 +57,7 @@ impl UpstreamError {
             Self::Conflict { .. } => "conflict",
             Self::Refused { .. } => "refused",
             Self::OutcomeUnknown { .. } => "outcome_unknown",
-            Self::CredentialsRefused => "credentials_refused",
+            Self::CredentialsRefused { .. } => "credentials_refused",
         }
     }
 
