@@ -31,10 +31,12 @@ use std::sync::Arc;
 use async_graphql::{
     BatchRequest, BatchResponse, EmptySubscription, SDLExportOptions, Schema, ValidationMode,
 };
+use tracing::Instrument;
 
 pub(crate) use context::RequestContext;
 
 use crate::config::{LimitsConfig, ServerConfig};
+use crate::telemetry::operation;
 
 type Executable = Schema<query::Query, mutation::Mutation, EmptySubscription>;
 
@@ -53,24 +55,31 @@ pub struct TenantGraphSchema {
 
 impl TenantGraphSchema {
     /// Runs one operation of the request whose context is `context`; `via_get` when it came as
-    /// `GET` (which may not mutate).
+    /// `GET` (which may not mutate). The operation has a span of its own when spans are
+    /// exported (`crate::telemetry::operation`); otherwise that span is `Span::none()`.
     pub(crate) async fn execute(
         &self,
         mut request: async_graphql::Request,
         via_get: bool,
         context: &Arc<RequestContext>,
     ) -> async_graphql::Response {
+        let span = operation::start(&context.client_trace);
         let caller = context.scope.budget_key();
         if let Err(error) = self.documents.prepare(&mut request, via_get, caller).await {
-            return refusal(error);
+            let response = refusal(error);
+            operation::finish(&span, &response);
+            return response;
         }
+        operation::describe(&span, &mut request);
         let request = request.data(context.clone());
         let schema = if self.documents.is_validated(&request.query) {
             &self.known
         } else {
             &self.strict
         };
-        schema.execute(request).await
+        let response = schema.execute(request).instrument(span.clone()).await;
+        operation::finish(&span, &response);
+        response
     }
 
     /// Runs a single operation or a batch (its operations concurrently, answers in order).

@@ -20,9 +20,10 @@ use super::AppState;
 use crate::auth::{Caller, Verifier};
 use crate::error::{ClientError, ErrorCode};
 use crate::graphql::RequestContext;
-use crate::metrics::{GraphqlLabels, Metrics};
+use crate::metrics::{GraphqlLabels, Metrics, outcome};
 use crate::request;
 use crate::store::StaleProfile;
+use crate::telemetry::ClientTrace;
 
 pub(crate) async fn get(
     State(state): State<Arc<AppState>>,
@@ -155,7 +156,10 @@ async fn execute(
         return rate_limited(wait);
     }
     let id = request::current_id().unwrap_or_else(|| request::choose_id(None));
-    let context = Arc::new(RequestContext::new(state.access.scope(caller, id)));
+    let context = Arc::new(
+        RequestContext::new(state.access.scope(caller, id))
+            .with_client_trace(ClientTrace::from_headers(headers)),
+    );
     let names = operation_names(&state.metrics, &batch);
     let tag = context.scope.tag().clone();
     let mut response =
@@ -312,19 +316,11 @@ fn record(metrics: &Metrics, names: &[Arc<str>], response: &BatchResponse, start
         BatchResponse::Batch(rs) => rs.iter().collect(),
     };
     for (name, response) in names.iter().zip(responses) {
-        let outcome = match (
-            response.errors.is_empty(),
-            response.data == async_graphql::Value::Null,
-        ) {
-            (true, _) => "ok",
-            (false, true) => "error",
-            (false, false) => "partial",
-        };
         metrics
             .graphql_requests
             .get_or_create(&GraphqlLabels {
                 operation: name.clone(),
-                outcome,
+                outcome: outcome(response),
             })
             .inc();
     }

@@ -25,6 +25,7 @@ mod schema;
 mod scope;
 mod search;
 mod self_service;
+mod telemetry;
 mod tenant_client;
 mod unknown_tenant;
 mod write_safety;

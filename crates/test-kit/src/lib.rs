@@ -2,8 +2,9 @@
 //! emulated operator issuer and gateways on free ports ([`TestApp`], [`start_gateway`]), a small
 //! GraphQL client ([`post`], [`data`], [`error_codes`]), a real `redis-server` ([`RedisServer`]),
 //! a real browser ([`Browser`]: headless Chromium through chromedriver), a browser at the HTTP
-//! level for the portal's tests ([`HttpBrowser`]), and the rule for system programs a test
-//! needs ([`require`]).
+//! level for the portal's tests ([`HttpBrowser`]), an OTLP trace receiver ([`OtlpReceiver`]), a
+//! proxy recording what a tenant is sent ([`RecordingProxy`]), and the rule for system programs a
+//! test needs ([`require`]).
 //!
 //! # System programs
 //! Some tests run real programs: `redis-server`, `chromium` and `chromedriver`, `node` (and
@@ -18,7 +19,9 @@ mod app;
 mod browser;
 mod gateway;
 mod http_browser;
+mod otlp;
 mod programs;
+mod proxy;
 mod redis_server;
 
 pub use app::{Options, TestApp, data, error_codes, post, spawn, spawn_with};
@@ -29,5 +32,7 @@ pub use gateway::{
     RunningGateway, fast_failing, start_gateway, start_gateway_on, start_gateway_with,
 };
 pub use http_browser::{HttpBrowser, Page};
+pub use otlp::{OtlpReceiver, ReceivedSpan};
 pub use programs::{require, require_file};
+pub use proxy::{Recorded, RecordingProxy};
 pub use redis_server::RedisServer;
