@@ -4,7 +4,6 @@
 
 mod audit_trail;
 mod auth;
-mod auth0_action;
 mod batching;
 mod credentials;
 mod directory;
