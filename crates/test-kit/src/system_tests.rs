@@ -153,7 +153,16 @@ impl Test {
 /// The `main` of the test binary `binary`: runs `tests` as libtest would (same arguments, same
 /// report), ignored or failed as the module's documentation says when a need is missing.
 pub fn run(binary: &str, needs: &[Need], tests: Vec<Test>) -> ExitCode {
-    conclude(binary, &Arguments::from_args(), needs, tests, strict()).exit_code()
+    let args = Arguments::from_args();
+    conclude(
+        binary,
+        &args,
+        needs,
+        tests,
+        strict(),
+        &mut std::io::stderr(),
+    )
+    .exit_code()
 }
 
 /// What [`run`] does, with its arguments and strictness given.
@@ -163,6 +172,7 @@ fn conclude(
     needs: &[Need],
     tests: Vec<Test>,
     strict: bool,
+    loud: &mut dyn std::io::Write,
 ) -> libtest_mimic::Conclusion {
     let missing: Vec<Need> = needs
         .iter()
@@ -180,7 +190,8 @@ fn conclude(
         .filter(|trial| !args.is_filtered_out(trial))
         .count();
     if !missing.is_empty() && !args.list && selected > 0 {
-        warn(binary, selected, &missing, strict);
+        // One write, so that nothing interleaves with it.
+        let _ = loud.write_all(warning(binary, selected, &missing, strict).as_bytes());
     }
     libtest_mimic::run(args, trials)
 }
@@ -208,8 +219,8 @@ fn summary(missing: &[Need]) -> String {
         .join("; ")
 }
 
-/// The loud block, on stderr, before the tests' report.
-fn warn(binary: &str, tests: usize, missing: &[Need], strict: bool) {
+/// The loud block, written before the tests' report.
+fn warning(binary: &str, tests: usize, missing: &[Need], strict: bool) -> String {
     let rule = "=".repeat(78);
     let verdict = if strict {
         format!("FAILED: {tests} tests of `{binary}`, {STRICT}=1 and what they need is missing:")
@@ -228,8 +239,7 @@ fn warn(binary: &str, tests: usize, missing: &[Need], strict: bool) {
         ));
     }
     block.push_str(&format!("{rule}\n\n"));
-    // One write, so that nothing interleaves with it.
-    let _ = std::io::Write::write_all(&mut std::io::stderr(), block.as_bytes());
+    block
 }
 
 /// The `main` of a binary of system tests (see the [module's documentation](self)):
@@ -274,7 +284,7 @@ mod tests {
         needs: &[Need],
         strict: bool,
         ignored: bool,
-    ) -> (libtest_mimic::Conclusion, usize) {
+    ) -> (libtest_mimic::Conclusion, usize, String) {
         let runs = Arc::new(AtomicUsize::new(0));
         let tests = ["first", "second"]
             .into_iter()
@@ -285,14 +295,25 @@ mod tests {
                 })
             })
             .collect();
+        // The inner report goes to a file, so that this test's own output says nothing of
+        // the failures it provokes.
+        let report = std::env::temp_dir().join(format!(
+            "tenantgraph-system-tests-{}-{strict}-{ignored}-{}.log",
+            std::process::id(),
+            needs.len()
+        ));
         let args = Arguments {
             test_threads: Some(1),
             quiet: true,
             ignored,
+            logfile: Some(report.to_string_lossy().into_owned()),
             ..Arguments::default()
         };
-        let conclusion = conclude("unit", &args, needs, tests, strict);
-        (conclusion, runs.load(Ordering::SeqCst))
+        let mut loud = Vec::new();
+        let conclusion = conclude("unit", &args, needs, tests, strict, &mut loud);
+        let _ = std::fs::remove_file(report);
+        let loud = String::from_utf8(loud).unwrap();
+        (conclusion, runs.load(Ordering::SeqCst), loud)
     }
 
     #[test]
@@ -304,31 +325,43 @@ mod tests {
 
     #[test]
     fn with_everything_there_the_tests_run() {
-        let (conclusion, runs) = conclude_two(&[PRESENT], false, false);
+        let (conclusion, runs, loud) = conclude_two(&[PRESENT], false, false);
         assert_eq!((conclusion.num_passed, conclusion.num_ignored), (2, 0));
         assert_eq!(runs, 2);
+        assert_eq!(loud, "", "nothing to say");
     }
 
     #[test]
     fn with_something_missing_the_tests_are_ignored_and_not_run() {
-        let (conclusion, runs) = conclude_two(&[PRESENT, ABSENT_FILE], false, false);
+        let (conclusion, runs, loud) = conclude_two(&[PRESENT, ABSENT_FILE], false, false);
         assert_eq!(conclusion.num_ignored, 2);
         assert_eq!(conclusion.num_passed + conclusion.num_failed, 0);
         assert!(!conclusion.has_failed());
         assert_eq!(runs, 0);
+        assert!(
+            loud.contains("SKIPPED: 2 tests of `unit`, counted as ignored"),
+            "{loud}"
+        );
+        assert!(loud.contains("`no/such/file.json`"), "{loud}");
+        assert!(loud.contains("install: npm ci --prefix nowhere"), "{loud}");
+        assert!(!loud.contains("cargo"), "only what is missing: {loud}");
     }
 
     #[test]
     fn with_something_missing_strict_runs_fail() {
-        let (conclusion, runs) = conclude_two(&[ABSENT], true, false);
+        let (conclusion, runs, loud) = conclude_two(&[ABSENT], true, false);
         assert_eq!(conclusion.num_failed, 2);
         assert!(conclusion.has_failed());
         assert_eq!(runs, 0);
+        assert!(
+            loud.contains("FAILED: 2 tests of `unit`, TENANTGRAPH_CI=1"),
+            "{loud}"
+        );
     }
 
     #[test]
     fn ignored_tests_asked_for_by_name_fail_saying_what_is_missing() {
-        let (conclusion, runs) = conclude_two(&[ABSENT], false, true);
+        let (conclusion, runs, _) = conclude_two(&[ABSENT], false, true);
         assert_eq!(conclusion.num_failed, 2);
         assert_eq!(runs, 0);
         let reason = summary(&[ABSENT]);
