@@ -153,6 +153,24 @@ fn spawn_serve(
     }
 }
 
+/// The id of acme-eu's first user, found through the running gateway at `graphql`.
+async fn first_acme_user(graphql: &str, token: &str) -> String {
+    let search: Value = reqwest::Client::new()
+        .post(graphql)
+        .bearer_auth(token)
+        .json(&json!({"query": "{ searchUsers(tenants: [\"acme-eu\"], first: 1) { edges { node { id } } } }"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    search["data"]["searchUsers"]["edges"][0]["node"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 fn sigterm(child: &std::process::Child) {
     let pid = child.id().to_string();
     assert!(
@@ -379,20 +397,7 @@ async fn the_demo_logs_audit_events() {
     let token = tokens["tokens"]["global_admin"].as_str().unwrap();
     assert!(tokens["operator_issuer"]["issuer"].is_string(), "{tokens}");
     let client = reqwest::Client::new();
-    let search: Value = client
-        .post(graphql)
-        .bearer_auth(token)
-        .json(&json!({"query": "{ searchUsers(tenants: [\"acme-eu\"], first: 1) { edges { node { id } } } }"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let user = search["data"]["searchUsers"]["edges"][0]["node"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let user = first_acme_user(graphql, token).await;
     let answer: Value = client
         .post(graphql)
         .bearer_auth(token)
@@ -487,20 +492,7 @@ async fn the_demo_exports_traces_where_the_otel_variables_say_and_flushes_them_a
     let tokens: Value = serde_json::from_slice(&std::fs::read(&tokens_file).unwrap()).unwrap();
     let graphql = tokens["graphql"].as_str().unwrap();
     let token = tokens["tokens"]["global_admin"].as_str().unwrap();
-    let search: Value = reqwest::Client::new()
-        .post(graphql)
-        .bearer_auth(token)
-        .json(&json!({"query": "{ searchUsers(tenants: [\"acme-eu\"], first: 1) { edges { node { id } } } }"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let user = search["data"]["searchUsers"]["edges"][0]["node"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let user = first_acme_user(graphql, token).await;
     traced_lookup(graphql, token, &user).await;
     assert!(
         receiver.spans().is_empty(),
