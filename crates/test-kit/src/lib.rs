@@ -30,6 +30,8 @@ mod gateway;
 #[cfg(feature = "gateway")]
 mod http_browser;
 #[cfg(feature = "gateway")]
+mod loopback;
+#[cfg(feature = "gateway")]
 mod otlp;
 #[cfg(feature = "gateway")]
 mod proxy;
