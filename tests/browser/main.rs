@@ -16,6 +16,7 @@ test_kit::system_tests!(
         explorer::the_explorer_fits_a_phone,
         portal::the_global_admin_reads_the_dashboard_and_searches_users,
         portal::the_tenant_admin_blocks_a_user_and_unblocks_them,
+        portal::a_user_is_found_and_blocked_with_the_keyboard_alone,
         portal::the_org_admin_sees_its_members_only_and_no_dashboard,
         portal::the_auditor_reads_the_audit_trail,
         portal::an_end_user_signs_in_at_their_tenant_and_accepts_the_terms_on_a_phone,

@@ -8,6 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
+use test_kit::fantoccini::key::Key;
 use test_kit::{Browser, By, TestApp, spawn};
 
 /// Signs `persona` in on the admin portal through the operator issuer's login page.
@@ -109,6 +110,39 @@ pub async fn the_tenant_admin_blocks_a_user_and_unblocks_them() {
     let link = browser.value("Link").await;
     assert!(link.contains("/lo/reset?ticket="), "{link}");
     clean(&browser, "a user's page").await;
+}
+
+/// The tenant admin's main task with the keyboard alone: Tab to the search box, type and
+/// press Enter, Tab to the user found and open it, Tab to "Block" and press it. Every stop on
+/// the way has a name (`tab_to` reads the focused control's accessible name).
+pub async fn a_user_is_found_and_blocked_with_the_keyboard_alone() {
+    let app = spawn().await;
+    app.fixture_user("acme-eu", "keyboard.block@example.com", None)
+        .await;
+    let browser = Browser::start().await;
+    sign_in(&browser, &app, "tenant_admin").await;
+    browser.goto(&format!("{}/admin/users", app.base())).await;
+    browser.tab_to("Search users").await;
+    browser
+        .press(&format!(
+            "email:\"keyboard.block@example.com\"{}",
+            Key::Enter
+        ))
+        .await;
+    browser
+        .wait_for_text(By::Css("main p"), |t| t.starts_with("1 user"))
+        .await;
+    browser.tab_to("keyboard.block@example.com").await;
+    browser.press(&Key::Enter.to_string()).await;
+    browser.find(By::role("button", "Block")).await;
+    browser.tab_to("Block").await;
+    browser.press(&Key::Enter.to_string()).await;
+    browser
+        .wait_for_text(By::Css("div.flash.ok"), |t| {
+            t.contains("The user is blocked.")
+        })
+        .await;
+    clean(&browser, "a user's page, by keyboard").await;
 }
 
 pub async fn the_org_admin_sees_its_members_only_and_no_dashboard() {

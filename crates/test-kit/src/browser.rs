@@ -32,6 +32,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use fantoccini::elements::{Element, ElementRef};
+use fantoccini::key::Key;
 use fantoccini::wd::{Capabilities, WebDriverCompatibleCommand};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
@@ -349,6 +350,39 @@ impl Browser {
             .flatten()
             .filter_map(|u| u.as_str().map(str::to_owned))
             .collect()
+    }
+
+    /// Moves the focus with Tab, as a keyboard user does, until it is on the control whose
+    /// accessible name is `name`; fails after 80 presses (unreachable by keyboard, or a trap).
+    pub async fn tab_to(&self, name: &str) -> Element {
+        let mut passed = Vec::new();
+        for _ in 0..80 {
+            self.press(&Key::Tab.to_string()).await;
+            let focused = self
+                .client
+                .active_element()
+                .await
+                .expect("an element has the focus");
+            let label = self.computed_label(&focused).await.unwrap_or_default();
+            if normalize(&label) == normalize(name) {
+                return focused;
+            }
+            passed.push(label);
+        }
+        panic!("Tab never reached {name:?}; it went through {passed:?}");
+    }
+
+    /// Sends `keys` to whatever has the focus (the page's body when nothing does).
+    pub async fn press(&self, keys: &str) {
+        let focused = self
+            .client
+            .active_element()
+            .await
+            .expect("an element has the focus");
+        focused
+            .send_keys(keys)
+            .await
+            .unwrap_or_else(|e| panic!("cannot press {keys:?}: {e}"));
     }
 
     /// The displayed controls (buttons, links, fields, selects, focusable elements) that have
