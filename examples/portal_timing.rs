@@ -1,5 +1,5 @@
-//! How fast the portal's pages answer with a warm cache (issue 12: "well under 100 ms of server
-//! time").
+//! How fast the portal's pages answer with a warm cache: server-rendered pages are meant to
+//! answer well under 100 ms.
 //!
 //! ```sh
 //! cargo run --release --example portal_timing                    # 200 loads of each page
