@@ -38,6 +38,9 @@ pub struct Config {
     /// The admin portal (`/admin/`) and the self-service page (`/account/`); absent: off.
     #[serde(default)]
     pub portal: Option<PortalConfig>,
+    /// OpenTelemetry traces; off unless an endpoint is given here or in `OTEL_*` variables.
+    #[serde(default)]
+    pub telemetry: TelemetryConfig,
     pub tenants: Vec<TenantConfig>,
 }
 
@@ -119,6 +122,86 @@ impl PortalConfig {
     pub fn base(&self) -> &str {
         self.public_url.trim_end_matches('/')
     }
+}
+
+/// OpenTelemetry traces exported over OTLP/HTTP. Every key is optional: a key left out is taken
+/// from the standard `OTEL_*` variable that means the same, and a key set here wins over it
+/// (`crate::telemetry::Settings` resolves the two). Tracing is on once an endpoint is known.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TelemetryConfig {
+    /// The collector's OTLP/HTTP base URL, e.g. `http://otel-collector:4318`: spans are posted
+    /// to `{otlp_endpoint}/v1/traces`, as with `OTEL_EXPORTER_OTLP_ENDPOINT`.
+    pub otlp_endpoint: Option<String>,
+    /// The `service.name` of every span; default `OTEL_SERVICE_NAME`, else `tenantgraph`.
+    pub service_name: Option<String>,
+    /// Share (0 to 1) of the traces that start here which are recorded; a caller's trace is
+    /// recorded when its `traceparent` says it is sampled, whatever this says. Default: what
+    /// `OTEL_TRACES_SAMPLER` says, else every trace.
+    pub sample_ratio: Option<f64>,
+}
+
+impl TelemetryConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |msg: String| Err(ConfigError::Invalid(msg));
+        if let Some(endpoint) = &self.otlp_endpoint
+            && let Err(why) = otlp_base_url(endpoint)
+        {
+            return invalid(format!("telemetry.otlp_endpoint {why}"));
+        }
+        if self
+            .service_name
+            .as_ref()
+            .is_some_and(|name| name.trim().is_empty())
+        {
+            return invalid("telemetry.service_name must not be empty".into());
+        }
+        if self
+            .sample_ratio
+            .is_some_and(|ratio| !(0.0..=1.0).contains(&ratio))
+        {
+            return invalid("telemetry.sample_ratio must be between 0 and 1".into());
+        }
+        Ok(())
+    }
+}
+
+/// An OTLP/HTTP URL: `http` or `https`, a host, no credentials (they belong in
+/// `OTEL_EXPORTER_OTLP_HEADERS`, not in a URL that is logged), no query. The error completes a
+/// sentence naming the key or variable; it does not repeat the value, which may hold a secret.
+pub(crate) fn otlp_url(value: &str) -> Result<reqwest::Url, String> {
+    let url = reqwest::Url::parse(value.trim()).map_err(|e| format!("is not a URL ({e})"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err("must be an http:// or https:// URL".into());
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err("must name a host".into());
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(
+            "must not hold credentials: give them as headers in OTEL_EXPORTER_OTLP_HEADERS".into(),
+        );
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err("must not have a query or a fragment".into());
+    }
+    Ok(url)
+}
+
+/// The traces URL of an OTLP/HTTP base URL: `/v1/traces` appended to its path, as the OTLP
+/// exporter specification does with `OTEL_EXPORTER_OTLP_ENDPOINT`. A base that already ends so
+/// is refused rather than doubled.
+pub(crate) fn otlp_base_url(value: &str) -> Result<String, String> {
+    let mut url = otlp_url(value)?;
+    let path = url.path().trim_end_matches('/').to_owned();
+    if path.ends_with("/v1/traces") {
+        return Err(
+            "is the collector's base URL (such as http://collector:4318): /v1/traces is added to it; drop it"
+                .into(),
+        );
+    }
+    url.set_path(&format!("{path}/v1/traces"));
+    Ok(url.into())
 }
 
 /// Redis, shared by every replica: a second-level profile cache, invalidation broadcast on
@@ -803,6 +886,7 @@ impl Config {
         if self.limits.upstream_per_tenant == 0 {
             return invalid("limits.upstream_per_tenant must be positive".into());
         }
+        self.telemetry.validate()?;
         if self.audit.readable_events == 0 {
             return invalid("audit.readable_events must be positive".into());
         }
@@ -1167,6 +1251,44 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.contains("operator_issuer"), "{error}");
+    }
+
+    #[test]
+    fn telemetry_settings_are_checked_at_load() {
+        let section =
+            "[telemetry]\notlp_endpoint = \"http://collector:4318\"\nsample_ratio = 0.5\n";
+        let config = Config::from_toml(&format!("{MINIMAL}\n{section}"), secrets).unwrap();
+        assert_eq!(
+            config.telemetry.otlp_endpoint.as_deref(),
+            Some("http://collector:4318")
+        );
+        assert_eq!(config.telemetry.sample_ratio, Some(0.5));
+        assert!(
+            Config::from_toml(MINIMAL, secrets)
+                .unwrap()
+                .telemetry
+                .otlp_endpoint
+                .is_none(),
+            "off by default"
+        );
+        for (keys, named) in [
+            (
+                "otlp_endpoint = \"collector:4318\"",
+                "telemetry.otlp_endpoint",
+            ),
+            (
+                "otlp_endpoint = \"http://collector:4318/v1/traces\"",
+                "telemetry.otlp_endpoint",
+            ),
+            ("sample_ratio = 1.5", "telemetry.sample_ratio"),
+            ("sample_ratio = nan", "telemetry.sample_ratio"),
+            ("service_name = \" \"", "telemetry.service_name"),
+            ("endpoint = \"http://c:4318\"", "endpoint"),
+        ] {
+            let toml = format!("{MINIMAL}\n[telemetry]\n{keys}\n");
+            let error = Config::from_toml(&toml, secrets).unwrap_err().to_string();
+            assert!(error.contains(named), "{keys}: {error}");
+        }
     }
 
     #[test]

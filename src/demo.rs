@@ -13,7 +13,7 @@ use tenant_emulator::{ClientConfig, Emulator, EmulatorConfig, EmulatorHandle, Ex
 
 use crate::config::{
     AuditConfig, AuthConfig, CacheConfig, Config, EditableField, LimitsConfig, LogConfig,
-    PortalConfig, SelfServiceConfig, ServerConfig, TenantConfig,
+    PortalConfig, SelfServiceConfig, ServerConfig, TelemetryConfig, TenantConfig,
 };
 
 /// The emulated tenants: (id, display name).
@@ -285,6 +285,8 @@ impl Environment {
             redis: None,
             self_service: self_service(),
             portal: None,
+            // The demo's traces are switched on by the OTEL_* variables alone.
+            telemetry: TelemetryConfig::default(),
             tenants,
         }
     }

@@ -16,6 +16,8 @@
 //! - `tenant`: one Auth0 tenant: Management API client, token, budget, retries, breaker.
 //! - `shared`: the connection to Redis, through which replicas share a cache, invalidations
 //!   and each tenant's budget (optional).
+//! - [`telemetry`]: OpenTelemetry traces over OTLP/HTTP (optional): a span per GraphQL
+//!   operation and per call to a tenant, W3C trace context in and out.
 //! - [`config`], [`error`] (the client-facing codes), `metrics`, `audit`, `validate`, `keys`,
 //!   `request` (what a request's task carries): the ground floor.
 //! - `portal` (with `[portal]`): the admin portal (`/admin/`) and the self-service page
@@ -42,6 +44,7 @@ pub mod scope;
 pub mod server;
 mod shared;
 mod store;
+pub mod telemetry;
 mod tenant;
 mod validate;
 

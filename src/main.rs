@@ -3,10 +3,13 @@
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
-use tenantgraph::config::{Config, LogFormat};
+use tenantgraph::config::{Config, LogFormat, TelemetryConfig};
 #[cfg(feature = "demo")]
 use tenantgraph::demo::{DemoOptions, run};
-use tracing_subscriber::EnvFilter;
+use tenantgraph::telemetry::{self, Settings, Telemetry};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer};
 
 #[derive(Parser)]
 #[command(version, about = "One GraphQL endpoint over many Auth0 tenants")]
@@ -54,16 +57,48 @@ enum Command {
     },
 }
 
-fn init_logs(format: LogFormat, filter: &str) {
+/// Logs to stdout and, when `telemetry` runs, exports its spans: each output has a filter of
+/// its own, so `RUST_LOG` decides what is logged and nothing else is exported.
+fn init_logs(format: LogFormat, filter: &str, telemetry: Option<&Telemetry>) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(filter));
     // Colour codes only on a terminal: a log file or a pipe gets plain text.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(ansi);
-    match format {
-        LogFormat::Json => builder.json().init(),
-        LogFormat::Text => builder.init(),
+    let logs = match format {
+        LogFormat::Json => tracing_subscriber::fmt::layer()
+            .json()
+            .with_ansi(ansi)
+            .boxed(),
+        LogFormat::Text => tracing_subscriber::fmt::layer().with_ansi(ansi).boxed(),
+    };
+    tracing_subscriber::registry()
+        .with(logs.with_filter(telemetry::keep_out_of_logs(filter)))
+        .with(telemetry.map(Telemetry::layer))
+        .init();
+}
+
+/// The trace pipeline `config` and the `OTEL_*` variables ask for, if any.
+fn start_telemetry(config: &TelemetryConfig) -> anyhow::Result<Option<Telemetry>> {
+    match Settings::resolve(config, |name| std::env::var(name).ok())? {
+        Some(settings) => Ok(Some(Telemetry::start(&settings)?)),
+        None => Ok(None),
+    }
+}
+
+/// Exports the spans still waiting, before the process exits.
+async fn stop_telemetry(telemetry: Option<Telemetry>) {
+    if let Some(telemetry) = telemetry
+        && let Err(error) = telemetry.shutdown().await
+    {
+        tracing::warn!(%error, "the last spans could not be exported");
+    }
+}
+
+fn log_telemetry(telemetry: Option<&Telemetry>) {
+    if let Some(telemetry) = telemetry {
+        tracing::info!(
+            endpoint = telemetry.endpoint(),
+            "exporting traces over OTLP/HTTP"
+        );
     }
 }
 
@@ -72,11 +107,12 @@ async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Serve { config } => {
             let config = Config::load(Some(&config))?;
-            init_logs(config.log.format, &config.log.filter);
-            let app = tenantgraph::Application::build(config).await?;
-            tracing::info!(addr = %app.local_addr(), "serving");
-            app.run_until_stopped(tenantgraph::shutdown_signal())
-                .await?;
+            let telemetry = start_telemetry(&config.telemetry)?;
+            init_logs(config.log.format, &config.log.filter, telemetry.as_ref());
+            log_telemetry(telemetry.as_ref());
+            let served = serve(config).await;
+            stop_telemetry(telemetry).await;
+            served?;
         }
         #[cfg(feature = "demo")]
         Command::Demo {
@@ -93,9 +129,15 @@ async fn main() -> anyhow::Result<()> {
             } else {
                 LogFormat::Text
             };
+            let telemetry = start_telemetry(&TelemetryConfig::default())?;
             // Audit events are logged under their own target: the demo shows them.
-            init_logs(format, "warn,tenantgraph=info,audit=info");
-            run(DemoOptions {
+            init_logs(
+                format,
+                "warn,tenantgraph=info,audit=info",
+                telemetry.as_ref(),
+            );
+            log_telemetry(telemetry.as_ref());
+            let ran = run(DemoOptions {
                 listen: listen
                     .unwrap_or_else(|| std::net::SocketAddr::from(([127, 0, 0, 1], port))),
                 cors_origins,
@@ -103,7 +145,9 @@ async fn main() -> anyhow::Result<()> {
                 seed,
                 tokens_file,
             })
-            .await?;
+            .await;
+            stop_telemetry(telemetry).await;
+            ran?;
         }
         Command::Schema { federation } => {
             let sdl = if federation {
@@ -117,5 +161,13 @@ async fn main() -> anyhow::Result<()> {
             }
         }
     }
+    Ok(())
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let app = tenantgraph::Application::build(config).await?;
+    tracing::info!(addr = %app.local_addr(), "serving");
+    app.run_until_stopped(tenantgraph::shutdown_signal())
+        .await?;
     Ok(())
 }

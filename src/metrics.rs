@@ -50,6 +50,16 @@ pub(crate) struct TenantLabels {
     pub(crate) tenant: Arc<str>,
 }
 
+/// What an operation's answer came to, as metrics and traces say it: `ok` (no error), `partial`
+/// (errors beside data) or `error` (no data).
+pub(crate) fn outcome(has_errors: bool, has_data: bool) -> &'static str {
+    match (has_errors, has_data) {
+        (false, _) => "ok",
+        (true, false) => "error",
+        (true, true) => "partial",
+    }
+}
+
 fn latency_histogram() -> Histogram {
     // 0.5 ms … ~16 s: cache hits at the low end, slow tenants at the top.
     Histogram::new(exponential_buckets(0.0005, 2.0, 16))

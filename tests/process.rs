@@ -1,16 +1,18 @@
 //! The `tenantgraph` binary as operators run it: `serve --config`, JSON logs carrying the
-//! request id, and a graceful stop on SIGTERM (in-flight requests finish, new ones are refused,
-//! exit status 0).
+//! request id, a graceful stop on SIGTERM (in-flight requests finish, new ones are refused,
+//! exit status 0), and traces exported over OTLP when configured, flushed before the exit.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use tenant_emulator::Faults;
 use tenantgraph::demo::{AUDIENCE, Environment, TENANTS_CLAIM};
+use test_kit::{OtlpReceiver, ReceivedSpan};
 
 fn config(env: &Environment, grace: &str) -> String {
     let mut toml = format!(
@@ -55,7 +57,40 @@ struct Gateway {
 /// they wait for the gateway's lines on one thread while the emulators answer on another, and
 /// `serve` asks each tenant for a token before it says it serves.
 fn spawn_gateway(env: &Environment, grace: &str) -> Gateway {
-    spawn_serve(&format!("grace-{grace}"), &config(env, grace), SECRETS)
+    spawn_gateway_with(env, grace, "", &[])
+}
+
+/// `serve` with `extra` added to the configuration and `vars` to its environment.
+fn spawn_gateway_with(
+    env: &Environment,
+    grace: &str,
+    extra: &str,
+    vars: &[(&str, &str)],
+) -> Gateway {
+    let toml = format!("{extra}\n{}", config(env, grace));
+    spawn_serve(&format!("grace-{grace}"), &toml, SECRETS, vars)
+}
+
+/// The `OTEL_*` variables a test sets itself: none of the machine's may reach the child.
+const OTEL_VARIABLES: [&str; 9] = [
+    "OTEL_SDK_DISABLED",
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_PROTOCOL",
+    "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+    "OTEL_SERVICE_NAME",
+    "OTEL_RESOURCE_ATTRIBUTES",
+    "OTEL_TRACES_SAMPLER",
+    "OTEL_BSP_SCHEDULE_DELAY",
+];
+
+/// A command for the `tenantgraph` binary with none of the machine's `OTEL_*` variables.
+fn tenantgraph() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tenantgraph"));
+    for variable in OTEL_VARIABLES {
+        command.env_remove(variable);
+    }
+    command
 }
 
 /// Every emulated tenant's secret, in the variables `serve` reads them from.
@@ -65,17 +100,27 @@ const SECRETS: [(&str, &str); 3] = [
     ("TENANTGRAPH_SECRET_GLOBEX", "tenantgraph-secret"),
 ];
 
-/// `tenantgraph serve` with the configuration `toml` (JSON logs) and `secrets` in its
+/// `tenantgraph serve` with the configuration `toml` (JSON logs), `secrets` and `vars` in its
 /// environment, once it logs that it serves.
-fn spawn_serve(tag: &str, toml: &str, secrets: [(&str, &str); 3]) -> Gateway {
-    let dir =
-        std::env::temp_dir().join(format!("tenantgraph-process-{}-{tag}", std::process::id()));
+fn spawn_serve(
+    tag: &str,
+    toml: &str,
+    secrets: [(&str, &str); 3],
+    vars: &[(&str, &str)],
+) -> Gateway {
+    static SPAWNED: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "tenantgraph-process-{}-{tag}-{}",
+        std::process::id(),
+        SPAWNED.fetch_add(1, Ordering::Relaxed)
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("tenantgraph.toml");
     std::fs::write(&path, toml).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tenantgraph"))
+    let mut child = tenantgraph()
         .args(["serve", "--config", path.to_str().unwrap()])
         .envs(secrets)
+        .envs(vars.iter().copied())
         .env_remove("RUST_LOG")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -106,6 +151,24 @@ fn spawn_serve(tag: &str, toml: &str, secrets: [(&str, &str); 3]) -> Gateway {
         logs,
         url: format!("http://{addr}/graphql"),
     }
+}
+
+/// The id of acme-eu's first user, found through the running gateway at `graphql`.
+async fn first_acme_user(graphql: &str, token: &str) -> String {
+    let search: Value = reqwest::Client::new()
+        .post(graphql)
+        .bearer_auth(token)
+        .json(&json!({"query": "{ searchUsers(tenants: [\"acme-eu\"], first: 1) { edges { node { id } } } }"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    search["data"]["searchUsers"]["edges"][0]["node"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 fn sigterm(child: &std::process::Child) {
@@ -274,7 +337,7 @@ async fn serve_logs_audit_events_with_its_default_settings() {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("tenantgraph.toml");
     std::fs::write(&path, toml).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tenantgraph"))
+    let mut child = tenantgraph()
         .args(["serve", "--config", path.to_str().unwrap()])
         .env("TENANTGRAPH_SECRET_ACME_EU", "tenantgraph-secret")
         .env("TENANTGRAPH_SECRET_ACME_US", "tenantgraph-secret")
@@ -319,7 +382,7 @@ async fn the_demo_logs_audit_events() {
     std::fs::create_dir_all(&dir).unwrap();
     let tokens_file = dir.join("tokens.json");
     let _ = std::fs::remove_file(&tokens_file);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tenantgraph"))
+    let mut child = tenantgraph()
         .args(["demo", "--port", "0", "--users", "20", "--tokens-file"])
         .arg(&tokens_file)
         .env_remove("RUST_LOG")
@@ -334,20 +397,7 @@ async fn the_demo_logs_audit_events() {
     let token = tokens["tokens"]["global_admin"].as_str().unwrap();
     assert!(tokens["operator_issuer"]["issuer"].is_string(), "{tokens}");
     let client = reqwest::Client::new();
-    let search: Value = client
-        .post(graphql)
-        .bearer_auth(token)
-        .json(&json!({"query": "{ searchUsers(tenants: [\"acme-eu\"], first: 1) { edges { node { id } } } }"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let user = search["data"]["searchUsers"]["edges"][0]["node"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let user = first_acme_user(graphql, token).await;
     let answer: Value = client
         .post(graphql)
         .bearer_auth(token)
@@ -363,6 +413,200 @@ async fn the_demo_logs_audit_events() {
     assert!(audit.contains(&user), "{audit}");
     sigterm(&child);
     let _ = tokio::task::spawn_blocking(move || child.wait()).await;
+}
+
+const TRACE_ID: &str = "0af7651916cd43dd8448eb211c80319c";
+const CLIENT_SPAN_ID: &str = "b7ad6b7169203331";
+
+/// A named lookup of one acme-eu user, continuing the trace `TRACE_ID`.
+async fn traced_lookup(graphql: &str, token: &str, user: &str) {
+    let answer: Value = reqwest::Client::new()
+        .post(graphql)
+        .bearer_auth(token)
+        .header("traceparent", format!("00-{TRACE_ID}-{CLIENT_SPAN_ID}-01"))
+        .json(&json!({
+            "query": "query Lookup($id: ID!) { user(tenant: \"acme-eu\", id: $id) { id } }",
+            "variables": {"id": user},
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["data"]["user"]["id"], user, "{answer}");
+}
+
+/// The lookup's operation span, a child of the caller's, and the call under it.
+fn assert_lookup_traced(spans: &[ReceivedSpan], service: &str) {
+    let operation = spans
+        .iter()
+        .find(|s| s.name == "query Lookup")
+        .unwrap_or_else(|| panic!("no operation span: {spans:#?}"));
+    assert_eq!(operation.trace_id, TRACE_ID);
+    assert_eq!(operation.parent_span_id, CLIENT_SPAN_ID);
+    assert_eq!(
+        operation.resource.get("service.name").map(String::as_str),
+        Some(service)
+    );
+    let call = spans
+        .iter()
+        .find(|s| s.name == "GET /api/v2/users/{id}")
+        .unwrap_or_else(|| panic!("no call span: {spans:#?}"));
+    assert_eq!(call.parent_span_id, operation.span_id);
+    assert_eq!(call.attribute("tenantgraph.tenant.id"), Some("acme-eu"));
+}
+
+/// Only the export at shutdown can deliver spans within the test.
+const NO_TIMED_EXPORT: (&str, &str) = ("OTEL_BSP_SCHEDULE_DELAY", "600000");
+
+#[tokio::test]
+async fn the_demo_exports_traces_where_the_otel_variables_say_and_flushes_them_at_exit() {
+    let receiver = OtlpReceiver::start().await;
+    let dir = std::env::temp_dir().join(format!("tenantgraph-otel-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let tokens_file = dir.join("tokens.json");
+    let _ = std::fs::remove_file(&tokens_file);
+    let mut child = tenantgraph()
+        .args(["demo", "--port", "0", "--users", "20", "--tokens-file"])
+        .arg(&tokens_file)
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.endpoint())
+        .env("OTEL_SERVICE_NAME", "tenantgraph-demo-traced")
+        .env(NO_TIMED_EXPORT.0, NO_TIMED_EXPORT.1)
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let lines = lines_of(&mut child);
+    let announced = wait_for_line(
+        &lines,
+        &["exporting traces over OTLP/HTTP"],
+        Duration::from_secs(60),
+    );
+    assert!(
+        announced.contains(&format!("{}/v1/traces", receiver.endpoint())),
+        "{announced}"
+    );
+    wait_for_line(&lines, &["Press Ctrl-C to stop"], Duration::from_secs(60));
+    let tokens: Value = serde_json::from_slice(&std::fs::read(&tokens_file).unwrap()).unwrap();
+    let graphql = tokens["graphql"].as_str().unwrap();
+    let token = tokens["tokens"]["global_admin"].as_str().unwrap();
+    let user = first_acme_user(graphql, token).await;
+    traced_lookup(graphql, token, &user).await;
+    assert!(
+        receiver.spans().is_empty(),
+        "nothing is exported before the batch is due or the process stops"
+    );
+
+    sigterm(&child);
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "exit status {status:?}");
+    let spans = receiver.spans();
+    assert_lookup_traced(&spans, "tenantgraph-demo-traced");
+}
+
+#[tokio::test]
+async fn serve_takes_the_telemetry_section_over_the_otel_variables() {
+    let env = Environment::start(20, 6, |_| {}).await.unwrap();
+    let token = env
+        .operator_token("Ops", &["read:users"], json!("*"), None)
+        .await
+        .unwrap();
+    let from_file = OtlpReceiver::start().await;
+    let from_env = OtlpReceiver::start().await;
+    let section = format!(
+        "[telemetry]\notlp_endpoint = \"{}\"\nservice_name = \"from-the-file\"\n",
+        from_file.endpoint()
+    );
+    let Gateway { child, url, .. } = spawn_gateway_with(
+        &env,
+        "1s",
+        &section,
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", &from_env.endpoint()),
+            ("OTEL_SERVICE_NAME", "from-the-environment"),
+            NO_TIMED_EXPORT,
+        ],
+    );
+    let user = env.tenants[0].control().users(1, 0).users.remove(0).user_id;
+    traced_lookup(&url, &token, &user).await;
+    sigterm(&child);
+    let mut child = child;
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "exit status {status:?}");
+    assert_lookup_traced(&from_file.spans(), "from-the-file");
+    assert!(from_env.spans().is_empty());
+}
+
+/// `serve` with `telemetry` as its [telemetry] section and `vars` set: its exit status and
+/// what it wrote to stderr. Nothing is started: the settings are refused first.
+fn serve_with_telemetry(telemetry: &str, vars: &[(&str, &str)]) -> (bool, String) {
+    let dir = std::env::temp_dir().join(format!(
+        "tenantgraph-otel-refused-{}-{}",
+        std::process::id(),
+        telemetry.len() + vars.len()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("tenantgraph.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[auth]\naudience = \"{AUDIENCE}\"\n[telemetry]\n{telemetry}\n[[tenants]]\nid = \"acme-eu\"\nname = \"ACME\"\ndomain = \"acme-eu.eu.auth0.com\"\nclient_id = \"x\"\n"
+        ),
+    )
+    .unwrap();
+    let output = tenantgraph()
+        .args(["serve", "--config", path.to_str().unwrap()])
+        .env("TENANTGRAPH_SECRET_ACME_EU", "s")
+        .envs(vars.iter().copied())
+        .output()
+        .unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn bad_telemetry_settings_stop_the_start_with_an_error_naming_them() {
+    for (telemetry, vars, named) in [
+        (
+            "otlp_endpoint = \"collector:4318\"",
+            &[][..],
+            "telemetry.otlp_endpoint",
+        ),
+        (
+            "otlp_endpoint = \"http://c:4318\"\nsample_ratio = 2.0",
+            &[],
+            "telemetry.sample_ratio",
+        ),
+        (
+            "",
+            &[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://user:hunter2@c:4318")],
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+        ),
+        (
+            "",
+            &[
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4317"),
+                ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+            ],
+            "OTEL_EXPORTER_OTLP_PROTOCOL",
+        ),
+    ] {
+        let (started, stderr) = serve_with_telemetry(telemetry, vars);
+        assert!(!started, "{telemetry} {vars:?} was accepted");
+        assert!(stderr.contains(named), "{named} is not named: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert!(!stderr.contains("hunter2"), "{stderr}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -385,7 +629,7 @@ async fn serve_says_at_start_up_which_credentials_are_refused_and_readyz_shows_t
         lines,
         logs,
         url,
-    } = spawn_serve("credentials", &toml, secrets);
+    } = spawn_serve("credentials", &toml, secrets, &[]);
     let mut child = Reaper(Some(child));
 
     // Said before it serves, naming each tenant and why, never the secret.

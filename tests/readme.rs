@@ -2,6 +2,8 @@
 //! (its default users and seed, as `cargo run --release -- demo` starts it), as the persona its
 //! first line names (`# as global_admin`), in the order printed. A block must answer without
 //! error, unless its first line says which refusal it shows (`# as user, refused: FORBIDDEN`).
+//! A block that shows schema rather than an operation says so on its first line (`# schema`):
+//! it is not sent, but it must parse as a GraphQL type-system document.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader};
@@ -10,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-/// One ```graphql block of the README.
+/// One ```graphql block of the README that shows an operation.
 #[derive(Debug)]
 struct Example {
     /// The README line the block starts on, for messages.
@@ -42,6 +44,16 @@ fn examples(readme: &str) -> Vec<Example> {
             .take_while(|line| line.trim() != "```")
             .collect();
         let head = document.first().copied().unwrap_or_default();
+        if head.trim() == "# schema" {
+            let sdl = document.join("\n");
+            if let Err(error) = async_graphql::parser::parse_schema(&sdl) {
+                panic!(
+                    "README line {}: the schema does not parse: {error}",
+                    number + 1
+                );
+            }
+            continue;
+        }
         let Some(said) = head.strip_prefix("# as ") else {
             panic!(
                 "README line {}: a graphql block starts with `# as PERSONA`, not {head:?}",

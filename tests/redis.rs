@@ -3,8 +3,9 @@
 //! shared upstream budget, and carrying on (then reconnecting) when Redis dies or hangs.
 //!
 //! These tests need `redis-server` on the PATH: `.ci/run` installs it (`apt-get install
-//! redis-server`). Without it they are skipped, saying so loudly, unless `TENANTGRAPH_CI=1`
-//! makes its absence a failure (see `test_kit::require`).
+//! redis-server`). Without it they are counted as ignored, saying so loudly, unless
+//! `TENANTGRAPH_CI=1` makes its absence a failure (`harness = false`: see
+//! `test_kit::system_tests`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::SocketAddr;
@@ -83,12 +84,11 @@ impl Replica {
 
 const READ: &str = "query($id: ID!) { user(tenant: \"acme-eu\", id: $id) { id name } }";
 
-/// Two replicas sharing a fresh Redis in front of emulated tenants; `None` when redis-server is
-/// not installed (the test is skipped).
+/// Two replicas sharing a fresh Redis in front of emulated tenants.
 async fn setup(
     tune: impl Fn(&mut Config) + Copy,
-) -> Option<(Environment, RedisServer, String, Replica, Replica)> {
-    let redis = RedisServer::start()?;
+) -> (Environment, RedisServer, String, Replica, Replica) {
+    let redis = RedisServer::start();
     let env = Environment::start(60, 11, |c| c.search_lag = Duration::from_secs(30))
         .await
         .unwrap();
@@ -108,7 +108,7 @@ async fn setup(
     for tenant in &env.tenants {
         tenant.control().reset_stats();
     }
-    Some((env, redis, token, a, b))
+    (env, redis, token, a, b)
 }
 
 fn calls(env: &Environment, route: &str) -> u64 {
@@ -124,11 +124,8 @@ fn user(env: &Environment, n: usize) -> String {
         .clone()
 }
 
-#[tokio::test]
-async fn redis_shared_cache_serves_a_profile_read_by_another_replica() {
-    let Some((env, redis, token, a, b)) = setup(|_| {}).await else {
-        return;
-    };
+pub async fn redis_shared_cache_serves_a_profile_read_by_another_replica() {
+    let (env, redis, token, a, b) = setup(|_| {}).await;
     let id = user(&env, 1);
     let first = a.query(&token, READ, json!({"id": id})).await;
     assert_eq!(calls(&env, "GET /api/v2/users/{id}"), 1);
@@ -155,11 +152,8 @@ async fn redis_shared_cache_serves_a_profile_read_by_another_replica() {
     );
 }
 
-#[tokio::test]
-async fn redis_a_write_through_one_replica_is_seen_by_the_other() {
-    let Some((env, _redis, token, a, b)) = setup(|_| {}).await else {
-        return;
-    };
+pub async fn redis_a_write_through_one_replica_is_seen_by_the_other() {
+    let (env, _redis, token, a, b) = setup(|_| {}).await;
     let id = user(&env, 2);
     let before = b.query(&token, READ, json!({"id": id})).await;
     let search = "query($q: String) { searchUsers(tenants: [\"acme-eu\"], query: $q) { edges { node { name } } } }";
@@ -203,11 +197,8 @@ async fn redis_a_write_through_one_replica_is_seen_by_the_other() {
     );
 }
 
-#[tokio::test]
-async fn redis_a_deleted_user_is_gone_from_every_replica() {
-    let Some((env, _redis, token, a, b)) = setup(|_| {}).await else {
-        return;
-    };
+pub async fn redis_a_deleted_user_is_gone_from_every_replica() {
+    let (env, _redis, token, a, b) = setup(|_| {}).await;
     let id = user(&env, 3);
     assert!(b.query(&token, READ, json!({"id": id})).await["data"]["user"].is_object());
     let deleted = a
@@ -231,18 +222,14 @@ async fn redis_a_deleted_user_is_gone_from_every_replica() {
     assert!(c.query(&token, READ, json!({"id": id})).await["data"]["user"].is_null());
 }
 
-#[tokio::test]
-async fn redis_shared_rate_budget_keeps_two_replicas_within_the_tenant_limit() {
-    let Some((env, _redis, token, a, b)) = setup(|config| {
+pub async fn redis_shared_rate_budget_keeps_two_replicas_within_the_tenant_limit() {
+    let (env, _redis, token, a, b) = setup(|config| {
         for tenant in &mut config.tenants {
             tenant.rate_limit.per_second = 10.0;
             tenant.rate_limit.burst = 5;
         }
     })
-    .await
-    else {
-        return;
-    };
+    .await;
     let ids: Vec<String> = env.tenants[0]
         .control()
         .users(60, 0)
@@ -274,11 +261,8 @@ async fn redis_shared_rate_budget_keeps_two_replicas_within_the_tenant_limit() {
     assert!(served >= 5, "{served}");
 }
 
-#[tokio::test]
-async fn redis_restarting_fails_no_request_and_replicas_reconnect() {
-    let Some((env, mut redis, token, a, b)) = setup(|_| {}).await else {
-        return;
-    };
+pub async fn redis_restarting_fails_no_request_and_replicas_reconnect() {
+    let (env, mut redis, token, a, b) = setup(|_| {}).await;
     redis.stop();
     for n in 10..15 {
         let answer = a.query(&token, READ, json!({"id": user(&env, n)})).await;
@@ -327,11 +311,8 @@ async fn redis_restarting_fails_no_request_and_replicas_reconnect() {
     assert_eq!(calls(&env, "GET /api/v2/users/{id}"), before);
 }
 
-#[tokio::test]
-async fn redis_that_hangs_slows_no_request_past_its_timeout() {
-    let Some((env, redis, token, a, _b)) = setup(|_| {}).await else {
-        return;
-    };
+pub async fn redis_that_hangs_slows_no_request_past_its_timeout() {
+    let (env, redis, token, a, _b) = setup(|_| {}).await;
     redis.signal("-STOP");
     let started = Instant::now();
     let answer = a.query(&token, READ, json!({"id": user(&env, 30)})).await;
@@ -342,11 +323,8 @@ async fn redis_that_hangs_slows_no_request_past_its_timeout() {
     assert!(elapsed < Duration::from_secs(3), "{elapsed:?}");
 }
 
-#[tokio::test]
-async fn redis_audit_trail_written_through_one_replica_is_read_through_the_other() {
-    let Some((env, _redis, token, a, b)) = setup(|_| {}).await else {
-        return;
-    };
+pub async fn redis_audit_trail_written_through_one_replica_is_read_through_the_other() {
+    let (env, _redis, token, a, b) = setup(|_| {}).await;
     let id = user(&env, 4);
     let blocked = a
         .query(
@@ -370,3 +348,16 @@ async fn redis_audit_trail_written_through_one_replica_is_read_through_the_other
         json!([{"action": "blockUser", "targetUser": id, "outcome": "SUCCEEDED"}])
     );
 }
+
+test_kit::system_tests!(
+    needs: [REDIS_SERVER],
+    tests: [
+        redis_shared_cache_serves_a_profile_read_by_another_replica,
+        redis_a_write_through_one_replica_is_seen_by_the_other,
+        redis_a_deleted_user_is_gone_from_every_replica,
+        redis_shared_rate_budget_keeps_two_replicas_within_the_tenant_limit,
+        redis_restarting_fails_no_request_and_replicas_reconnect,
+        redis_that_hangs_slows_no_request_past_its_timeout,
+        redis_audit_trail_written_through_one_replica_is_read_through_the_other,
+    ],
+);

@@ -50,17 +50,21 @@ impl Answer {
         matches!(self, Self::Planned { .. })
     }
 
-    /// `ok`, `error` (no data) or `partial`, as the metrics count them.
-    pub(crate) fn outcome(&self) -> &'static str {
-        let (errors, no_data) = match self {
-            Self::Executed(response) => (&response.errors, response.data == Value::Null),
-            Self::Planned { planned, .. } => (&planned.errors, planned.data == "null"),
-        };
-        match (errors.is_empty(), no_data) {
-            (true, _) => "ok",
-            (false, true) => "error",
-            (false, false) => "partial",
+    /// The answer's errors.
+    pub(crate) fn errors(&self) -> &[ServerError] {
+        match self {
+            Self::Executed(response) => &response.errors,
+            Self::Planned { planned, .. } => &planned.errors,
         }
+    }
+
+    /// `ok`, `error` (no data) or `partial` ([`crate::metrics::outcome`]).
+    pub(crate) fn outcome(&self) -> &'static str {
+        let has_data = match self {
+            Self::Executed(response) => response.data != Value::Null,
+            Self::Planned { planned, .. } => planned.data != "null",
+        };
+        crate::metrics::outcome(!self.errors().is_empty(), has_data)
     }
 
     /// As async-graphql's response (the in-process API).

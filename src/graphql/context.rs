@@ -8,13 +8,16 @@ use async_graphql::Context;
 
 use crate::error::{ClientError, ErrorCode};
 use crate::scope::{Scope, UserField};
+use crate::telemetry::ClientTrace;
 
-/// Per request: the caller's scope, and the failures already reported.
+/// Per request: the caller's scope, the failures already reported, and the caller's trace.
 pub(crate) struct RequestContext {
     pub(crate) scope: Scope,
     /// Tenant failures already reported, so a down tenant yields one error per field, not one
     /// per user.
     reported: Mutex<HashSet<(Option<String>, ErrorCode, String)>>,
+    /// The trace the caller's operations continue, if it sent one (and spans are exported).
+    pub(crate) client_trace: ClientTrace,
 }
 
 impl RequestContext {
@@ -22,6 +25,7 @@ impl RequestContext {
         Self {
             scope,
             reported: Mutex::new(HashSet::new()),
+            client_trace: ClientTrace::default(),
         }
     }
 
@@ -31,6 +35,11 @@ impl RequestContext {
             .lock()
             .map(|mut seen| seen.insert((error.tenant.clone(), error.code, field.to_owned())))
             .unwrap_or(true)
+    }
+
+    pub(crate) fn with_client_trace(mut self, client_trace: ClientTrace) -> Self {
+        self.client_trace = client_trace;
+        self
     }
 }
 

@@ -33,11 +33,13 @@ mod types;
 use std::sync::Arc;
 
 use async_graphql::{BatchRequest, EmptySubscription, SDLExportOptions, Schema, ValidationMode};
+use tracing::Instrument;
 
 pub(crate) use answer::{Answer, Answers};
 pub(crate) use context::RequestContext;
 
 use crate::config::{LimitsConfig, ServerConfig};
+use crate::telemetry::operation;
 
 type Executable = Schema<query::Query, mutation::Mutation, EmptySubscription>;
 
@@ -57,18 +59,39 @@ pub struct TenantGraphSchema {
 impl TenantGraphSchema {
     /// Runs one operation of the request whose context is `context`; `via_get` when it came as
     /// `GET` (which may not mutate). A document with a plan that passed every validation rule
-    /// before is answered by its plan when the plan can (`plan`).
+    /// before is answered by its plan when the plan can (`plan`). The operation has a span of
+    /// its own when spans are exported (`crate::telemetry::operation`); otherwise that span is
+    /// `Span::none()`.
     pub(crate) async fn answer(
         &self,
         mut request: async_graphql::Request,
         via_get: bool,
         context: &Arc<RequestContext>,
     ) -> Answer {
+        let span = operation::start(&context.client_trace);
         let caller = context.scope.budget_key();
-        let parsed = match self.documents.prepare(&mut request, via_get, caller).await {
-            Ok(parsed) => parsed,
-            Err(error) => return Answer::Executed(refusal(error)),
+        let answer = match self.documents.prepare(&mut request, via_get, caller).await {
+            // Named before it is first entered: a span's name is fixed when it starts.
+            Ok(parsed) => {
+                operation::describe(&span, &parsed.document, request.operation_name.as_deref());
+                self.run(&parsed, request, context)
+                    .instrument(span.clone())
+                    .await
+            }
+            Err(error) => Answer::Executed(refusal(error)),
         };
+        operation::finish(&span, answer.outcome(), answer.errors());
+        answer
+    }
+
+    /// Runs a prepared operation: by its plan when it has one that can answer, else by
+    /// async-graphql.
+    async fn run(
+        &self,
+        parsed: &guard::Parsed,
+        mut request: async_graphql::Request,
+        context: &Arc<RequestContext>,
+    ) -> Answer {
         let validated = self.documents.is_validated(&request.query);
         if validated
             && let Some(plan) = &parsed.plan

@@ -237,7 +237,7 @@ impl Scope {
     fn loader(&self) -> &DataLoader<Batcher> {
         self.loader.get_or_init(|| {
             let batcher = Batcher::new(self.store.clone(), self.tag.clone(), self.stale.clone());
-            DataLoader::new(batcher, tokio::spawn)
+            DataLoader::new(batcher, crate::telemetry::spawn)
         })
     }
 

@@ -22,6 +22,7 @@ use crate::graphql::{Answers, RequestContext};
 use crate::metrics::{GraphqlLabels, Metrics};
 use crate::request;
 use crate::store::StaleProfile;
+use crate::telemetry::ClientTrace;
 
 pub(crate) async fn get(
     State(state): State<Arc<AppState>>,
@@ -158,7 +159,10 @@ async fn execute(
         return rate_limited(wait);
     }
     let id = request::current_id().unwrap_or_else(|| request::choose_id(None));
-    let context = Arc::new(RequestContext::new(state.access.scope(caller, id)));
+    let context = Arc::new(
+        RequestContext::new(state.access.scope(caller, id))
+            .with_client_trace(ClientTrace::from_headers(headers)),
+    );
     let names = operation_names(&state.metrics, &batch);
     let tag = context.scope.tag().clone();
     let mut answers =

@@ -45,6 +45,22 @@ impl UpstreamError {
         }
     }
 
+    /// What kind of failure this is, in a word: a trace's `error.type`, which carries nothing of
+    /// the reason.
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            Self::Unavailable { .. } => "unavailable",
+            Self::Timeout => "timeout",
+            Self::RateLimited | Self::AuthenticationRateLimited { .. } => "rate_limited",
+            Self::NotFound => "not_found",
+            Self::BadRequest { .. } => "bad_request",
+            Self::Conflict { .. } => "conflict",
+            Self::Refused { .. } => "refused",
+            Self::OutcomeUnknown { .. } => "outcome_unknown",
+            Self::CredentialsRefused { .. } => "credentials_refused",
+        }
+    }
+
     /// Whether this failure says something about the tenant's health (for the circuit breaker).
     pub(crate) fn is_tenant_fault(&self) -> bool {
         matches!(

@@ -18,6 +18,9 @@
 //! (connection refused, 401, 429); when it may have (timeout, connection lost, 5xx, unreadable
 //! answer), the outcome is reported as unknown.
 //!
+//! Traces. A call is one span (`crate::telemetry::upstream`), its waits and retries inside, and
+//! every request it sends carries that span's W3C trace context.
+//!
 //! Credentials. When the token endpoint refuses the client, or the Management API still answers
 //! 401 to a fresh token, the credentials are taken as refused: calls fail at once (no token
 //! request, which Auth0 counts against the monthly machine-to-machine quota) and the tenant is
@@ -42,6 +45,7 @@ use super::token::TokenCache;
 use crate::config::{MAX_CREDENTIALS_RETRY, TenantConfig};
 use crate::metrics::Metrics;
 use crate::shared::Shared;
+use crate::telemetry::upstream::{CallSpan, Peer};
 
 /// Whether a call may be repeated without changing its effect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,6 +140,9 @@ pub(crate) struct TenantHttp {
     timeout: Duration,
     retries: u32,
     metrics: Metrics,
+    /// Where the Management API and the Authentication API are, for the calls' spans.
+    peer: Peer,
+    auth_peer: Peer,
 }
 
 impl std::fmt::Debug for TenantHttp {
@@ -168,6 +175,8 @@ impl TenantHttp {
             .clone()
             .unwrap_or_else(|| secrecy::SecretString::from(String::new()));
         let tenant: Arc<str> = Arc::from(config.id.as_str());
+        let peer = Peer::of(&base_url);
+        let auth_base_url = config.authentication_base_url();
         let placeholder = super::placeholder::describe(config);
         Self {
             tokens: TokenCache::new(
@@ -175,8 +184,11 @@ impl TenantHttp {
                 config.client_id.clone(),
                 secret,
                 config.management_audience(),
+                tenant.clone(),
             ),
-            auth_base_url: config.authentication_base_url(),
+            auth_peer: Peer::of(&auth_base_url),
+            auth_base_url,
+            peer,
             base_url,
             http,
             budget: Budget::new(tenant.clone(), config.rate_limit, shared),
@@ -311,6 +323,20 @@ impl TenantHttp {
         call: &Call,
         decode: impl Fn(&[u8]) -> Result<T, String>,
     ) -> Result<T, UpstreamError> {
+        let mut trace = CallSpan::start(&self.tenant, &self.peer, call.endpoint);
+        let span = trace.span().clone();
+        let result = self.call(call, &decode, &mut trace).instrument(span).await;
+        trace.end(result.as_ref().err().map(UpstreamError::kind));
+        result
+    }
+
+    /// The call with its breaker, budget, token and retries.
+    async fn call<T>(
+        &self,
+        call: &Call,
+        decode: &impl Fn(&[u8]) -> Result<T, String>,
+        trace: &mut CallSpan,
+    ) -> Result<T, UpstreamError> {
         let deadline = Instant::now() + self.timeout;
         let caller = crate::request::current().and_then(|r| r.caller);
         let mut attempts = 0;
@@ -324,15 +350,18 @@ impl TenantHttp {
             let Some(permit) = self.breaker.permit_by(deadline).await else {
                 return Err(UpstreamError::unavailable("circuit open"));
             };
+            // A slot must leave the call time to be made: one at the end of the deadline would
+            // only time out, spend the tenant's budget, and count against the tenant's health.
             // Dropping the permit here (no room) hands a trial back.
-            if self.budget.take(caller, remaining).await.is_err() {
+            let room = remaining.saturating_sub(self.timeout / 10);
+            if self.budget.take(caller, room).await.is_err() {
                 self.breaker.rate_limited();
                 return Err(UpstreamError::RateLimited);
             }
             attempts += 1;
             let span = tracing::debug_span!("upstream", tenant = %self.tenant, endpoint = call.endpoint, attempt = attempts);
             let outcome = self
-                .attempt(call, deadline, attempts, &decode)
+                .attempt(call, deadline, attempts, decode, trace)
                 .instrument(span)
                 .await;
             match outcome {
@@ -380,6 +409,7 @@ impl TenantHttp {
         deadline: Instant,
         attempt: u32,
         decode: &impl Fn(&[u8]) -> Result<T, String>,
+        trace: &mut CallSpan,
     ) -> Attempt<T> {
         let read = call.kind == CallKind::Read;
         let remaining = deadline.saturating_duration_since(Instant::now());
@@ -410,9 +440,10 @@ impl TenantHttp {
             request = request.json(body);
         }
         let started = Instant::now();
-        let answer = match request.send().await {
+        let answer = match trace.sending(request).send().await {
             Ok(response) => {
                 let status = response.status();
+                trace.answered(status);
                 let limits = RateHeaders::read(response.headers());
                 response.bytes().await.map(|body| (status, limits, body))
             }
@@ -500,6 +531,23 @@ impl TenantHttp {
         path: &str,
         body: &serde_json::Value,
     ) -> Result<(), UpstreamError> {
+        let mut trace = CallSpan::start(&self.tenant, &self.auth_peer, endpoint);
+        let span = trace.span().clone();
+        let result = self
+            .post_authentication(endpoint, path, body, &mut trace)
+            .instrument(span)
+            .await;
+        trace.end(result.as_ref().err().map(UpstreamError::kind));
+        result
+    }
+
+    async fn post_authentication(
+        &self,
+        endpoint: &'static str,
+        path: &str,
+        body: &serde_json::Value,
+        trace: &mut CallSpan,
+    ) -> Result<(), UpstreamError> {
         let mut request = self
             .http
             .post(format!("{}{}", self.auth_base_url, path))
@@ -509,9 +557,10 @@ impl TenantHttp {
             request = request.header(crate::request::HEADER, &*id);
         }
         let started = Instant::now();
-        let answer = match request.send().await {
+        let answer = match trace.sending(request).send().await {
             Ok(response) => {
                 let status = response.status();
+                trace.answered(status);
                 response.bytes().await.map(|body| (status, body))
             }
             Err(error) => Err(error),

@@ -8,8 +8,10 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
+use tracing::Instrument;
 
 use super::error::UpstreamError;
+use crate::telemetry::upstream::{CallSpan, Peer};
 
 /// A bearer token and when to stop using it.
 #[derive(Clone)]
@@ -78,6 +80,9 @@ pub(crate) struct TokenCache {
     current: RwLock<Option<ManagementToken>>,
     /// Held while fetching, so concurrent callers wait for one refresh instead of each asking.
     refreshing: Mutex<()>,
+    /// The tenant and the address of its token endpoint, for the token request's span.
+    tenant: Arc<str>,
+    peer: Peer,
 }
 
 impl std::fmt::Debug for TokenCache {
@@ -94,14 +99,17 @@ impl TokenCache {
         client_id: String,
         client_secret: SecretString,
         audience: String,
+        tenant: Arc<str>,
     ) -> Self {
         Self {
+            peer: Peer::of(base_url),
             url: format!("{base_url}/oauth/token"),
             client_id,
             client_secret,
             audience,
             current: RwLock::new(None),
             refreshing: Mutex::new(()),
+            tenant,
         }
     }
 
@@ -148,26 +156,38 @@ impl TokenCache {
         http: &reqwest::Client,
         timeout: Duration,
     ) -> Result<ManagementToken, UpstreamError> {
+        let mut trace = CallSpan::start(&self.tenant, &self.peer, "POST /oauth/token");
+        let span = trace.span().clone();
+        let result = self
+            .request(http, timeout, &mut trace)
+            .instrument(span)
+            .await;
+        trace.end(result.as_ref().err().map(UpstreamError::kind));
+        result
+    }
+
+    async fn request(
+        &self,
+        http: &reqwest::Client,
+        timeout: Duration,
+        trace: &mut CallSpan,
+    ) -> Result<ManagementToken, UpstreamError> {
         let body = serde_json::json!({
             "grant_type": "client_credentials",
             "client_id": self.client_id,
             "client_secret": self.client_secret.expose_secret(),
             "audience": self.audience,
         });
-        let response = http
-            .post(&self.url)
-            .json(&body)
-            .timeout(timeout)
-            .send()
-            .await
-            .map_err(|e| {
-                if e.is_timeout() {
-                    UpstreamError::Timeout
-                } else {
-                    UpstreamError::unavailable(format!("token request failed: {e}"))
-                }
-            })?;
+        let request = http.post(&self.url).json(&body).timeout(timeout);
+        let response = trace.sending(request).send().await.map_err(|e| {
+            if e.is_timeout() {
+                UpstreamError::Timeout
+            } else {
+                UpstreamError::unavailable(format!("token request failed: {e}"))
+            }
+        })?;
         let status = response.status();
+        trace.answered(status);
         if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
             return Err(UpstreamError::RateLimited);
         }

@@ -217,6 +217,14 @@ async fn no_token_is_unauthenticated_per_field() {
     let response = app
         .client
         .post(app.url())
+        .json(&json!({"query": QUERY}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401, "no token is answered as a bad one");
+    let response = app
+        .client
+        .post(app.url())
         .header("authorization", "Basic abc")
         .json(&json!({"query": QUERY}))
         .send()

@@ -4,7 +4,6 @@
 
 mod audit_trail;
 mod auth;
-mod auth0_action;
 mod batching;
 mod credentials;
 mod directory;
@@ -26,6 +25,7 @@ mod schema;
 mod scope;
 mod search;
 mod self_service;
+mod telemetry;
 mod tenant_client;
 mod unknown_tenant;
 mod write_safety;

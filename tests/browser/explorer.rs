@@ -18,12 +18,9 @@ async fn open(browser: &Browser, app: &TestApp) {
     browser.find(By::role("button", "Mutation")).await;
 }
 
-#[tokio::test]
-async fn the_opening_example_runs_with_nothing_but_loopback_and_no_console_error() {
+pub async fn the_opening_example_runs_with_nothing_but_loopback_and_no_console_error() {
     let app = demo().await;
-    let Some(browser) = Browser::start().await else {
-        return;
-    };
+    let browser = Browser::start().await;
     open(&browser, &app).await;
     let query = browser.value("Query").await;
     assert!(query.contains("searchUsers"), "opens on a search: {query}");
@@ -102,16 +99,13 @@ async fn the_opening_example_runs_with_nothing_but_loopback_and_no_console_error
     browser.close().await;
 }
 
-#[tokio::test]
-async fn another_token_in_the_headers_makes_another_caller() {
+pub async fn another_token_in_the_headers_makes_another_caller() {
     let app = demo().await;
     let me = app
         .query(&app.tokens.user, "{ me { id } }", json!({}))
         .await;
     let user_id = data(&me)["me"]["id"].as_str().unwrap().to_owned();
-    let Some(browser) = Browser::start().await else {
-        return;
-    };
+    let browser = Browser::start().await;
     open(&browser, &app).await;
 
     browser
@@ -162,12 +156,9 @@ async fn another_token_in_the_headers_makes_another_caller() {
     browser.close().await;
 }
 
-#[tokio::test]
-async fn the_docs_list_the_query_fields_and_insert_them() {
+pub async fn the_docs_list_the_query_fields_and_insert_them() {
     let app = demo().await;
-    let Some(browser) = Browser::start().await else {
-        return;
-    };
+    let browser = Browser::start().await;
     open(&browser, &app).await;
 
     browser.click("Query").await;
@@ -236,12 +227,9 @@ async fn the_docs_list_the_query_fields_and_insert_them() {
     browser.close().await;
 }
 
-#[tokio::test]
-async fn the_explorer_fits_a_phone() {
+pub async fn the_explorer_fits_a_phone() {
     let app = demo().await;
-    let Some(browser) = Browser::start_phone(390, 844).await else {
-        return;
-    };
+    let browser = Browser::start_phone(390, 844).await;
     browser.goto(&app.url()).await;
     browser.find("Run").await;
     let path = std::env::temp_dir().join("tenantgraph-explorer-390.png");

@@ -8,6 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
+use test_kit::fantoccini::key::Key;
 use test_kit::{Browser, By, TestApp, spawn};
 
 /// Signs `persona` in on the admin portal through the operator issuer's login page.
@@ -57,12 +58,9 @@ async fn heading(browser: &Browser) -> String {
     browser.text(By::Css("main h1")).await
 }
 
-#[tokio::test]
-async fn the_global_admin_reads_the_dashboard_and_searches_users() {
+pub async fn the_global_admin_reads_the_dashboard_and_searches_users() {
     let app = spawn().await;
-    let Some(browser) = Browser::start().await else {
-        return;
-    };
+    let browser = Browser::start().await;
     sign_in(&browser, &app, "global_admin").await;
     assert_eq!(heading(&browser).await, "Dashboard");
     browser.find(By::Css("figure.chart svg")).await;
@@ -84,14 +82,11 @@ async fn the_global_admin_reads_the_dashboard_and_searches_users() {
     browser.screenshot(&pictures.join("portal-users.png")).await;
 }
 
-#[tokio::test]
-async fn the_tenant_admin_blocks_a_user_and_unblocks_them() {
+pub async fn the_tenant_admin_blocks_a_user_and_unblocks_them() {
     let app = spawn().await;
     app.fixture_user("acme-eu", "browser.block@example.com", None)
         .await;
-    let Some(browser) = Browser::start().await else {
-        return;
-    };
+    let browser = Browser::start().await;
     sign_in(&browser, &app, "tenant_admin").await;
     browser.click(By::role("link", "Users")).await;
     browser
@@ -117,12 +112,42 @@ async fn the_tenant_admin_blocks_a_user_and_unblocks_them() {
     clean(&browser, "a user's page").await;
 }
 
-#[tokio::test]
-async fn the_org_admin_sees_its_members_only_and_no_dashboard() {
+/// The tenant admin's main task with the keyboard alone: Tab to the search box, type and
+/// press Enter, Tab to the user found and open it, Tab to "Block" and press it. Every stop on
+/// the way has a name (`tab_to` reads the focused control's accessible name).
+pub async fn a_user_is_found_and_blocked_with_the_keyboard_alone() {
     let app = spawn().await;
-    let Some(browser) = Browser::start().await else {
-        return;
-    };
+    app.fixture_user("acme-eu", "keyboard.block@example.com", None)
+        .await;
+    let browser = Browser::start().await;
+    sign_in(&browser, &app, "tenant_admin").await;
+    browser.goto(&format!("{}/admin/users", app.base())).await;
+    browser.tab_to("Search users").await;
+    browser
+        .press(&format!(
+            "email:\"keyboard.block@example.com\"{}",
+            Key::Enter
+        ))
+        .await;
+    browser
+        .wait_for_text(By::Css("main p"), |t| t.starts_with("1 user"))
+        .await;
+    browser.tab_to("keyboard.block@example.com").await;
+    browser.press(&Key::Enter.to_string()).await;
+    browser.find(By::role("button", "Block")).await;
+    browser.tab_to("Block").await;
+    browser.press(&Key::Enter.to_string()).await;
+    browser
+        .wait_for_text(By::Css("div.flash.ok"), |t| {
+            t.contains("The user is blocked.")
+        })
+        .await;
+    clean(&browser, "a user's page, by keyboard").await;
+}
+
+pub async fn the_org_admin_sees_its_members_only_and_no_dashboard() {
+    let app = spawn().await;
+    let browser = Browser::start().await;
     sign_in(&browser, &app, "org_admin").await;
     assert_eq!(heading(&browser).await, "Users");
     let nav = browser.text(By::Role("navigation", "Sections")).await;
@@ -147,8 +172,7 @@ async fn the_org_admin_sees_its_members_only_and_no_dashboard() {
     clean(&browser, "the organization's users").await;
 }
 
-#[tokio::test]
-async fn the_auditor_reads_the_audit_trail() {
+pub async fn the_auditor_reads_the_audit_trail() {
     let app = spawn().await;
     let id = app
         .fixture_user("globex", "browser.audit@example.com", None)
@@ -161,9 +185,7 @@ async fn the_auditor_reads_the_audit_trail() {
         )
         .await;
     test_kit::data(&answer);
-    let Some(browser) = Browser::start().await else {
-        return;
-    };
+    let browser = Browser::start().await;
     sign_in(&browser, &app, "auditor").await;
     browser.click(By::role("link", "Audit")).await;
     browser.select("Action", "blockUser").await;
@@ -174,12 +196,9 @@ async fn the_auditor_reads_the_audit_trail() {
     clean(&browser, "the audit page").await;
 }
 
-#[tokio::test]
-async fn an_end_user_signs_in_at_their_tenant_and_accepts_the_terms_on_a_phone() {
+pub async fn an_end_user_signs_in_at_their_tenant_and_accepts_the_terms_on_a_phone() {
     let app = spawn().await;
-    let Some(browser) = Browser::start_phone(390, 844).await else {
-        return;
-    };
+    let browser = Browser::start_phone(390, 844).await;
     browser.goto(&format!("{}/account/", app.base())).await;
     browser
         .click(By::role("link", "Sign in with ACME Europe"))
@@ -214,13 +233,10 @@ async fn an_end_user_signs_in_at_their_tenant_and_accepts_the_terms_on_a_phone()
     clean(&browser, "the self-service page").await;
 }
 
-#[tokio::test]
-async fn the_admin_pages_fit_a_phone() {
+pub async fn the_admin_pages_fit_a_phone() {
     let app = spawn().await;
     let member = app.users_of("acme-eu")[0].user_id.replace('|', "%7C");
-    let Some(browser) = Browser::start_phone(390, 844).await else {
-        return;
-    };
+    let browser = Browser::start_phone(390, 844).await;
     sign_in(&browser, &app, "global_admin").await;
     for page in [
         "/admin/dashboard".to_owned(),

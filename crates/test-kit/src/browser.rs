@@ -5,7 +5,7 @@
 //! ```no_run
 //! # async fn example(url: &str) {
 //! use test_kit::By;
-//! let Some(browser) = test_kit::Browser::start().await else { return }; // skipped, loudly
+//! let browser = test_kit::Browser::start().await;
 //! browser.goto(url).await;
 //! browser.fill("Query", "{ tenants { id } }").await; // the field labelled "Query"
 //! browser.click(By::role("button", "Run")).await;
@@ -13,6 +13,9 @@
 //! assert!(browser.console_errors().await.is_empty());
 //! # }
 //! ```
+//!
+//! Its tests declare `CHROMIUM` and `CHROMEDRIVER` (see [`crate::system_tests`]), which skips
+//! them where those are not installed.
 //!
 //! Each [`Browser`] has its own chromedriver on a free port and its own empty profile, removed
 //! when it drops; at most two are open at once in a test binary, the others wait their turn.
@@ -29,6 +32,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use fantoccini::elements::{Element, ElementRef};
+use fantoccini::key::Key;
 use fantoccini::wd::{Capabilities, WebDriverCompatibleCommand};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
@@ -39,7 +43,6 @@ const WAIT: Duration = Duration::from_secs(15);
 const POLL: Duration = Duration::from_millis(50);
 /// The JSON key of an element reference in WebDriver answers.
 const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
-const INSTALL: &str = "apt-get install chromium chromium-driver";
 
 /// Chromium's flags: headless, as root without a sandbox, and nothing of its own on the
 /// network (no background requests, updates, sync or QUIC probes).
@@ -128,28 +131,24 @@ impl Drop for Driver {
 }
 
 impl Browser {
-    /// A 1280×900 window; `None` when chromedriver or Chromium is missing (see
-    /// [`crate::require`]: the test is skipped loudly, or fails under `TENANTGRAPH_CI=1`).
-    pub async fn start() -> Option<Self> {
+    /// A 1280×900 window.
+    pub async fn start() -> Self {
         Self::start_sized(1280, 900).await
     }
 
     /// As [`Browser::start`], with a window of `width`×`height` CSS pixels (headless Chromium
     /// makes windows at least 500 pixels wide: for a phone, see [`Browser::start_phone`]).
-    pub async fn start_sized(width: u32, height: u32) -> Option<Self> {
+    pub async fn start_sized(width: u32, height: u32) -> Self {
         Self::launch(Screen::Window { width, height }).await
     }
 
     /// As [`Browser::start`], emulating a phone's screen of `width`×`height` CSS pixels (a
     /// touch screen, the mobile viewport rules).
-    pub async fn start_phone(width: u32, height: u32) -> Option<Self> {
+    pub async fn start_phone(width: u32, height: u32) -> Self {
         Self::launch(Screen::Phone { width, height }).await
     }
 
-    async fn launch(screen: Screen) -> Option<Self> {
-        if !crate::require("chromedriver", INSTALL) || !crate::require("chromium", INSTALL) {
-            return None;
-        }
+    async fn launch(screen: Screen) -> Self {
         let slot = SLOTS.acquire().await.expect("the browser slots stay open");
         let driver = Driver::start();
         let client = connect(&driver, screen).await;
@@ -158,12 +157,12 @@ impl Browser {
             .await
             .expect("a WebDriver session")
             .unwrap_or_default();
-        Some(Self {
+        Self {
             client,
             session,
             driver,
             _slot: slot,
-        })
+        }
     }
 
     /// The WebDriver client, for whatever the helpers below do not cover.
@@ -351,6 +350,39 @@ impl Browser {
             .flatten()
             .filter_map(|u| u.as_str().map(str::to_owned))
             .collect()
+    }
+
+    /// Moves the focus with Tab, as a keyboard user does, until it is on the control whose
+    /// accessible name is `name`; fails after 80 presses (unreachable by keyboard, or a trap).
+    pub async fn tab_to(&self, name: &str) -> Element {
+        let mut passed = Vec::new();
+        for _ in 0..80 {
+            self.press(&Key::Tab.to_string()).await;
+            let focused = self
+                .client
+                .active_element()
+                .await
+                .expect("an element has the focus");
+            let label = self.computed_label(&focused).await.unwrap_or_default();
+            if normalize(&label) == normalize(name) {
+                return focused;
+            }
+            passed.push(label);
+        }
+        panic!("Tab never reached {name:?}; it went through {passed:?}");
+    }
+
+    /// Sends `keys` to whatever has the focus (the page's body when nothing does).
+    pub async fn press(&self, keys: &str) {
+        let focused = self
+            .client
+            .active_element()
+            .await
+            .expect("an element has the focus");
+        focused
+            .send_keys(keys)
+            .await
+            .unwrap_or_else(|e| panic!("cannot press {keys:?}: {e}"));
     }
 
     /// The displayed controls (buttons, links, fields, selects, focusable elements) that have

@@ -16,7 +16,6 @@ mod lag;
 mod login_sessions;
 mod logs_stats;
 mod ratelimit;
-mod sdk;
 mod search;
 mod seed;
 mod tickets;
