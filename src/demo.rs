@@ -134,9 +134,30 @@ impl Environment {
         tune: impl Fn(&mut EmulatorConfig),
         portal: Option<&str>,
     ) -> anyhow::Result<Self> {
+        let ids: Vec<&str> = TENANTS.iter().map(|(id, _)| *id).collect();
+        Self::start_tenants(&ids, users, seed, tune, portal).await
+    }
+
+    /// As [`Environment::start`], with tenants of these ids (benchmarks over many tenants).
+    pub async fn start_named(
+        ids: &[&str],
+        users: usize,
+        seed: u64,
+        tune: impl Fn(&mut EmulatorConfig),
+    ) -> anyhow::Result<Self> {
+        Self::start_tenants(ids, users, seed, tune, None).await
+    }
+
+    async fn start_tenants(
+        ids: &[&str],
+        users: usize,
+        seed: u64,
+        tune: impl Fn(&mut EmulatorConfig),
+        portal: Option<&str>,
+    ) -> anyhow::Result<Self> {
         let portal = portal.map(|p| p.trim_end_matches('/').to_owned());
-        let mut tenants = Vec::with_capacity(TENANTS.len());
-        for (id, _) in TENANTS {
+        let mut tenants = Vec::with_capacity(ids.len());
+        for &id in ids {
             let mut config = EmulatorConfig::new(id);
             config.users = users;
             config.seed = seed;

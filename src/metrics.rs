@@ -52,14 +52,11 @@ pub(crate) struct TenantLabels {
 
 /// What an operation's answer came to, as metrics and traces say it: `ok` (no error), `partial`
 /// (errors beside data) or `error` (no data).
-pub(crate) fn outcome(response: &async_graphql::Response) -> &'static str {
-    match (
-        response.errors.is_empty(),
-        response.data == async_graphql::Value::Null,
-    ) {
-        (true, _) => "ok",
-        (false, true) => "error",
-        (false, false) => "partial",
+pub(crate) fn outcome(has_errors: bool, has_data: bool) -> &'static str {
+    match (has_errors, has_data) {
+        (false, _) => "ok",
+        (true, false) => "error",
+        (true, true) => "partial",
     }
 }
 
@@ -87,6 +84,8 @@ pub(crate) struct Families {
     pub(crate) cache_requests: Family<CacheLabels, Counter>,
     pub(crate) graphql_requests: Family<GraphqlLabels, Counter>,
     pub(crate) graphql_duration: Histogram,
+    /// Operations answered by a compiled plan (`graphql::plan`), without per-field resolution.
+    pub(crate) graphql_planned: Counter,
     pub(crate) loader_batch_size: Histogram,
     /// 0 = UP, 1 = DEGRADED, 2 = DOWN.
     pub(crate) tenant_status: Family<TenantLabels, Gauge>,
@@ -156,6 +155,12 @@ impl Metrics {
             "Duration of GraphQL operations",
             graphql_duration.clone(),
         );
+        let graphql_planned = Counter::default();
+        registry.register(
+            "graphql_planned",
+            "GraphQL operations answered by the compiled plan of their document",
+            graphql_planned.clone(),
+        );
         let loader_batch_size = Histogram::new(exponential_buckets(1.0, 2.0, 8));
         registry.register(
             "loader_batch_size",
@@ -202,6 +207,7 @@ impl Metrics {
             cache_requests,
             graphql_requests,
             graphql_duration,
+            graphql_planned,
             loader_batch_size,
             tenant_status,
             tenant_credentials_refused,

@@ -179,6 +179,18 @@ pub async fn start_tenants(
     users: usize,
     seed: u64,
 ) -> anyhow::Result<(ChildProcess, TenantsReady)> {
+    start_many_tenants(workdir, http, name, users, seed, 3).await
+}
+
+/// As [`start_tenants`], with `count` tenants (`t01`, `t02`, … unless it is the demo's three).
+pub async fn start_many_tenants(
+    workdir: &Path,
+    http: &reqwest::Client,
+    name: &str,
+    users: usize,
+    seed: u64,
+    count: usize,
+) -> anyhow::Result<(ChildProcess, TenantsReady)> {
     let args = [
         "--role".to_owned(),
         "tenants".to_owned(),
@@ -186,6 +198,8 @@ pub async fn start_tenants(
         users.to_string(),
         "--seed".to_owned(),
         seed.to_string(),
+        "--tenants".to_owned(),
+        count.to_string(),
     ];
     let (process, ready): (ChildProcess, TenantsReady) =
         ChildProcess::start(workdir, name, &args, &[]).await?;

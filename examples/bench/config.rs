@@ -18,6 +18,10 @@ pub const SECRET_VARIABLE: &str = "TENANTGRAPH_BENCH_SECRET";
 /// The per-caller request budget, lifted (a `[limits]` key of newer gateways).
 const LIFTED_CALLER_RATE: &str = "caller_rate = { per_second = 1000000.0, burst = 1000000 }";
 
+/// The complexity bound, raised so that the cost step's `users(refs:)` of 500 refs with W2's
+/// selection (about 5,500) runs.
+const RAISED_COMPLEXITY: &str = "complexity = 20000";
+
 /// The gateway settings a run changes.
 #[derive(Clone, Copy, Debug)]
 pub struct GatewayTuning {
@@ -86,8 +90,10 @@ fn gateway_toml_with(tenants: &TenantsReady, tuning: GatewayTuning, limits: &str
         let _ = writeln!(toml, "profile_ttl = {}", toml_string(ttl));
     }
     let _ = writeln!(toml, "\n[log]\nfilter = \"warn\"\n");
-    if !limits.is_empty() {
-        let _ = writeln!(toml, "[limits]\n{limits}\n");
+    if limits.is_empty() {
+        let _ = writeln!(toml, "[limits]\n{RAISED_COMPLEXITY}\n");
+    } else {
+        let _ = writeln!(toml, "[limits]\n{limits}\n{RAISED_COMPLEXITY}\n");
     }
     for tenant in &tenants.tenants {
         let _ = writeln!(

@@ -8,7 +8,8 @@
 //!
 //! Flags: `--quick`, `--connections N` (concurrent keep-alive connections, default 32),
 //! `--duration S` (measured window of each run), `--warmup S`, `--only W1,W3`,
-//! `--cache on|off|both`, `--skip-memory`, `--users N` (per tenant, default 10,000), `--seed S`.
+//! `--cache on|off|both`, `--skip-memory`, `--skip-cost`, `--users N` (per tenant, default
+//! 10,000), `--seed S`.
 //!
 //! # Topology
 //! Every part runs in its own process, so its CPU and memory are measured apart; the program
@@ -65,6 +66,11 @@
 //! and whether the peak stays under 150 MB. The same fill with the cache off tells how much of
 //! the growth is the allocator keeping memory the requests used rather than the cache itself.
 //!
+//! The cost step tells how the gateway's CPU per request grows: `users(refs:)` of 10, 50, 100
+//! and 500 refs over the three tenants, and `searchUsers` over 3, 10 and 30 tenants of 1,000
+//! users each (a tenants child with that many), each with the cache on and off, in short closed
+//! loops; the figure is the gateway's CPU time over the window divided by the answers.
+//!
 //! The output is a table, then one JSON line per run, e.g.
 //! `{"workload":"W1","cache":"on","rps":…,"p50_ms":…,"p99_ms":…,"upstream_per_req":…,"rss_mb":…}`.
 //!
@@ -73,6 +79,7 @@
 
 mod children;
 mod config;
+mod cost;
 mod load;
 mod measure;
 mod memory;
@@ -90,6 +97,7 @@ use anyhow::{Context as _, bail};
 use clap::{Parser, ValueEnum};
 
 use crate::children::{start_tenants, work_directory};
+use crate::cost::{run_refs_cost, run_tenants_cost};
 use crate::load::FIXED_RATE_SHARE;
 use crate::memory::run_memory;
 use crate::plan::Plan;
@@ -134,6 +142,12 @@ struct Cli {
     config: Option<PathBuf>,
     #[arg(long, hide = true, default_value_t = 1_000)]
     body_bytes: usize,
+    /// Tenants the tenants role starts.
+    #[arg(long, hide = true, default_value_t = 3)]
+    tenants: usize,
+    /// Skip the cost step (CPU per request by refs and by tenants).
+    #[arg(long)]
+    skip_cost: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -166,7 +180,7 @@ async fn main() -> anyhow::Result<()> {
     // reqwest is built without a TLS provider; it needs one even for plain HTTP.
     let _ = rustls::crypto::ring::default_provider().install_default();
     match cli.role {
-        Some(Role::Tenants) => role_tenants(cli.users, cli.seed).await,
+        Some(Role::Tenants) => role_tenants(cli.users, cli.seed, cli.tenants).await,
         Some(Role::Gateway) => {
             let path = cli.config.context("--role gateway needs --config PATH")?;
             role_gateway(&path).await
@@ -229,7 +243,19 @@ async fn parent(cli: &Cli) -> anyhow::Result<()> {
         }
         report.ceiling = Some(ceiling);
     }
+    if plan.cost {
+        match run_refs_cost(&workdir, &http, &tenants, &population, &plan).await {
+            Ok(points) => report.cost.extend(points),
+            Err(error) => eprintln!("cost step (refs) failed: {error:#}"),
+        }
+    }
     tenants.0.stop().await;
+    if plan.cost {
+        match run_tenants_cost(&workdir, &http, &plan).await {
+            Ok(points) => report.cost.extend(points),
+            Err(error) => eprintln!("cost step (tenants) failed: {error:#}"),
+        }
+    }
     if plan.memory {
         match run_memory(&workdir, &http, &plan).await {
             Ok(memory) => report.memory = Some(memory),

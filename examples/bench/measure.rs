@@ -80,6 +80,14 @@ impl CpuSnapshot {
     }
 }
 
+impl CpuSnapshot {
+    /// The server's CPU seconds from `before` to this snapshot.
+    pub fn server_seconds_since(&self, before: &Self) -> Option<f64> {
+        let ticks = self.server?.checked_sub(before.server?)?;
+        Some(ticks as f64 / TICKS_PER_SECOND)
+    }
+}
+
 /// Each process's share of the machine between two snapshots (1.0 = every core busy), the
 /// kernel's interrupt work, and the rest of the busy time: at least what the machine's other
 /// processes (a compiler, say) took. Figures measured while that is high are not the best.

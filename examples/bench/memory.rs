@@ -183,7 +183,7 @@ fn fill_body(document: &str, refs: &[&UserRef]) -> Bytes {
 }
 
 /// Sends every body over `clients` connections; returns the errors.
-async fn send_batches(target: &Arc<Target>, bodies: Vec<Bytes>, clients: usize) -> u64 {
+pub async fn send_batches(target: &Arc<Target>, bodies: Vec<Bytes>, clients: usize) -> u64 {
     let queue = Arc::new(std::sync::Mutex::new(bodies));
     let handles: Vec<_> = (0..clients)
         .map(|_| {

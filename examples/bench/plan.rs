@@ -44,6 +44,7 @@ pub struct Plan {
     pub workloads: Vec<Workload>,
     pub caches: Vec<bool>,
     pub memory: bool,
+    pub cost: bool,
     pub users: usize,
     pub seed: u64,
 }
@@ -70,6 +71,7 @@ impl Plan {
             workloads,
             caches: cli.cache.variants(),
             memory: !cli.skip_memory,
+            cost: !cli.skip_cost,
             users: cli.users,
             seed: cli.seed,
         })

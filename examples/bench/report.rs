@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use crate::cost::CostPoint;
 use crate::load::{FIXED_RATE_SHARE, LoadStats};
 use crate::memory::{FillFigures, MEMORY_TARGET_MB, MemoryResult};
 use crate::plan::Plan;
@@ -16,6 +17,7 @@ pub struct Report {
     pub runs: Vec<RunResult>,
     pub ceiling: Option<CeilingResult>,
     pub memory: Option<MemoryResult>,
+    pub cost: Vec<CostPoint>,
     pub elapsed: Duration,
 }
 
@@ -84,6 +86,10 @@ pub fn print_report(plan: &Plan, report: &Report) {
     }
     println!();
     print_table(report);
+    if !report.cost.is_empty() {
+        println!();
+        print_cost(&report.cost);
+    }
     if let Some(memory) = &report.memory {
         println!();
         print_memory(memory);
@@ -215,6 +221,48 @@ fn print_table(report: &Report) {
     }
 }
 
+/// The cost step: per axis, the gateway's CPU per request at each size, with the cache on and
+/// off, and per unit (ref or tenant).
+#[allow(clippy::print_stdout)]
+fn print_cost(points: &[CostPoint]) {
+    println!("cost: the gateway's CPU per request (ms), and per ref or tenant (µs)");
+    for axis in ["refs", "tenants"] {
+        let label = if axis == "refs" {
+            "users(refs:)"
+        } else {
+            "searchUsers"
+        };
+        for cache in [true, false] {
+            let cells: Vec<String> = points
+                .iter()
+                .filter(|p| p.axis == axis && p.cache == cache)
+                .map(|p| {
+                    let per_unit = p.cpu_ms_per_req.map(|c| c * 1000.0 / p.size as f64);
+                    format!(
+                        "{} {axis}: {} ms ({} µs each, {:.0} req/s{})",
+                        p.size,
+                        cell(p.cpu_ms_per_req, 3),
+                        cell(per_unit, 1),
+                        p.rps,
+                        if p.errors > 0 {
+                            format!(", {} errors", p.errors)
+                        } else {
+                            String::new()
+                        }
+                    )
+                })
+                .collect();
+            if !cells.is_empty() {
+                println!(
+                    "  {label:<13} cache {:<3} {}",
+                    on_off(cache),
+                    cells.join(" │ ")
+                );
+            }
+        }
+    }
+}
+
 #[allow(clippy::print_stdout)]
 fn print_memory(memory: &MemoryResult) {
     let cached = &memory.cached;
@@ -293,6 +341,20 @@ fn json_lines(report: &Report) -> Vec<String> {
                 "cpu_loadgen": opt(ceiling.cpu.loadgen, 3),
                 "cpu_irq": opt(ceiling.cpu.interrupts, 3),
                 "cpu_other": opt(ceiling.cpu.other, 3),
+            })
+            .to_string(),
+        );
+    }
+    for point in &report.cost {
+        lines.push(
+            json!({
+                "step": "cost",
+                "axis": point.axis,
+                "size": point.size,
+                "cache": on_off(point.cache),
+                "rps": round(point.rps, 1),
+                "errors": point.errors,
+                "cpu_ms_per_req": opt(point.cpu_ms_per_req, 4),
             })
             .to_string(),
         );

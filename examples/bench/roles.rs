@@ -84,10 +84,21 @@ fn exit_child(result: anyhow::Result<()>) -> ! {
     std::process::exit(code)
 }
 
-pub async fn role_tenants(users: usize, seed: u64) -> anyhow::Result<()> {
+/// The tenants of a benchmark of `count` tenants: the demo's three, or `t01`, `t02`, ….
+fn tenant_ids(count: usize) -> Vec<String> {
+    if count == TENANTS.len() {
+        TENANTS.iter().map(|(id, _)| (*id).to_owned()).collect()
+    } else {
+        (1..=count).map(|i| format!("t{i:02}")).collect()
+    }
+}
+
+pub async fn role_tenants(users: usize, seed: u64, count: usize) -> anyhow::Result<()> {
     init_child_logs("warn");
     let result = async {
-        let environment = Environment::start(users, seed, |_| {}).await?;
+        let ids = tenant_ids(count);
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let environment = Environment::start_named(&ids, users, seed, |_| {}).await?;
         let token = environment
             .operator_token("Bench Admin", &ALL_PERMISSIONS, json!("*"), None)
             .await?;

@@ -130,6 +130,8 @@ pub struct Requests {
     document: String,
     searches: Vec<Bytes>,
     writes: AtomicU64,
+    /// Refs of a W2 request.
+    refs: usize,
 }
 
 impl Requests {
@@ -150,6 +152,15 @@ impl Requests {
             document: serde_json::to_string(query)?,
             searches,
             writes: AtomicU64::new(0),
+            refs: W2_REFS,
+        })
+    }
+
+    /// W2 with `refs` refs a request.
+    pub fn with_refs(population: Arc<Population>, refs: usize) -> anyhow::Result<Self> {
+        Ok(Self {
+            refs,
+            ..Self::new(Workload::W2, population)?
         })
     }
 
@@ -165,8 +176,8 @@ impl Requests {
                 ))
             }
             Workload::W2 => {
-                let mut refs = String::with_capacity(W2_REFS * 64);
-                for i in 0..W2_REFS {
+                let mut refs = String::with_capacity(self.refs * 64);
+                for i in 0..self.refs {
                     if i > 0 {
                         refs.push(',');
                     }

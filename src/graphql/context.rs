@@ -29,6 +29,14 @@ impl RequestContext {
         }
     }
 
+    /// Whether `error` is the first of its tenant and code reported at `field`.
+    pub(crate) fn first_report(&self, error: &ClientError, field: &str) -> bool {
+        self.reported
+            .lock()
+            .map(|mut seen| seen.insert((error.tenant.clone(), error.code, field.to_owned())))
+            .unwrap_or(true)
+    }
+
     pub(crate) fn with_client_trace(mut self, client_trace: ClientTrace) -> Self {
         self.client_trace = client_trace;
         self
@@ -47,13 +55,7 @@ pub(crate) fn scope<'a>(ctx: &Context<'a>) -> &'a Scope {
 /// field resolve with what the other tenants gave.
 pub(crate) fn report(ctx: &Context<'_>, failures: Vec<ClientError>) {
     for error in failures {
-        let field = ctx.field().name().to_owned();
-        let first = request(ctx)
-            .reported
-            .lock()
-            .map(|mut seen| seen.insert((error.tenant.clone(), error.code, field)))
-            .unwrap_or(true);
-        if !first {
+        if !request(ctx).first_report(&error, ctx.field().name()) {
             continue;
         }
         let server_error = async_graphql::Error::from(error).into_server_error(ctx.item.pos);

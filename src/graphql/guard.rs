@@ -22,6 +22,7 @@ use moka::future::Cache;
 use sha2::{Digest, Sha256};
 
 use super::cost::{self, Bounds};
+use super::plan::Plan;
 use crate::config::LimitsConfig;
 use crate::error::{ClientError, ErrorCode};
 
@@ -31,6 +32,13 @@ pub(crate) const MAX_NESTING: usize = 64;
 /// Longest document kept parsed (and persisted).
 const MAX_KEPT_DOCUMENT: usize = 16 * 1024;
 
+/// A document as parsed, and its plan when it has the shape of one (`super::plan`).
+#[derive(Debug)]
+pub(crate) struct Parsed {
+    pub(crate) document: ExecutableDocument,
+    pub(crate) plan: Option<Plan>,
+}
+
 /// The documents a gateway has seen: parsed, validated, persisted by hash. Cheap to clone.
 #[derive(Clone)]
 pub(crate) struct Documents {
@@ -38,7 +46,7 @@ pub(crate) struct Documents {
     /// `server.introspection`: `_service { sdl }` discloses the schema as introspection does.
     introspection: bool,
     bounds: Bounds,
-    parsed: Cache<Arc<str>, Arc<ExecutableDocument>>,
+    parsed: Cache<Arc<str>, Arc<Parsed>>,
     validated: Cache<Arc<str>, ()>,
     /// Apollo's automatic persisted queries: (caller, SHA-256 hex) → document text.
     persisted: Cache<(u64, String), Arc<str>>,
@@ -68,14 +76,14 @@ impl Documents {
         self.validated.contains_key(document)
     }
 
-    /// Makes `request` of `caller` (the key of its budgets) ready to execute, or says why it
-    /// cannot run.
+    /// Makes `request` of `caller` (the key of its budgets) ready to execute and answers its
+    /// parsed document (not yet set on the request), or says why it cannot run.
     pub(crate) async fn prepare(
         &self,
         request: &mut Request,
         via_get: bool,
         caller: u64,
-    ) -> Result<(), ClientError> {
+    ) -> Result<Arc<Parsed>, ClientError> {
         self.resolve_persisted(request, caller).await?;
         let depth = nesting_depth(&request.query);
         if depth > MAX_NESTING {
@@ -86,8 +94,8 @@ impl Documents {
                 ),
             ));
         }
-        let document = match self.parsed.get(request.query.as_str()).await {
-            Some(document) => ExecutableDocument::clone(&document),
+        let parsed = match self.parsed.get(request.query.as_str()).await {
+            Some(parsed) => parsed,
             None => {
                 let document = async_graphql::parser::parse_query(&request.query)
                     .map_err(|e| ClientError::bad_input(e.to_string()))?;
@@ -101,17 +109,19 @@ impl Documents {
                         ),
                     ));
                 }
+                let parsed = Arc::new(Parsed {
+                    plan: Plan::compile(&document),
+                    document,
+                });
                 if request.query.len() <= MAX_KEPT_DOCUMENT {
                     self.parsed
-                        .insert(
-                            Arc::from(request.query.as_str()),
-                            Arc::new(document.clone()),
-                        )
+                        .insert(Arc::from(request.query.as_str()), parsed.clone())
                         .await;
                 }
-                document
+                parsed
             }
         };
+        let document = &parsed.document;
         if via_get
             && document
                 .operations
@@ -120,19 +130,18 @@ impl Documents {
         {
             return Err(ClientError::bad_input("mutations must be sent with POST"));
         }
-        if !self.introspection && selects_root_field(&document, "_service") {
+        if !self.introspection && selects_root_field(document, "_service") {
             return Err(ClientError::bad_input(
                 "introspection is disabled, and with it `_service`: compose the supergraph from `tenantgraph schema --federation`",
             ));
         }
         cost::check(
-            &document,
+            document,
             request.operation_name.as_deref(),
             &request.variables,
             self.bounds,
         )?;
-        request.set_parsed_query(document);
-        Ok(())
+        Ok(parsed)
     }
 
     /// Apollo's protocol: a known hash alone stands for its document; a document sent with its

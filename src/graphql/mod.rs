@@ -10,7 +10,10 @@
 //! - `context`: the request's scope, partial-failure reporting.
 //! - `guard`: a request's preparation: persisted queries, nesting, parsing (cached), aliases,
 //!   cost (`cost`), no mutation over GET; and which documents passed validation.
+//! - `plan`: documents that read users by key, answered without per-field resolution;
+//!   `answer`: what an operation answers, either way.
 
+mod answer;
 mod audit;
 mod context;
 mod cost;
@@ -20,6 +23,7 @@ mod inputs;
 mod log_types;
 mod mutation;
 mod person;
+mod plan;
 mod query;
 mod scalars;
 mod search;
@@ -28,11 +32,10 @@ mod types;
 
 use std::sync::Arc;
 
-use async_graphql::{
-    BatchRequest, BatchResponse, EmptySubscription, SDLExportOptions, Schema, ValidationMode,
-};
+use async_graphql::{BatchRequest, EmptySubscription, SDLExportOptions, Schema, ValidationMode};
 use tracing::Instrument;
 
+pub(crate) use answer::{Answer, Answers};
 pub(crate) use context::RequestContext;
 
 use crate::config::{LimitsConfig, ServerConfig};
@@ -55,49 +58,69 @@ pub struct TenantGraphSchema {
 
 impl TenantGraphSchema {
     /// Runs one operation of the request whose context is `context`; `via_get` when it came as
-    /// `GET` (which may not mutate). The operation has a span of its own when spans are
-    /// exported (`crate::telemetry::operation`); otherwise that span is `Span::none()`.
-    pub(crate) async fn execute(
+    /// `GET` (which may not mutate). A document with a plan that passed every validation rule
+    /// before is answered by its plan when the plan can (`plan`). The operation has a span of
+    /// its own when spans are exported (`crate::telemetry::operation`); otherwise that span is
+    /// `Span::none()`.
+    pub(crate) async fn answer(
         &self,
         mut request: async_graphql::Request,
         via_get: bool,
         context: &Arc<RequestContext>,
-    ) -> async_graphql::Response {
+    ) -> Answer {
         let span = operation::start(&context.client_trace);
         let caller = context.scope.budget_key();
-        if let Err(error) = self.documents.prepare(&mut request, via_get, caller).await {
-            let response = refusal(error);
-            operation::finish(&span, &response);
-            return response;
-        }
-        operation::describe(&span, &mut request);
-        let request = request.data(context.clone());
-        let schema = if self.documents.is_validated(&request.query) {
-            &self.known
-        } else {
-            &self.strict
+        let answer = match self.documents.prepare(&mut request, via_get, caller).await {
+            // Named before it is first entered: a span's name is fixed when it starts.
+            Ok(parsed) => {
+                operation::describe(&span, &parsed.document, request.operation_name.as_deref());
+                self.run(&parsed, request, context)
+                    .instrument(span.clone())
+                    .await
+            }
+            Err(error) => Answer::Executed(refusal(error)),
         };
-        let response = schema.execute(request).instrument(span.clone()).await;
-        operation::finish(&span, &response);
-        response
+        operation::finish(&span, answer.outcome(), answer.errors());
+        answer
+    }
+
+    /// Runs a prepared operation: by its plan when it has one that can answer, else by
+    /// async-graphql.
+    async fn run(
+        &self,
+        parsed: &guard::Parsed,
+        mut request: async_graphql::Request,
+        context: &Arc<RequestContext>,
+    ) -> Answer {
+        let validated = self.documents.is_validated(&request.query);
+        if validated
+            && let Some(plan) = &parsed.plan
+            && let Some(planned) = plan.run(&request, context).await
+        {
+            return planned.into();
+        }
+        request.set_parsed_query(parsed.document.clone());
+        let request = request.data(context.clone());
+        let schema = if validated { &self.known } else { &self.strict };
+        Answer::Executed(schema.execute(request).await)
     }
 
     /// Runs a single operation or a batch (its operations concurrently, answers in order).
-    pub(crate) async fn execute_batch(
+    pub(crate) async fn answer_batch(
         &self,
         request: BatchRequest,
         via_get: bool,
         context: &Arc<RequestContext>,
-    ) -> BatchResponse {
+    ) -> Answers {
         match request {
             BatchRequest::Single(request) => {
-                BatchResponse::Single(self.execute(request, via_get, context).await)
+                Answers::Single(self.answer(request, via_get, context).await)
             }
-            BatchRequest::Batch(requests) => BatchResponse::Batch(
+            BatchRequest::Batch(requests) => Answers::Batch(
                 futures::future::join_all(
                     requests
                         .into_iter()
-                        .map(|r| self.execute(r, via_get, context)),
+                        .map(|r| self.answer(r, via_get, context)),
                 )
                 .await,
             ),

@@ -67,6 +67,11 @@ impl async_graphql::OutputType for JsonText<'_> {
         _: &async_graphql::ContextSelectionSet<'_>,
         _: &async_graphql::Positioned<async_graphql::parser::types::Field>,
     ) -> async_graphql::ServerResult<Value> {
-        Ok(serde_json::from_str(self.0).unwrap_or_else(|_| Value::Object(Default::default())))
+        Ok(json_text_value(self.0))
     }
+}
+
+/// JSON text as the `JSON` scalar's value; `{}` if it is not JSON.
+pub(super) fn json_text_value(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|_| Value::Object(Default::default()))
 }

@@ -73,6 +73,11 @@ impl Tenant {
 #[derive(Clone)]
 pub(crate) struct User(pub(crate) UserView);
 
+/// `loginsCount` as GraphQL's `Int` (32 bits) holds it.
+pub(super) fn logins_count(profile: &Profile) -> i32 {
+    i32::try_from(profile.logins_count()).unwrap_or(i32::MAX)
+}
+
 fn datetime(value: Option<&str>) -> Option<DateTime> {
     value.map(|v| DateTime(v.to_owned()))
 }
@@ -141,9 +146,7 @@ impl User {
         self.0.read_or_none(UserField::LastIp, |p| p.last_ip())
     }
     async fn logins_count(&self) -> Result<i32> {
-        Ok(self.0.read(UserField::LoginsCount, |p| {
-            i32::try_from(p.logins_count()).unwrap_or(i32::MAX)
-        })?)
+        Ok(self.0.read(UserField::LoginsCount, logins_count)?)
     }
     /// Blocked by an administrator (brute-force blocks are `bruteForceBlocks`).
     async fn blocked(&self) -> Result<bool> {

@@ -130,6 +130,13 @@ impl UserField {
         }
     }
 
+    /// Whether a caller who may not see the field is answered null rather than FORBIDDEN: the
+    /// nullable fields the schema documents as simply absent without their permission, read
+    /// through [`super::UserView::read_or_none`].
+    pub(crate) fn hidden_as_null(self) -> bool {
+        matches!(self, Self::LastIp | Self::AppMetadata | Self::TermsAccepted)
+    }
+
     /// The field's name in the GraphQL schema.
     pub(crate) fn graphql_name(self) -> &'static str {
         match self {

@@ -54,12 +54,14 @@ impl UserView {
     }
 
     /// A nullable field that is simply absent (null, no error) for callers who may not see it,
-    /// as the schema documents for `appMetadata` and `lastIp`.
+    /// as the schema documents for `appMetadata`, `lastIp` and `termsAccepted`
+    /// ([`UserField::hidden_as_null`]).
     pub(crate) fn read_or_none<'a, T>(
         &'a self,
         field: UserField,
         get: impl FnOnce(&'a Profile) -> Option<T>,
     ) -> Option<T> {
+        debug_assert!(field.hidden_as_null(), "{field:?} is FORBIDDEN when hidden");
         if self.sight.sees(field) {
             get(&self.profile)
         } else {

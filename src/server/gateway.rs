@@ -41,8 +41,10 @@ impl Gateway {
         ));
         let tag = context.scope.tag().clone();
         let mut response =
-            crate::request::scope(tag, self.0.schema.execute(request, false, &context)).await;
-        super::graphql::give_codes(&mut response);
+            crate::request::scope(tag, self.0.schema.answer(request, false, &context))
+                .await
+                .into_response();
+        super::graphql::give_codes(&mut response.errors);
         response
     }
 

@@ -9,8 +9,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-use async_graphql::{BatchRequest, BatchResponse, Name};
-use async_graphql_axum::GraphQLResponse;
+use async_graphql::{BatchRequest, Name, ServerError};
 use axum::body::Body;
 use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -19,8 +18,8 @@ use axum::response::{IntoResponse, Response};
 use super::AppState;
 use crate::auth::{Caller, Verifier};
 use crate::error::{ClientError, ErrorCode};
-use crate::graphql::RequestContext;
-use crate::metrics::{GraphqlLabels, Metrics, outcome};
+use crate::graphql::{Answers, RequestContext};
+use crate::metrics::{GraphqlLabels, Metrics};
 use crate::request;
 use crate::store::StaleProfile;
 use crate::telemetry::ClientTrace;
@@ -138,12 +137,16 @@ async fn execute(
     {
         return rate_limited(wait);
     }
-    let caller = match authenticate(&state.verifier, headers).await {
-        Ok(caller) => caller,
-        Err(error) => {
-            let _ = state.failed_auth.check(&peer.ip());
-            return unauthenticated(&error);
-        }
+    // A token verified lately is not looked up twice.
+    let caller = match known {
+        Some(caller) => caller,
+        None => match authenticate(&state.verifier, headers).await {
+            Ok(caller) => caller,
+            Err(error) => {
+                let _ = state.failed_auth.check(&peer.ip());
+                return unauthenticated(&error);
+            }
+        },
     };
     let operations = match &batch {
         BatchRequest::Single(_) => 1,
@@ -162,19 +165,17 @@ async fn execute(
     );
     let names = operation_names(&state.metrics, &batch);
     let tag = context.scope.tag().clone();
-    let mut response =
-        request::scope(tag, state.schema.execute_batch(batch, via_get, &context)).await;
+    let mut answers =
+        request::scope(tag, state.schema.answer_batch(batch, via_get, &context)).await;
     let stale = context.scope.stale();
-    for single in responses_mut(&mut response) {
-        give_codes(single);
+    for answer in answers.iter_mut() {
+        give_codes(answer.errors_mut());
         if !stale.is_empty() {
-            single
-                .extensions
-                .insert("stale".to_owned(), stale_extension(&stale));
+            answer.set_extension("stale", stale_extension(&stale));
         }
     }
-    record(&state.metrics, &names, &response, started);
-    GraphQLResponse::from(response).into_response()
+    record(&state.metrics, &names, &answers, started);
+    answers.into_response()
 }
 
 fn rate_limited(wait: std::time::Duration) -> Response {
@@ -277,17 +278,10 @@ fn refuse(status: StatusCode, message: &str) -> Response {
     (status, axum::Json(error_body(&error))).into_response()
 }
 
-fn responses_mut(response: &mut BatchResponse) -> Vec<&mut async_graphql::Response> {
-    match response {
-        BatchResponse::Single(r) => vec![r],
-        BatchResponse::Batch(rs) => rs.iter_mut().collect(),
-    }
-}
-
 /// Every error carries a code. Resolvers always set one; errors async-graphql raises itself
 /// (syntax, validation, input coercion, limits) are given theirs here.
-pub(crate) fn give_codes(response: &mut async_graphql::Response) {
-    for error in &mut response.errors {
+pub(crate) fn give_codes(errors: &mut [ServerError]) {
+    for error in errors {
         let extensions = error.extensions.get_or_insert_with(Default::default);
         if extensions.get("code").is_none() {
             let message = error.message.to_ascii_lowercase();
@@ -310,17 +304,17 @@ fn operation_names(metrics: &Metrics, request: &BatchRequest) -> Vec<Arc<str>> {
     }
 }
 
-fn record(metrics: &Metrics, names: &[Arc<str>], response: &BatchResponse, started: Instant) {
-    let responses: Vec<&async_graphql::Response> = match response {
-        BatchResponse::Single(r) => vec![r],
-        BatchResponse::Batch(rs) => rs.iter().collect(),
-    };
-    for (name, response) in names.iter().zip(responses) {
+fn record(metrics: &Metrics, names: &[Arc<str>], answers: &Answers, started: Instant) {
+    for (name, answer) in names.iter().zip(answers.iter()) {
+        let outcome = answer.outcome();
+        if answer.is_planned() {
+            metrics.graphql_planned.inc();
+        }
         metrics
             .graphql_requests
             .get_or_create(&GraphqlLabels {
                 operation: name.clone(),
-                outcome: outcome(response),
+                outcome,
             })
             .inc();
     }

@@ -3,7 +3,7 @@
 //! first error code). Never the document, the variables or an error's message: those hold
 //! emails, user ids and search text, and traces leave for a third-party backend.
 
-use async_graphql::parser::types::{DocumentOperations, OperationType};
+use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
 use axum::http::HeaderMap;
 use opentelemetry::propagation::TextMapPropagator;
 use opentelemetry::trace::TraceContextExt;
@@ -56,16 +56,13 @@ pub(crate) fn start(client: &ClientTrace) -> Span {
     span
 }
 
-/// Names the span after the operation the parsed `request` will run: `query Profile`.
-pub(crate) fn describe(span: &Span, request: &mut async_graphql::Request) {
+/// Names the span after the operation of `document` that `requested` (the request's operation
+/// name) selects: `query Profile`.
+pub(crate) fn describe(span: &Span, document: &ExecutableDocument, requested: Option<&str>) {
     if span.is_disabled() {
         return;
     }
-    let requested = request.operation_name.clone();
-    let Ok(document) = request.parsed_query() else {
-        return;
-    };
-    let (name, kind) = match (&document.operations, requested.as_deref()) {
+    let (name, kind) = match (&document.operations, requested) {
         (DocumentOperations::Single(operation), _) => (None, operation.node.ty),
         (DocumentOperations::Multiple(operations), Some(requested)) => {
             match operations.get_key_value(requested) {
@@ -99,15 +96,15 @@ pub(crate) fn describe(span: &Span, request: &mut async_graphql::Request) {
     }
 }
 
-/// Records how the operation ended: `tenantgraph.outcome` (ok, partial, error), the first
-/// error's code as `error.type`, and an error status when there is no data at all.
-pub(crate) fn finish(span: &Span, response: &async_graphql::Response) {
+/// Records how the operation ended: `outcome` (ok, partial, error: `crate::metrics::outcome`)
+/// as `tenantgraph.outcome`, the first error's code as `error.type`, and an error status when
+/// there is no data at all.
+pub(crate) fn finish(span: &Span, outcome: &str, errors: &[async_graphql::ServerError]) {
     if span.is_disabled() {
         return;
     }
-    let outcome = crate::metrics::outcome(response);
     span.record("tenantgraph.outcome", outcome);
-    if let Some(error) = response.errors.first() {
+    if let Some(error) = errors.first() {
         span.record("error.type", error_code(error));
     }
     if outcome == "error" {

@@ -7,6 +7,7 @@
 //! `&str` slices at no cost; identities and metadata are parsed only when asked for.
 
 use std::borrow::Cow;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use serde::de::Error as _;
 use serde::ser::SerializeMap;
@@ -103,6 +104,37 @@ pub(crate) struct Profile {
     email_verified: bool,
     blocked: bool,
     logins_count: i64,
+    /// Whether each metadata text is in the form serde_json writes, found on first use.
+    canonical: Verdicts,
+}
+
+/// Lazily found facts about a profile's text: two bits per metadata object (known, and
+/// canonical). A cache of what the text implies, so it takes no part in equality.
+#[derive(Default)]
+struct Verdicts(AtomicU8);
+
+impl Clone for Verdicts {
+    fn clone(&self) -> Self {
+        Self(AtomicU8::new(self.0.load(Ordering::Relaxed)))
+    }
+}
+
+impl PartialEq for Verdicts {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for Verdicts {}
+
+/// Whether `text` is JSON exactly as serde_json writes it: compact, object keys sorted and
+/// unique, numbers and escapes as it prints them. Such text reads back and is written again
+/// unchanged, so it may be copied into an answer as it is.
+fn is_canonical_json(text: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .and_then(|value| serde_json::to_string(&value).ok())
+        .is_some_and(|again| again == text)
 }
 
 impl std::fmt::Debug for Profile {
@@ -193,6 +225,28 @@ impl Profile {
         self.field(Field::AppMetadata).unwrap_or("{}")
     }
 
+    /// Whether [`Self::user_metadata_text`] is canonical JSON (see [`is_canonical_json`]).
+    pub(crate) fn user_metadata_is_canonical(&self) -> bool {
+        self.verdict(0, self.user_metadata_text())
+    }
+
+    /// Whether [`Self::app_metadata_text`] is canonical JSON.
+    pub(crate) fn app_metadata_is_canonical(&self) -> bool {
+        self.verdict(2, self.app_metadata_text())
+    }
+
+    fn verdict(&self, shift: u8, text: &str) -> bool {
+        let (known, canonical) = (1 << shift, 2 << shift);
+        let bits = self.canonical.0.load(Ordering::Relaxed);
+        if bits & known != 0 {
+            return bits & canonical != 0;
+        }
+        let verdict = is_canonical_json(text);
+        let found = known | if verdict { canonical } else { 0 };
+        self.canonical.0.fetch_or(found, Ordering::Relaxed);
+        verdict
+    }
+
     /// The lower-cased email, the key of the email index.
     pub(crate) fn email_key(&self) -> Option<String> {
         self.email().map(str::to_lowercase)
@@ -214,33 +268,33 @@ impl Profile {
 #[derive(Deserialize)]
 struct Wire<'a> {
     #[serde(borrow)]
-    user_id: Cow<'a, str>,
+    user_id: Text<'a>,
     #[serde(default, borrow)]
-    email: Option<Cow<'a, str>>,
+    email: Option<Text<'a>>,
     #[serde(default)]
     email_verified: Option<bool>,
     #[serde(default, borrow)]
-    username: Option<Cow<'a, str>>,
+    username: Option<Text<'a>>,
     #[serde(default, borrow)]
-    phone_number: Option<Cow<'a, str>>,
+    phone_number: Option<Text<'a>>,
     #[serde(default, borrow)]
-    name: Option<Cow<'a, str>>,
+    name: Option<Text<'a>>,
     #[serde(default, borrow)]
-    nickname: Option<Cow<'a, str>>,
+    nickname: Option<Text<'a>>,
     #[serde(default, borrow)]
-    given_name: Option<Cow<'a, str>>,
+    given_name: Option<Text<'a>>,
     #[serde(default, borrow)]
-    family_name: Option<Cow<'a, str>>,
+    family_name: Option<Text<'a>>,
     #[serde(default, borrow)]
-    picture: Option<Cow<'a, str>>,
+    picture: Option<Text<'a>>,
     #[serde(default, borrow)]
-    created_at: Option<Cow<'a, str>>,
+    created_at: Option<Text<'a>>,
     #[serde(default, borrow)]
-    updated_at: Option<Cow<'a, str>>,
+    updated_at: Option<Text<'a>>,
     #[serde(default, borrow)]
-    last_login: Option<Cow<'a, str>>,
+    last_login: Option<Text<'a>>,
     #[serde(default, borrow)]
-    last_ip: Option<Cow<'a, str>>,
+    last_ip: Option<Text<'a>>,
     #[serde(default, borrow)]
     identities: Option<&'a RawValue>,
     #[serde(default)]
@@ -251,6 +305,49 @@ struct Wire<'a> {
     user_metadata: Option<&'a RawValue>,
     #[serde(default, borrow)]
     app_metadata: Option<&'a RawValue>,
+}
+
+/// A string of the answer: borrowed from it unless it holds escapes. (serde borrows a bare
+/// `Cow<str>` field, but through an `Option` it would copy every string.)
+struct Text<'a>(Cow<'a, str>);
+
+impl std::ops::Deref for Text<'_> {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit;
+
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Cow<'de, str>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+
+            fn visit_borrowed_str<E: serde::de::Error>(
+                self,
+                v: &'de str,
+            ) -> Result<Self::Value, E> {
+                Ok(Cow::Borrowed(v))
+            }
+
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Cow::Owned(v.to_owned()))
+            }
+
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Cow::Owned(v))
+            }
+        }
+
+        deserializer.deserialize_str(Visit).map(Text)
+    }
 }
 
 impl<'de> Deserialize<'de> for Profile {
@@ -301,6 +398,7 @@ impl<'de> Deserialize<'de> for Profile {
             email_verified: wire.email_verified.unwrap_or(false),
             blocked: wire.blocked.unwrap_or(false),
             logins_count: wire.logins_count.unwrap_or(0),
+            canonical: Verdicts::default(),
         })
     }
 }
@@ -391,6 +489,26 @@ mod tests {
         );
         let again: Profile = serde_json::from_slice(&serde_json::to_vec(&p).unwrap()).unwrap();
         assert_eq!(again, p);
+    }
+
+    #[test]
+    fn metadata_is_canonical_only_as_serde_json_writes_it() {
+        let p =
+            profile(json!({"user_id": "auth0|3", "user_metadata": {"a": 1, "b": [true, null]}}));
+        assert!(p.user_metadata_is_canonical() && p.user_metadata_is_canonical());
+        assert!(p.app_metadata_is_canonical(), "`{{}}` when never set");
+        for text in [
+            r#"{"b":1,"a":2}"#,
+            r#"{"a": 1}"#,
+            r#"{"a":1.50}"#,
+            r#"{"a":"\u00e9"}"#,
+            r#"{"a":1,"a":2}"#,
+        ] {
+            let p: Profile =
+                serde_json::from_str(&format!(r#"{{"user_id":"x","user_metadata":{text}}}"#))
+                    .unwrap();
+            assert!(!p.user_metadata_is_canonical(), "{text}");
+        }
     }
 
     #[test]

@@ -357,3 +357,47 @@ async fn a_malformed_organization_is_refused_not_ignored() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_remembered_token_is_refused_once_it_expires() {
+    // Without leeway, so that expiry is exact.
+    let app = test_kit::spawn_with(
+        test_kit::Options::default()
+            .gateway(|config| config.auth.leeway = std::time::Duration::ZERO),
+    )
+    .await;
+    let token = mint(
+        &app,
+        with(&app, json!({"exp": now() + 2})),
+        KeyChoice::Tenant,
+        None,
+    );
+    for _ in 0..3 {
+        let answer = app.query(&token, QUERY, json!({})).await;
+        assert_eq!(data(&answer)["tenants"].as_array().unwrap().len(), 3);
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(3_100)).await;
+    let answer = app.query(&token, QUERY, json!({})).await;
+    assert_eq!(error_codes(&answer), ["UNAUTHENTICATED"], "{answer}");
+}
+
+#[tokio::test]
+async fn remembered_tokens_each_keep_their_own_caller() {
+    let app = spawn().await;
+    let everywhere = mint(&app, operator_claims(&app), KeyChoice::Tenant, None);
+    let one = mint(
+        &app,
+        with(
+            &app,
+            json!({"sub": "auth0|other", TENANTS_CLAIM: ["acme-eu"]}),
+        ),
+        KeyChoice::Tenant,
+        None,
+    );
+    for _ in 0..3 {
+        let all = app.query(&everywhere, QUERY, json!({})).await;
+        let some = app.query(&one, QUERY, json!({})).await;
+        assert_eq!(data(&all)["tenants"].as_array().unwrap().len(), 3);
+        assert_eq!(data(&some)["tenants"], json!([{"id": "acme-eu"}]));
+    }
+}

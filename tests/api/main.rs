@@ -17,6 +17,7 @@ mod matrix;
 mod mutations;
 mod observability;
 mod partial;
+mod plans;
 mod portal;
 mod read_matrix;
 mod reads;

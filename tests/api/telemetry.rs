@@ -17,7 +17,8 @@ use tenantgraph::config::TelemetryConfig;
 use tenantgraph::demo::Environment;
 use tenantgraph::telemetry::{Settings, Telemetry};
 use test_kit::{
-    OtlpReceiver, ReceivedSpan, RecordingProxy, RunningGateway, data, fast_failing, start_gateway,
+    OtlpReceiver, ReceivedSpan, RecordingProxy, RunningGateway, data, error_codes, fast_failing,
+    start_gateway,
 };
 use tracing_subscriber::layer::SubscriberExt;
 
@@ -538,5 +539,60 @@ async fn without_telemetry_no_trace_context_goes_upstream() {
     for request in &requests {
         assert_eq!(request.header("traceparent"), None, "{request:#?}");
         assert_eq!(request.header("tracestate"), None, "{request:#?}");
+    }
+}
+
+/// A document answered by its compiled plan (the second time it is sent, once validated) is
+/// traced as async-graphql's answer is: one span named after it, its outcome and error code.
+#[tokio::test]
+async fn an_operation_answered_by_its_plan_has_the_same_span() {
+    let tracing = Tracing::install().await;
+    let setup = Setup::start(24).await;
+    let user = setup.user(3);
+    for _ in 0..2 {
+        let answer = setup.traced(PROFILE, json!({"id": user.0})).await;
+        assert_eq!(data(&answer)["user"]["email"], user.1.as_str());
+    }
+    const UNKNOWN: &str = "query Elsewhere($id: ID!) { user(tenant: \"nowhere\", id: $id) { id } }";
+    for _ in 0..2 {
+        let answer = setup.traced(UNKNOWN, json!({"id": user.0})).await;
+        assert_eq!(error_codes(&answer), ["BAD_USER_INPUT"], "{answer}");
+    }
+    let metrics = setup
+        .client
+        .get(format!("http://{}/metrics", setup.gateway.addr))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("tenantgraph_graphql_planned_total 2"),
+        "the second sending of each was answered by its plan: {metrics}"
+    );
+    let spans = tracing
+        .spans_until(|s| {
+            named(s, "query Profile").len() == 2 && named(s, "query Elsewhere").len() == 2
+        })
+        .await;
+    for (name, outcome, error) in [
+        ("query Profile", "ok", None),
+        ("query Elsewhere", "error", Some("BAD_USER_INPUT")),
+    ] {
+        for span in named(&spans, name) {
+            assert_eq!(span.trace_id, TRACE_ID, "{name}");
+            assert_eq!(span.parent_span_id, CLIENT_SPAN_ID, "{name}");
+            assert_eq!(
+                span.attribute("graphql.operation.name"),
+                name.split(' ').nth(1)
+            );
+            assert_eq!(
+                span.attribute("tenantgraph.outcome"),
+                Some(outcome),
+                "{name}"
+            );
+            assert_eq!(span.attribute("error.type"), error, "{name}");
+        }
     }
 }
