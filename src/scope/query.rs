@@ -14,8 +14,14 @@ use crate::store::any_of::{MAX_QUERY_BYTES, chunk_by_length, encoded_len, user_i
 use crate::tenant::MAX_PER_PAGE;
 
 /// The caller's query, parsed and printed canonically; `None` for no query (all users).
+///
+/// Blank text counts as no query, but the text is parsed as given, never trimmed: the parser
+/// already skips whitespace around clauses, while whitespace after a `\` is part of a word
+/// (`jane\ `, `NOT \<tab>`), and trimming it away would leave a dangling `\`. The canonical
+/// text ends in such an escape whenever its last word does, so a trimming `canonical_query`
+/// would refuse its own output.
 pub fn canonical_query(query: Option<&str>) -> ClientResult<Option<String>> {
-    let Some(query) = query.map(str::trim).filter(|q| !q.is_empty()) else {
+    let Some(query) = query.filter(|q| !q.trim().is_empty()) else {
         return Ok(None);
     };
     let parsed = search_query::parse(query)
@@ -108,6 +114,30 @@ mod tests {
             matches!(parsed, search_query::Query::And(ref parts) if parts.len() == 2),
             "{parsed:?}"
         );
+    }
+
+    #[test]
+    fn a_trailing_escaped_whitespace_survives_canonicalising_twice() {
+        for input in [
+            "!\\\t jane",
+            "jane NOT \\ x",
+            "jane\\\n",
+            " jane\\  ",
+            "_exists_:a\\\r",
+        ] {
+            let canonical = canonical_query(Some(input)).unwrap().unwrap();
+            assert_eq!(
+                canonical_query(Some(&canonical)).unwrap().as_deref(),
+                Some(canonical.as_str()),
+                "{input:?}"
+            );
+        }
+        assert_eq!(canonical_query(Some(" \t\n ")).unwrap(), None);
+        assert_eq!(
+            canonical_query(Some("jane\\\t")).unwrap().as_deref(),
+            Some("jane\\\t")
+        );
+        assert!(canonical_query(Some("jane \\")).is_err());
     }
 
     #[test]

@@ -39,6 +39,10 @@
 //!   abort the gateway; they are now refused (QUERY_TOO_COMPLEX) before parsing.
 //! - `tokens::wrong_typed_permissions_are_unauthenticated`: a signed operator token whose
 //!   `permissions` is not a list of strings is now refused, not read as "no permissions".
+//! - `scope::hostile_queries_never_widen_the_scope`: a query whose last word ends in an escaped
+//!   space or tab (`!\<tab> jane`, canonically `jane AND NOT \<tab>`) was refused when its
+//!   canonical text was canonicalised again: the text was trimmed before parsing, leaving a
+//!   dangling `\`. Query text is now parsed untrimmed.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod documents;

@@ -466,7 +466,8 @@ fn check(input: &str, members: &[Arc<str>]) -> Result<(), TestCaseError> {
                 text,
                 again.map_err(|e| e.message)
             );
-            let original = search_query::parse(input.trim())
+            // Untrimmed, as `canonical_query` parses it: a trailing `\ ` is an escaped space.
+            let original = search_query::parse(input)
                 .map_err(|e| TestCaseError::fail(format!("accepted but unparsable: {e}")))?;
             let filter = Filter::new(&original).map_err(|e| {
                 TestCaseError::fail(format!("parsed but not evaluable: {e} ({original:?})"))
@@ -627,6 +628,12 @@ fn classic_injections_never_widen_the_scope() {
         // nested `(NOT …)`, too deep to parse again once wrapped.
         "NOTuser_id:auth0|64f1c2aa0000000000000001 ----------------jo*",
         "--------------------------------jo*",
+        // Found by `hostile_queries_never_widen_the_scope`: a word ending in an escaped tab or
+        // space printed last, as `NOT \<tab>`, and trimming the canonical text before parsing
+        // it again left a dangling `\`.
+        "!\\\t jane",
+        "jane NOT \\ \"auth0|64f1c2aa0000000000000001\"",
+        "jane\\ ",
     ] {
         check(input, &members).unwrap_or_else(|e| panic!("{input:?}: {e}"));
     }

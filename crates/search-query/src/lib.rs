@@ -28,9 +28,16 @@
 //!   instead: `a b -c` means `(a OR b) AND NOT c`, and `-c` alone means every user but `c`
 //!   (Elasticsearch's reading of a purely negative query). An explicit `a OR NOT b` means
 //!   exactly that.
-//! - Escapes: `\` followed by any character is that character (`auth0\|abc`). Inside a phrase
-//!   only `\"` and `\\` need it. Special characters in a bare word: `( ) [ ] { } : " ^ ~ / !` and
-//!   whitespace end it; `-` and `+` only matter at its start; a single `&` or `|` is literal.
+//! - Escapes: `\` followed by any character is that character (`auth0\|abc`), whitespace of
+//!   any kind and control characters included: `jane\ doe` and `jane\<tab>` are one word each,
+//!   also when the escaped whitespace is the last character of the query. So query text must
+//!   be parsed as it is, never trimmed first (trimming `jane\<tab>` leaves a dangling `\`);
+//!   [`parse`] skips unescaped whitespace around clauses itself. A `\` with nothing after it is
+//!   refused, as Lucene refuses it. Lucene's `\uXXXX` escape is not read: `\u0041` is the word
+//!   `u0041` here, where Lucene would read `A` (the printer never writes `\u`, so what the
+//!   gateway sends means what it read). Inside a phrase only `\"` and `\\` need escaping.
+//!   Special characters in a bare word: `( ) [ ] { } : " ^ ~ / !` and whitespace end it; `-` and
+//!   `+` only matter at its start; a single `&` or `|` is literal.
 //! - Wildcards: `*` only, trailing (`jo*`), inner (`j*n`) or leading with at least 3 literal
 //!   characters in the whole pattern (`*son`). `?` is rejected rather than read literally.
 //! - Ranges: `[a TO b]` inclusive, `{a TO b}` exclusive, mixed `{a TO b]`, `*` for an open end.

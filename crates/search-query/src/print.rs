@@ -8,6 +8,10 @@
 //! `({q}) AND ({scope})` cannot be escaped. Queries built in code that `parse` would never
 //! return (an empty `Or`, a one-member `And`, a nested `Any`) still print as one expression
 //! with the same meaning.
+//!
+//! Whitespace inside a bare word is written as `\` and the character itself, as Lucene reads
+//! it, so the text ends in whitespace when its last word does (`jane AND NOT \<tab>` for a word
+//! that is one tab). Parse it as it is: trimming it leaves a dangling `\`.
 
 use std::fmt::{self, Write as _};
 

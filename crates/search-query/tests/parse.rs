@@ -478,3 +478,144 @@ fn printing_never_nests_deeper_than_the_input() {
         }
     }
 }
+
+/// Whitespace of every kind Rust's `char::is_whitespace` knows, and the ASCII controls that are
+/// not whitespace: each is a plain character once escaped (`\` + any character is that
+/// character), also as the very last character of the query.
+const ESCAPABLE_BLANKS: &[char] = &[
+    ' ', '\t', '\n', '\r', '\u{b}', '\u{c}', '\u{85}', '\u{a0}', '\u{1680}', '\u{2000}',
+    '\u{200a}', '\u{2028}', '\u{2029}', '\u{202f}', '\u{205f}', '\u{3000}', '\u{0}', '\u{1}',
+    '\u{1b}', '\u{7f}',
+];
+
+/// Asserts that `input` parses as `expected` and that its canonical text parses back to exactly
+/// that, also inside the gateway's wrapping, untrimmed.
+fn assert_round_trip(input: &str, expected: &Query) {
+    assert_eq!(parse(input).as_ref(), Ok(expected), "{input:?}");
+    let printed = expected.to_string();
+    assert_eq!(
+        parse(&printed).as_ref(),
+        Ok(expected),
+        "{input:?} printed as {printed:?}"
+    );
+    assert_eq!(parse(&printed).unwrap().to_string(), printed, "{input:?}");
+    let scope = phrase("user_id", "auth0|me");
+    let wrapped = format!("({printed}) AND ({scope})");
+    assert_eq!(
+        parse(&wrapped),
+        Ok(and(vec![expected.clone(), scope])),
+        "{wrapped:?}"
+    );
+}
+
+/// Regression (found by the gateway's scope property with `!\<tab> jane`): a word ending in an
+/// escaped whitespace character prints with the escape last (`jane AND NOT \<tab>`). That text
+/// is canonical and parses back to the same query, but only untrimmed: `str::trim` removes the
+/// escaped tab and leaves a dangling `\`. Escaped whitespace and controls are word characters
+/// everywhere; a `\` with nothing after it is refused wherever it is.
+#[test]
+fn escaped_whitespace_and_trailing_backslashes() {
+    for &c in ESCAPABLE_BLANKS {
+        let s = c.to_string();
+        let blank = c.is_whitespace();
+        // The found input: a negated word that is one escaped character, then a word.
+        let query = and(vec![bare(w("jane")), not(bare(w(&s)))]);
+        assert_round_trip(&format!("!\\{c} jane"), &query);
+        let printed = query.to_string();
+        assert!(
+            printed.ends_with(&format!("NOT \\{c}")) || !blank,
+            "{printed:?}"
+        );
+        if blank {
+            // Trimming the canonical text breaks the escape: callers must not trim.
+            let error = parse(printed.trim()).unwrap_err();
+            assert_eq!(error.kind(), &ErrorKind::DanglingEscape, "{printed:?}");
+        }
+        // At the end of the query, of a field's value, after unescaped whitespace too.
+        assert_round_trip(
+            &format!("name:jane\\{c}"),
+            &word("name", &format!("jane{c}")),
+        );
+        assert_round_trip(
+            &format!(" name:jane\\{c}  \t"),
+            &word("name", &format!("jane{c}")),
+        );
+        assert_round_trip(&format!("a\\{c}b"), &bare(w(&format!("a{c}b"))));
+        assert_round_trip(
+            &format!("name:\\{c}\\{c}"),
+            &word("name", &format!("{c}{c}")),
+        );
+        assert_round_trip(
+            &format!("name:jo\\{c}*"),
+            &wildcard("name", &format!("jo{c}*")),
+        );
+        assert_round_trip(&format!("*abc\\{c}"), &bare(glob(&format!("*abc{c}"))));
+        assert_round_trip(&format!("_exists_:a\\{c}"), &exists(&format!("a{c}")));
+        assert_round_trip(
+            &format!("name:[a\\{c} TO \\{c}]"),
+            &term("name", range(inc(&format!("a{c}")), inc(&s))),
+        );
+        assert_round_trip(&format!("name:\"{c}\""), &phrase("name", &s));
+        // Unescaped, whitespace separates words (and a control character is a word character).
+        if blank {
+            assert_round_trip(&format!("a{c}b"), &or(vec![bare(w("a")), bare(w("b"))]));
+        } else {
+            assert_round_trip(&format!("a{c}b"), &bare(w(&format!("a{c}b"))));
+        }
+    }
+
+    // A backslash with nothing after it, wherever it ends the query.
+    for (input, at) in [
+        ("\\", 0),
+        ("jane\\", 4),
+        ("jane \\", 5),
+        ("name:jane\\", 9),
+        ("!\\", 1),
+        ("NOT \\", 4),
+        ("jo*\\", 3),
+        ("_exists_:a\\", 10),
+        ("name:[a TO b\\", 12),
+        ("jane\\\\\\", 6),
+    ] {
+        let error = parse(input).expect_err(input);
+        assert_eq!(
+            error.kind(),
+            &ErrorKind::DanglingEscape,
+            "{input:?}: {error}"
+        );
+        assert_eq!(error.position(), Some(at), "{input:?}: {error}");
+    }
+    // An escaped closing quote or bracket does not close anything.
+    let error = parse("name:\"jane\\").unwrap_err();
+    assert_eq!(error.kind(), &ErrorKind::UnterminatedPhrase);
+    let error = parse("name:\"jane\\\"").unwrap_err();
+    assert_eq!(error.kind(), &ErrorKind::UnterminatedPhrase);
+    let error = parse("name:[a TO b\\]").unwrap_err();
+    assert_eq!(error.kind(), &ErrorKind::UnterminatedRange);
+    // An escaped backslash is a word character, also at the end.
+    assert_round_trip("jane\\\\", &bare(w("jane\\")));
+    assert_round_trip("name:\\\\", &word("name", "\\"));
+}
+
+/// Every Lucene special character, escaped, is a literal word character; printed back, it is
+/// escaped again, so the canonical text reads the same in Lucene.
+#[test]
+fn escaped_lucene_specials_are_literal_and_stay_escaped() {
+    for special in [
+        "+", "-", "&&", "||", "&", "|", "!", "(", ")", "{", "}", "[", "]", "^", "\"", "~", "*",
+        "?", ":", "\\", "/", "=", "<", ">",
+    ] {
+        let escaped: String = special.chars().flat_map(|c| ['\\', c]).collect();
+        assert_round_trip(&escaped, &bare(w(special)));
+        assert_round_trip(
+            &format!("name:a{escaped}b"),
+            &word("name", &format!("a{special}b")),
+        );
+        assert_round_trip(&format!("!{escaped}"), &not(bare(w(special))));
+        let printed = bare(w(special)).to_string();
+        assert_eq!(printed, escaped, "{special}");
+    }
+    for keyword in ["AND", "OR", "NOT", "TO"] {
+        assert_round_trip(&format!("\\{keyword}"), &bare(w(keyword)));
+    }
+}
