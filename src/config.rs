@@ -729,60 +729,40 @@ impl Config {
             .extract()
             .map_err(|e| ConfigError::Parse(describe_figment_error(&e)))?;
         let mut missing = Vec::new();
+        // Reads `variable` into `slot`, or names it (and what it is for) among the missing.
+        let mut fill = |variable: &str, slot: &mut Option<SecretString>, what: String| match secret(
+            variable,
+        ) {
+            Some(value) if !value.is_empty() => *slot = Some(SecretString::from(value)),
+            _ => missing.push(format!("{variable} ({what})")),
+        };
         for tenant in &mut config.tenants {
             if tenant.client_secret.is_none() {
                 let variable = tenant.secret_variable();
-                match secret(&variable) {
-                    Some(value) if !value.is_empty() => {
-                        tenant.client_secret = Some(SecretString::from(value));
-                    }
-                    _ => missing.push(format!(
-                        "{variable} (client secret of tenant `{}`)",
-                        tenant.id
-                    )),
-                }
+                let what = format!("client secret of tenant `{}`", tenant.id);
+                fill(&variable, &mut tenant.client_secret, what);
             }
-        }
-        for tenant in &mut config.tenants {
             if let Some(variable) = &tenant.login_client_secret_env {
-                match secret(variable) {
-                    Some(value) if !value.is_empty() => {
-                        tenant.login_client_secret = Some(SecretString::from(value));
-                    }
-                    _ => missing.push(format!(
-                        "{variable} (login_client_secret_env of tenant `{}`)",
-                        tenant.id
-                    )),
-                }
+                let what = format!("login_client_secret_env of tenant `{}`", tenant.id);
+                fill(variable, &mut tenant.login_client_secret, what);
             }
         }
         if let Some(portal) = &mut config.portal {
-            for (variable, slot, what) in [
-                (
-                    portal.client_secret_env.clone(),
-                    &mut portal.client_secret,
-                    "portal.client_secret_env",
-                ),
-                (
-                    portal.cookie_key_env.clone(),
+            if let Some(variable) = &portal.client_secret_env {
+                let what = "portal.client_secret_env".to_owned();
+                fill(variable, &mut portal.client_secret, what);
+            }
+            if let Some(variable) = &portal.cookie_key_env {
+                fill(
+                    variable,
                     &mut portal.cookie_key,
-                    "portal.cookie_key_env",
-                ),
-            ] {
-                let Some(variable) = variable else { continue };
-                match secret(&variable) {
-                    Some(value) if !value.is_empty() => *slot = Some(SecretString::from(value)),
-                    _ => missing.push(format!("{variable} ({what})")),
-                }
+                    "portal.cookie_key_env".to_owned(),
+                );
             }
         }
         if let Some(variable) = &config.server.ops_token_env {
-            match secret(variable) {
-                Some(value) if !value.is_empty() => {
-                    config.server.ops_token = Some(SecretString::from(value));
-                }
-                _ => missing.push(format!("{variable} (server.ops_token_env)")),
-            }
+            let what = "server.ops_token_env".to_owned();
+            fill(variable, &mut config.server.ops_token, what);
         }
         if !missing.is_empty() {
             return Err(ConfigError::MissingSecrets(missing));
