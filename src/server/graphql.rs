@@ -222,11 +222,27 @@ fn stale_extension(stale: &[StaleProfile]) -> async_graphql::Value {
 
 /// The bearer token of the `Authorization` header, if it has one.
 fn bearer_token(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    bearer(headers).ok()
+}
+
+/// The bearer token of the `Authorization` header, or why there is none.
+fn bearer(headers: &HeaderMap) -> Result<&str, ClientError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Err(ClientError::unauthenticated(
+            "a bearer token is required (Authorization: Bearer <token>)",
+        ));
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| ClientError::unauthenticated("the Authorization header is unreadable"))?;
     value
         .strip_prefix("Bearer ")
         .or_else(|| value.strip_prefix("bearer "))
         .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| {
+            ClientError::unauthenticated("the Authorization header must be `Bearer <token>`")
+        })
 }
 
 /// The caller from the `Authorization` header. Every operation needs one: without a token the
@@ -236,24 +252,8 @@ pub(crate) async fn authenticate(
     verifier: &Verifier,
     headers: &HeaderMap,
 ) -> Result<Arc<Caller>, ClientError> {
-    let Some(value) = headers.get(header::AUTHORIZATION) else {
-        return Err(ClientError::unauthenticated(
-            "a bearer token is required (Authorization: Bearer <token>)",
-        ));
-    };
-    let value = value
-        .to_str()
-        .map_err(|_| ClientError::unauthenticated("the Authorization header is unreadable"))?;
-    let token = value
-        .strip_prefix("Bearer ")
-        .or_else(|| value.strip_prefix("bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| {
-            ClientError::unauthenticated("the Authorization header must be `Bearer <token>`")
-        })?;
     verifier
-        .verify(token)
+        .verify(bearer(headers)?)
         .await
         .map_err(|e| ClientError::unauthenticated(format!("invalid bearer token: {e}")))
 }
