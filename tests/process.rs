@@ -153,6 +153,28 @@ fn spawn_serve(
     }
 }
 
+/// Writes to `user` through the gateway at `graphql` and waits for the audit line naming it.
+async fn write_and_see_it_audited(
+    graphql: &str,
+    token: &str,
+    user: &str,
+    lines: &mpsc::Receiver<String>,
+) {
+    let answer: Value = reqwest::Client::new()
+        .post(graphql)
+        .bearer_auth(token)
+        .json(&json!({"query": WRITE, "variables": {"id": user}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(answer.get("errors").is_none(), "{answer}");
+    let audit = wait_for_line(lines, &["audit", "updateUser"], Duration::from_secs(10));
+    assert!(audit.contains(user), "{audit}");
+}
+
 /// The id of acme-eu's first user, found through the running gateway at `graphql`.
 async fn first_acme_user(graphql: &str, token: &str) -> String {
     let search: Value = reqwest::Client::new()
@@ -359,19 +381,7 @@ async fn serve_logs_audit_events_with_its_default_settings() {
         "no colour codes when stdout is not a terminal"
     );
     let user = env.tenants[0].control().users(1, 0).users.remove(0).user_id;
-    let answer: Value = reqwest::Client::new()
-        .post(format!("http://{addr}/graphql"))
-        .bearer_auth(&token)
-        .json(&json!({"query": WRITE, "variables": {"id": user}}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert!(answer.get("errors").is_none(), "{answer}");
-    let audit = wait_for_line(&lines, &["audit", "updateUser"], Duration::from_secs(10));
-    assert!(audit.contains(&user), "{audit}");
+    write_and_see_it_audited(&format!("http://{addr}/graphql"), &token, &user, &lines).await;
     sigterm(&child);
     let _ = tokio::task::spawn_blocking(move || child.wait()).await;
 }
@@ -396,21 +406,8 @@ async fn the_demo_logs_audit_events() {
     let graphql = tokens["graphql"].as_str().unwrap();
     let token = tokens["tokens"]["global_admin"].as_str().unwrap();
     assert!(tokens["operator_issuer"]["issuer"].is_string(), "{tokens}");
-    let client = reqwest::Client::new();
     let user = first_acme_user(graphql, token).await;
-    let answer: Value = client
-        .post(graphql)
-        .bearer_auth(token)
-        .json(&json!({"query": WRITE, "variables": {"id": user}}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert!(answer.get("errors").is_none(), "{answer}");
-    let audit = wait_for_line(&lines, &["audit", "updateUser"], Duration::from_secs(10));
-    assert!(audit.contains(&user), "{audit}");
+    write_and_see_it_audited(graphql, token, &user, &lines).await;
     sigterm(&child);
     let _ = tokio::task::spawn_blocking(move || child.wait()).await;
 }
