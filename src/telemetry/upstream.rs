@@ -14,8 +14,8 @@ use opentelemetry::propagation::TextMapPropagator;
 use opentelemetry_http::HeaderInjector;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use reqwest::{RequestBuilder, StatusCode};
-use tracing::Span;
 use tracing::field::Empty;
+use tracing::{Instrument, Span};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use super::TARGET;
@@ -83,7 +83,8 @@ impl CallSpan {
         }
     }
 
-    /// The span, to run the call in.
+    /// The span (tests check it is off when spans are not exported).
+    #[cfg(test)]
     pub(crate) fn span(&self) -> &Span {
         &self.span
     }
@@ -109,6 +110,19 @@ impl CallSpan {
     /// The tenant answered `status`.
     pub(crate) fn answered(&mut self, status: StatusCode) {
         self.status = Some(status);
+    }
+
+    /// Runs `call` inside this span, then closes it with the call's outcome (`kind` names a
+    /// failure, as [`CallSpan::end`] takes it).
+    pub(crate) async fn around<T, E>(
+        mut self,
+        call: impl AsyncFnOnce(&mut Self) -> Result<T, E>,
+        kind: impl Fn(&E) -> &'static str,
+    ) -> Result<T, E> {
+        let span = self.span.clone();
+        let result = call(&mut self).instrument(span).await;
+        self.end(result.as_ref().err().map(kind));
+        result
     }
 
     /// Closes the span; `failure` names what went wrong (`timeout`, `unavailable`, …) when the

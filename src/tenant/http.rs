@@ -323,11 +323,12 @@ impl TenantHttp {
         call: &Call,
         decode: impl Fn(&[u8]) -> Result<T, String>,
     ) -> Result<T, UpstreamError> {
-        let mut trace = CallSpan::start(&self.tenant, &self.peer, call.endpoint);
-        let span = trace.span().clone();
-        let result = self.call(call, &decode, &mut trace).instrument(span).await;
-        trace.end(result.as_ref().err().map(UpstreamError::kind));
-        result
+        CallSpan::start(&self.tenant, &self.peer, call.endpoint)
+            .around(
+                async |trace| self.call(call, &decode, trace).await,
+                UpstreamError::kind,
+            )
+            .await
     }
 
     /// The call with its breaker, budget, token and retries.
@@ -531,14 +532,12 @@ impl TenantHttp {
         path: &str,
         body: &serde_json::Value,
     ) -> Result<(), UpstreamError> {
-        let mut trace = CallSpan::start(&self.tenant, &self.auth_peer, endpoint);
-        let span = trace.span().clone();
-        let result = self
-            .post_authentication(endpoint, path, body, &mut trace)
-            .instrument(span)
-            .await;
-        trace.end(result.as_ref().err().map(UpstreamError::kind));
-        result
+        CallSpan::start(&self.tenant, &self.auth_peer, endpoint)
+            .around(
+                async |trace| self.post_authentication(endpoint, path, body, trace).await,
+                UpstreamError::kind,
+            )
+            .await
     }
 
     async fn post_authentication(

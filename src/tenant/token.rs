@@ -8,7 +8,6 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
-use tracing::Instrument;
 
 use super::error::UpstreamError;
 use crate::telemetry::upstream::{CallSpan, Peer};
@@ -156,14 +155,12 @@ impl TokenCache {
         http: &reqwest::Client,
         timeout: Duration,
     ) -> Result<ManagementToken, UpstreamError> {
-        let mut trace = CallSpan::start(&self.tenant, &self.peer, "POST /oauth/token");
-        let span = trace.span().clone();
-        let result = self
-            .request(http, timeout, &mut trace)
-            .instrument(span)
-            .await;
-        trace.end(result.as_ref().err().map(UpstreamError::kind));
-        result
+        CallSpan::start(&self.tenant, &self.peer, "POST /oauth/token")
+            .around(
+                async |trace| self.request(http, timeout, trace).await,
+                UpstreamError::kind,
+            )
+            .await
     }
 
     async fn request(
