@@ -593,16 +593,14 @@ async fn deep_documents_are_refused_for_their_depth() {
     document.push_str(&"linkedAccounts { ".repeat(28));
     document.push_str("id");
     document.push_str(&" }".repeat(30));
+    app.reset_counts();
     let answer = app
         .query(&app.tokens.global_admin, &document, json!({}))
         .await;
     assert_eq!(error_codes(&answer), ["QUERY_TOO_COMPLEX"]);
-    assert!(
-        answer["errors"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("levels deep")
-    );
+    let message = answer["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("levels deep"), "{message}");
+    assert_eq!(app.total_calls(), 0, "refused before any upstream call");
 }
 
 /// `serve`'s defaults are closed: no explorer, no metrics or tenant details on the API address,
