@@ -1,5 +1,6 @@
 //! The gateway driven in-process, as the portal's pages drive it: a bearer token and a GraphQL
-//! request in, the answer out, through the same verification and scope as `POST /graphql`.
+//! request in, the answer out, through the same verification, per-caller budget and scope as
+//! `POST /graphql`.
 
 use std::sync::Arc;
 
@@ -35,6 +36,14 @@ impl Gateway {
             Ok(caller) => caller,
             Err(error) => return crate::graphql::refusal(error),
         };
+        // The same per-caller budget as `POST /graphql`: a page is an operation like any other.
+        if let Err(wait) = self
+            .0
+            .caller_limit
+            .check_n(&self.0.access.budget_key(&caller), 1)
+        {
+            return crate::graphql::refusal(super::graphql::too_many_requests(wait));
+        }
         let id = crate::request::choose_id(None);
         let context = Arc::new(crate::graphql::RequestContext::new(
             self.0.access.scope(caller, id),

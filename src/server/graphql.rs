@@ -178,12 +178,18 @@ async fn execute(
     answers.into_response()
 }
 
-fn rate_limited(wait: std::time::Duration) -> Response {
+/// RATE_LIMITED, saying when to retry (in whole seconds, rounded up).
+pub(crate) fn too_many_requests(wait: std::time::Duration) -> ClientError {
     let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-    let error = ClientError::new(
+    ClientError::new(
         ErrorCode::RateLimited,
         format!("too many requests from this caller; retry in {seconds} s"),
-    );
+    )
+}
+
+fn rate_limited(wait: std::time::Duration) -> Response {
+    let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    let error = too_many_requests(wait);
     let mut response = (
         StatusCode::TOO_MANY_REQUESTS,
         axum::Json(error_body(&error)),

@@ -834,3 +834,32 @@ async fn an_unverified_user_asks_for_a_new_verification_email_and_forms_need_the
     let out = browser.click(&sent, "Sign out", &[]).await;
     assert!(out.url.ends_with("/account/signed-out"), "{}", out.url);
 }
+
+/// Pages spend the signed-in person's per-caller budget as `POST /graphql` does: past it, a
+/// page says so instead of running its operations.
+#[tokio::test]
+async fn pages_spend_the_callers_request_budget() {
+    let app = test_kit::spawn_with(test_kit::Options::default().gateway(|config| {
+        config.limits.caller_rate = tenantgraph::config::RateLimitConfig {
+            per_second: 0.01,
+            burst: 12,
+        };
+    }))
+    .await;
+    let (mut browser, _) = admin(&app, "global_admin").await;
+    let mut served = 0;
+    let refused = loop {
+        let page = browser.open("/admin/tenants").await;
+        if page.text().contains("too many requests") {
+            break page;
+        }
+        assert!(page.text().contains("acme-eu"), "{}", page.text());
+        served += 1;
+        assert!(served < 12, "the budget of 12 was never spent");
+    };
+    assert!(served >= 1, "{}", refused.text());
+    // The other operators keep their own budget.
+    let (mut other, _) = admin(&app, "tenant_admin").await;
+    let page = other.open("/admin/tenants").await;
+    assert!(page.text().contains("acme-eu"), "{}", page.text());
+}
