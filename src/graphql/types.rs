@@ -117,8 +117,10 @@ impl User {
     async fn family_name(&self) -> Result<Option<&str>> {
         Ok(self.0.read(UserField::FamilyName, |p| p.family_name())?)
     }
-    async fn picture(&self) -> Result<Option<&str>> {
-        Ok(self.0.read(UserField::Picture, |p| p.picture())?)
+    async fn picture(&self) -> Result<Option<String>> {
+        Ok(self
+            .0
+            .read(UserField::Picture, |p| p.picture().map(|p| p.to_string()))?)
     }
     async fn identities(&self) -> Result<Vec<Identity>> {
         Ok(self.0.read(UserField::Identities, |p| {

@@ -1,10 +1,14 @@
 //! A user profile as the Management API returns it, packed for the cache.
 //!
 //! The cache holds up to `cache.max_profiles` profiles, so a profile is one allocation of text
-//! (every text field one after another, identities and both metadata objects as the JSON text
-//! Auth0 sent) plus a small table of where each field ends: about 700 bytes for a typical
-//! profile instead of several kilobytes of separate strings and maps. Text fields are read as
-//! `&str` slices at no cost; identities and metadata are parsed only when asked for.
+//! (every text field one after another, both metadata objects as the JSON text Auth0 sent) plus
+//! a small table of where each field ends: about 450 bytes for a typical profile instead of
+//! several kilobytes of separate strings and maps. Text fields are read as `&str` slices at no
+//! cost; metadata is parsed only when asked for. Identities are kept as JSON text too, except
+//! the commonest case, one identity that the user id names (`auth0|abc` is the `auth0`
+//! identity `abc`), kept as its connection's name alone. Auth0's defaults for a database
+//! sign-up (the name is the email, the nickname its local part, the picture a Gravatar address)
+//! are kept as flags and the part that varies.
 
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -32,7 +36,7 @@ enum Field {
     UpdatedAt,
     LastLogin,
     LastIp,
-    /// JSON text.
+    /// JSON text, or the primary identity's connection (see [`PRIMARY_IDENTITY`]).
     Identities,
     /// JSON text.
     UserMetadata,
@@ -93,19 +97,132 @@ impl Field {
     }
 }
 
+/// Bits of [`Profile::flags`].
+const EMAIL_VERIFIED: u8 = 1;
+const BLOCKED: u8 = 2;
+/// The identities are one identity, of the provider and id the user id names, and the
+/// identities field holds only its connection's name.
+const PRIMARY_IDENTITY: u8 = 4;
+/// With [`PRIMARY_IDENTITY`]: that identity is social.
+const PRIMARY_IDENTITY_SOCIAL: u8 = 8;
+/// The name is the email (Auth0's default for a database sign-up); its field holds nothing.
+const NAME_IS_EMAIL: u8 = 16;
+/// The nickname is the email's part before its first `@` (Auth0's default); its field holds
+/// nothing.
+const NICKNAME_IS_EMAIL_LOCAL_PART: u8 = 32;
+/// The picture is Auth0's default Gravatar address (see [`DefaultPicture`]); its field holds
+/// only the Gravatar hash and the fallback avatar's name.
+const DEFAULT_PICTURE: u8 = 64;
+
+/// Auth0's default picture, `https://s.gravatar.com/avatar/{hash}?s=480&r=pg&d=https%3A%2F%2Fcdn.auth0.com%2Favatars%2F{initials}.png`:
+/// about 125 bytes of which all but the 32-digit hash and the initials are the same for every
+/// user. Written out when read (as `Display`, so an answer's JSON takes it without a copy).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct DefaultPicture<'a> {
+    hash: &'a str,
+    initials: &'a str,
+}
+
+impl<'a> DefaultPicture<'a> {
+    const BEFORE_HASH: &'static str = "https://s.gravatar.com/avatar/";
+    const BEFORE_INITIALS: &'static str = "?s=480&r=pg&d=https%3A%2F%2Fcdn.auth0.com%2Favatars%2F";
+    const AFTER: &'static str = ".png";
+    const HASH_DIGITS: usize = 32;
+
+    /// The picture, if `url` is one, exactly.
+    fn parse(url: &'a str) -> Option<Self> {
+        let rest = url.strip_prefix(Self::BEFORE_HASH)?;
+        let hash = rest.get(..Self::HASH_DIGITS)?;
+        let initials = rest[Self::HASH_DIGITS..]
+            .strip_prefix(Self::BEFORE_INITIALS)?
+            .strip_suffix(Self::AFTER)?;
+        let plain = |text: &str, allowed: fn(&u8) -> bool| text.bytes().all(|b| allowed(&b));
+        (plain(hash, u8::is_ascii_hexdigit) && plain(initials, u8::is_ascii_alphanumeric))
+            .then_some(Self { hash, initials })
+    }
+
+    /// What the field holds: the hash, then the initials.
+    fn packed(text: &'a str) -> Self {
+        let (hash, initials) = text.split_at(Self::HASH_DIGITS.min(text.len()));
+        Self { hash, initials }
+    }
+}
+
+impl std::fmt::Display for DefaultPicture<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(Self::BEFORE_HASH)?;
+        f.write_str(self.hash)?;
+        f.write_str(Self::BEFORE_INITIALS)?;
+        f.write_str(self.initials)?;
+        f.write_str(Self::AFTER)
+    }
+}
+
+/// A profile's picture: a URL as sent, or Auth0's default written out when read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Picture<'a> {
+    Url(&'a str),
+    Default(DefaultPicture<'a>),
+}
+
+impl std::fmt::Display for Picture<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Url(url) => f.write_str(url),
+            Self::Default(picture) => picture.fmt(f),
+        }
+    }
+}
+
+impl Serialize for Picture<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Url(url) => serializer.serialize_str(url),
+            Self::Default(picture) => serializer.collect_str(picture),
+        }
+    }
+}
+
+/// Where each field ends in the text (it starts where the previous one ends): two bytes a
+/// field, or four for the rare profile of 64 KiB and more.
+#[derive(Clone, PartialEq, Eq)]
+enum Ends {
+    Narrow([u16; FIELDS]),
+    Wide(Box<[u32; FIELDS]>),
+}
+
+impl Ends {
+    fn new(ends: [u32; FIELDS]) -> Self {
+        let mut narrow = [0u16; FIELDS];
+        for (to, from) in narrow.iter_mut().zip(ends) {
+            match u16::try_from(from) {
+                Ok(end) => *to = end,
+                Err(_) => return Self::Wide(Box::new(ends)),
+            }
+        }
+        Self::Narrow(narrow)
+    }
+
+    fn get(&self, index: usize) -> usize {
+        match self {
+            Self::Narrow(ends) => usize::from(ends[index]),
+            Self::Wide(ends) => ends[index] as usize,
+        }
+    }
+}
+
 /// A user profile (the normalized profile plus metadata), immutable.
 #[derive(Clone, PartialEq, Eq)]
 pub(crate) struct Profile {
     text: Box<str>,
-    /// Where each field ends in `text` (it starts where the previous one ends).
-    ends: [u32; FIELDS],
+    ends: Ends,
     /// Bit `f` set: field `f` is present (an empty string is a present value).
     present: u16,
-    email_verified: bool,
-    blocked: bool,
-    logins_count: i64,
+    /// [`EMAIL_VERIFIED`], [`BLOCKED`], [`PRIMARY_IDENTITY`], [`PRIMARY_IDENTITY_SOCIAL`].
+    flags: u8,
     /// Whether each metadata text is in the form serde_json writes, found on first use.
     canonical: Verdicts,
+    logins_count: i64,
 }
 
 /// Lazily found facts about a profile's text: two bits per metadata object (known, and
@@ -146,7 +263,23 @@ impl std::fmt::Debug for Profile {
 }
 
 impl Profile {
+    /// A text field as sent; a derived one (see the flags) read from the field it repeats.
     fn field(&self, field: Field) -> Option<&str> {
+        match field {
+            Field::Name if self.flag(NAME_IS_EMAIL) => return self.field(Field::Email),
+            Field::Nickname if self.flag(NICKNAME_IS_EMAIL_LOCAL_PART) => {
+                return self
+                    .field(Field::Email)?
+                    .split_once('@')
+                    .map(|(local, _)| local);
+            }
+            _ => {}
+        }
+        self.stored(field)
+    }
+
+    /// What the profile holds for a field.
+    fn stored(&self, field: Field) -> Option<&str> {
         let index = field as usize;
         if self.present & (1 << index) == 0 {
             return None;
@@ -154,9 +287,13 @@ impl Profile {
         let start = if index == 0 {
             0
         } else {
-            self.ends[index - 1] as usize
+            self.ends.get(index - 1)
         };
-        self.text.get(start..self.ends[index] as usize)
+        self.text.get(start..self.ends.get(index))
+    }
+
+    fn flag(&self, flag: u8) -> bool {
+        self.flags & flag != 0
     }
 
     pub(crate) fn user_id(&self) -> &str {
@@ -166,7 +303,7 @@ impl Profile {
         self.field(Field::Email)
     }
     pub(crate) fn email_verified(&self) -> bool {
-        self.email_verified
+        self.flag(EMAIL_VERIFIED)
     }
     pub(crate) fn username(&self) -> Option<&str> {
         self.field(Field::Username)
@@ -186,8 +323,13 @@ impl Profile {
     pub(crate) fn family_name(&self) -> Option<&str> {
         self.field(Field::FamilyName)
     }
-    pub(crate) fn picture(&self) -> Option<&str> {
-        self.field(Field::Picture)
+    pub(crate) fn picture(&self) -> Option<Picture<'_>> {
+        let stored = self.stored(Field::Picture)?;
+        Some(if self.flag(DEFAULT_PICTURE) {
+            Picture::Default(DefaultPicture::packed(stored))
+        } else {
+            Picture::Url(stored)
+        })
     }
     pub(crate) fn created_at(&self) -> Option<&str> {
         self.field(Field::CreatedAt)
@@ -205,14 +347,24 @@ impl Profile {
         self.logins_count
     }
     pub(crate) fn blocked(&self) -> bool {
-        self.blocked
+        self.flag(BLOCKED)
     }
 
     /// The linked identities (parsed on each call).
     pub(crate) fn identities(&self) -> Vec<Identity> {
-        self.field(Field::Identities)
-            .and_then(|json| serde_json::from_str(json).ok())
-            .unwrap_or_default()
+        let Some(identities) = self.field(Field::Identities) else {
+            return Vec::new();
+        };
+        if !self.flag(PRIMARY_IDENTITY) {
+            return serde_json::from_str(identities).unwrap_or_default();
+        }
+        let (provider, user_id) = self.user_id().split_once('|').unwrap_or_default();
+        vec![Identity {
+            connection: identities.to_owned(),
+            provider: provider.to_owned(),
+            user_id: user_id.to_owned(),
+            is_social: self.flag(PRIMARY_IDENTITY_SOCIAL),
+        }]
     }
 
     /// `user_metadata` as the JSON text Auth0 sent; `{}` when never set.
@@ -254,13 +406,20 @@ impl Profile {
 
     /// Whether the account can sign in with a password (an Auth0 database identity).
     pub(crate) fn has_database_identity(&self) -> bool {
+        if self.flag(PRIMARY_IDENTITY) {
+            return self.user_id().starts_with("auth0|");
+        }
         self.identities().iter().any(|i| i.provider == "auth0")
     }
 
     /// How many bytes the profile holds (its text and table), for sizing.
     #[cfg(test)]
     fn packed_size(&self) -> usize {
-        std::mem::size_of::<Self>() + self.text.len()
+        let wide = match &self.ends {
+            Ends::Narrow(_) => 0,
+            Ends::Wide(ends) => std::mem::size_of_val(&**ends),
+        };
+        std::mem::size_of::<Self>() + self.text.len() + wide
     }
 }
 
@@ -353,30 +512,70 @@ impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
 impl<'de> Deserialize<'de> for Profile {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let wire = Wire::deserialize(deserializer)?;
-        // Identities must be a list of identities: check it now, not on first use.
-        if let Some(raw) = wire.identities
-            && raw.get() != "null"
-        {
-            serde_json::from_str::<Vec<Identity>>(raw.get()).map_err(D::Error::custom)?;
-        }
         fn raw(value: Option<&RawValue>) -> Option<&str> {
             value.map(RawValue::get).filter(|json| *json != "null")
         }
+        let mut flags = 0;
+        if wire.email_verified == Some(true) {
+            flags |= EMAIL_VERIFIED;
+        }
+        if wire.blocked == Some(true) {
+            flags |= BLOCKED;
+        }
+        // Identities must be a list of identities: check it now, not on first use.
+        let parsed: Vec<Identity> = match raw(wire.identities) {
+            Some(json) => serde_json::from_str(json).map_err(D::Error::custom)?,
+            None => Vec::new(),
+        };
+        let identities = match parsed.as_slice() {
+            [only]
+                if !only.provider.contains('|')
+                    && wire.user_id.split_once('|')
+                        == Some((only.provider.as_str(), only.user_id.as_str())) =>
+            {
+                flags |= PRIMARY_IDENTITY;
+                if only.is_social {
+                    flags |= PRIMARY_IDENTITY_SOCIAL;
+                }
+                Some(only.connection.as_str())
+            }
+            _ => raw(wire.identities),
+        };
+        // Auth0's defaults, which repeat the email or a fixed address, are kept short.
+        let email = wire.email.as_deref();
+        let mut name = wire.name.as_deref();
+        if name.is_some() && name == email {
+            flags |= NAME_IS_EMAIL;
+            name = Some("");
+        }
+        let mut nickname = wire.nickname.as_deref();
+        if nickname.is_some() && nickname == email.and_then(|e| e.split_once('@')).map(|(l, _)| l) {
+            flags |= NICKNAME_IS_EMAIL_LOCAL_PART;
+            nickname = Some("");
+        }
+        let default_picture = wire
+            .picture
+            .as_deref()
+            .and_then(DefaultPicture::parse)
+            .map(|p| [p.hash, p.initials].concat());
+        if default_picture.is_some() {
+            flags |= DEFAULT_PICTURE;
+        }
         let fields: [Option<&str>; FIELDS] = [
             Some(&*wire.user_id),
-            wire.email.as_deref(),
+            email,
             wire.username.as_deref(),
             wire.phone_number.as_deref(),
-            wire.name.as_deref(),
-            wire.nickname.as_deref(),
+            name,
+            nickname,
             wire.given_name.as_deref(),
             wire.family_name.as_deref(),
-            wire.picture.as_deref(),
+            default_picture.as_deref().or(wire.picture.as_deref()),
             wire.created_at.as_deref(),
             wire.updated_at.as_deref(),
             wire.last_login.as_deref(),
             wire.last_ip.as_deref(),
-            raw(wire.identities),
+            identities,
             raw(wire.user_metadata),
             raw(wire.app_metadata),
         ];
@@ -393,12 +592,11 @@ impl<'de> Deserialize<'de> for Profile {
         }
         Ok(Self {
             text: text.into_boxed_str(),
-            ends,
+            ends: Ends::new(ends),
             present,
-            email_verified: wire.email_verified.unwrap_or(false),
-            blocked: wire.blocked.unwrap_or(false),
-            logins_count: wire.logins_count.unwrap_or(0),
+            flags,
             canonical: Verdicts::default(),
+            logins_count: wire.logins_count.unwrap_or(0),
         })
     }
 }
@@ -411,16 +609,20 @@ impl Serialize for Profile {
             let Some(value) = self.field(field) else {
                 continue;
             };
-            if field.is_json() {
+            if field == Field::Identities && self.flag(PRIMARY_IDENTITY) {
+                map.serialize_entry(field.name(), &self.identities())?;
+            } else if field == Field::Picture {
+                map.serialize_entry(field.name(), &self.picture())?;
+            } else if field.is_json() {
                 let json: &RawValue = serde_json::from_str(value).map_err(S::Error::custom)?;
                 map.serialize_entry(field.name(), json)?;
             } else {
                 map.serialize_entry(field.name(), value)?;
             }
         }
-        map.serialize_entry("email_verified", &self.email_verified)?;
+        map.serialize_entry("email_verified", &self.email_verified())?;
         map.serialize_entry("logins_count", &self.logins_count)?;
-        if self.blocked {
+        if self.blocked() {
             map.serialize_entry("blocked", &true)?;
         }
         map.end()
@@ -464,7 +666,7 @@ mod tests {
             json!({"language": "fr", "nested": {"a": [1, 2]}})
         );
         assert_eq!(p.app_metadata_text(), r#"{"plan":"pro"}"#);
-        assert!(p.packed_size() < 600, "{}", p.packed_size());
+        assert!(p.packed_size() < 300, "{}", p.packed_size());
     }
 
     #[test]
@@ -509,6 +711,165 @@ mod tests {
                     .unwrap();
             assert!(!p.user_metadata_is_canonical(), "{text}");
         }
+    }
+
+    #[test]
+    fn the_identity_the_user_id_names_is_kept_as_its_connection_and_reads_back_whole() {
+        let identity = json!({"connection": "Username-Password-Authentication", "provider": "auth0",
+            "user_id": "65a3198a88e4b7333a0dd488", "isSocial": false});
+        let compact = profile(json!({"user_id": "auth0|65a3198a88e4b7333a0dd488",
+            "identities": [identity.clone()]}));
+        let verbatim = profile(json!({"user_id": "auth0|65a3198a88e4b7333a0dd488",
+            "identities": [identity.clone(), identity.clone()]}));
+        assert!(compact.flag(PRIMARY_IDENTITY) && !verbatim.flag(PRIMARY_IDENTITY));
+        assert_eq!(
+            compact.field(Field::Identities),
+            Some("Username-Password-Authentication")
+        );
+        assert_eq!(
+            serde_json::to_value(compact.identities()).unwrap(),
+            json!([identity]),
+            "every field as sent"
+        );
+        assert!(compact.has_database_identity());
+        assert!(compact.packed_size() + 80 < verbatim.packed_size());
+        let again: Profile =
+            serde_json::from_slice(&serde_json::to_vec(&compact).unwrap()).unwrap();
+        assert_eq!(again, compact);
+
+        // Social and enterprise identities: the provider is what precedes the first `|`.
+        for (user_id, provider, id, social) in [
+            ("google-oauth2|1093", "google-oauth2", json!("1093"), true),
+            ("github|77", "github", json!(77), true),
+            (
+                "samlp|acme-sso|jane@acme.com",
+                "samlp",
+                json!("acme-sso|jane@acme.com"),
+                false,
+            ),
+        ] {
+            let p = profile(
+                json!({"user_id": user_id, "identities": [{"connection": "c",
+                "provider": provider, "user_id": id, "isSocial": social}]}),
+            );
+            assert!(p.flag(PRIMARY_IDENTITY), "{user_id}");
+            let [only] = p.identities().try_into().unwrap();
+            assert_eq!(
+                (
+                    only.provider.as_str(),
+                    only.user_id.as_str(),
+                    only.is_social
+                ),
+                (provider, user_id.split_once('|').unwrap().1, social)
+            );
+            assert!(!p.has_database_identity());
+        }
+    }
+
+    #[test]
+    fn identities_the_user_id_does_not_name_are_kept_as_sent() {
+        for identities in [
+            json!([{"connection": "c", "provider": "auth0", "user_id": "other", "isSocial": false}]),
+            json!([{"connection": "c", "provider": "auth0|x", "user_id": "y", "isSocial": false}]),
+            json!([]),
+            json!([{"connection": "c", "provider": "auth0", "user_id": "1", "isSocial": false},
+                {"connection": "github", "provider": "github", "user_id": "2", "isSocial": true}]),
+        ] {
+            let p = profile(json!({"user_id": "auth0|1", "identities": identities.clone()}));
+            assert!(!p.flag(PRIMARY_IDENTITY), "{identities}");
+            assert_eq!(serde_json::to_value(p.identities()).unwrap(), identities);
+        }
+        let p = profile(
+            json!({"user_id": "auth0|x|y", "identities": [{"connection": "c",
+            "provider": "auth0|x", "user_id": "y", "isSocial": false}]}),
+        );
+        assert!(
+            !p.flag(PRIMARY_IDENTITY),
+            "a provider holding `|` is not what the id names"
+        );
+        assert_eq!(p.identities()[0].provider, "auth0|x");
+    }
+
+    #[test]
+    fn auth0s_default_name_nickname_and_picture_are_kept_short_and_read_back_exactly() {
+        let picture = "https://s.gravatar.com/avatar/5ee31b5986fafeb958a8d1acfe8f0336?s=480&r=pg&d=https%3A%2F%2Fcdn.auth0.com%2Favatars%2Fju.png";
+        let sent = json!({"user_id": "auth0|1", "email": "juliette.ito@fabrikam.example",
+            "name": "juliette.ito@fabrikam.example", "nickname": "juliette.ito", "picture": picture});
+        let p = profile(sent.clone());
+        assert_eq!(
+            p.flags & (NAME_IS_EMAIL | NICKNAME_IS_EMAIL_LOCAL_PART | DEFAULT_PICTURE),
+            NAME_IS_EMAIL | NICKNAME_IS_EMAIL_LOCAL_PART | DEFAULT_PICTURE
+        );
+        assert_eq!(p.name(), Some("juliette.ito@fabrikam.example"));
+        assert_eq!(p.nickname(), Some("juliette.ito"));
+        assert_eq!(p.picture().map(|p| p.to_string()).as_deref(), Some(picture));
+        assert_eq!(
+            serde_json::to_value(p.picture()).unwrap(),
+            json!(picture),
+            "written into JSON as the address"
+        );
+        assert_eq!(
+            p.text.len(),
+            "auth0|1juliette.ito@fabrikam.example5ee31b5986fafeb958a8d1acfe8f0336ju".len()
+        );
+        let again: Profile = serde_json::from_slice(&serde_json::to_vec(&p).unwrap()).unwrap();
+        assert_eq!(again, p);
+        let mut expected = sent;
+        expected["email_verified"] = json!(false);
+        expected["logins_count"] = json!(0);
+        assert_eq!(serde_json::to_value(&p).unwrap(), expected);
+    }
+
+    #[test]
+    fn names_and_pictures_that_are_not_auth0s_defaults_are_kept_as_sent() {
+        let gravatar = "https://s.gravatar.com/avatar/5ee31b5986fafeb958a8d1acfe8f0336?s=480&r=pg&d=https%3A%2F%2Fcdn.auth0.com%2Favatars%2F";
+        for (email, name, nickname, picture) in [
+            ("jane@x.org", "Jane Doe", "jd", "https://x/y.png"),
+            (
+                "jane@x.org",
+                "JANE@X.ORG",
+                "Jane",
+                format!("{gravatar}ju.jpg").as_str(),
+            ),
+            (
+                "no-at-sign",
+                "no-at-sign!",
+                "no-at-sign",
+                format!("{gravatar}j u.png").as_str(),
+            ),
+            ("a@b@c", "", "a@b", &gravatar.replace("5ee3", "5eez")),
+            ("", "x", "", &gravatar.replace("5ee31b", "5ee31")),
+        ] {
+            let p = profile(json!({"user_id": "auth0|1", "email": email, "name": name,
+                "nickname": nickname, "picture": picture}));
+            assert_eq!(
+                p.flags & (NAME_IS_EMAIL | NICKNAME_IS_EMAIL_LOCAL_PART | DEFAULT_PICTURE),
+                0,
+                "{email} {name} {nickname} {picture}"
+            );
+            assert_eq!((p.name(), p.nickname()), (Some(name), Some(nickname)));
+            assert_eq!(p.picture(), Some(Picture::Url(picture)));
+        }
+        let p = profile(json!({"user_id": "auth0|1", "name": "x"}));
+        assert_eq!((p.email(), p.name(), p.nickname()), (None, Some("x"), None));
+    }
+
+    #[test]
+    fn a_profile_of_64_kib_and_more_keeps_every_field() {
+        let long = "x".repeat(70_000);
+        let p = profile(json!({"user_id": "auth0|big", "email": "a@b.c",
+            "user_metadata": {"note": long}, "app_metadata": {"plan": "pro"}}));
+        assert!(matches!(p.ends, Ends::Wide(_)));
+        assert_eq!(p.email(), Some("a@b.c"));
+        assert_eq!(p.app_metadata_text(), r#"{"plan":"pro"}"#);
+        assert_eq!(
+            p.user_metadata_text().len(),
+            70_000 + r#"{"note":""}"#.len()
+        );
+        assert!(matches!(
+            profile(json!({"user_id": "auth0|small"})).ends,
+            Ends::Narrow(_)
+        ));
     }
 
     #[test]

@@ -185,7 +185,10 @@ impl Serialize for UserJson<'_> {
                 UserField::Nickname => map.serialize_entry(key, &text(Profile::nickname)?)?,
                 UserField::GivenName => map.serialize_entry(key, &text(Profile::given_name)?)?,
                 UserField::FamilyName => map.serialize_entry(key, &text(Profile::family_name)?)?,
-                UserField::Picture => map.serialize_entry(key, &text(Profile::picture)?)?,
+                UserField::Picture => {
+                    let picture = shown::<_, S::Error>(view.read(field, Profile::picture))?;
+                    map.serialize_entry(key, &picture)?;
+                }
                 UserField::CreatedAt => map.serialize_entry(key, &text(Profile::created_at)?)?,
                 UserField::UpdatedAt => map.serialize_entry(key, &text(Profile::updated_at)?)?,
                 UserField::LastLogin => map.serialize_entry(key, &text(Profile::last_login)?)?,
