@@ -200,3 +200,45 @@ async fn an_expired_search_page_is_answered_while_one_refresh_runs() {
     data(&app.query(&app.tokens.global_admin, query, json!({})).await);
     assert_eq!(searches(), 2, "the refreshed page is fresh");
 }
+
+#[tokio::test]
+async fn users_asked_for_by_separate_fields_in_one_pass_are_one_batch_per_tenant() {
+    // Twelve root fields, resolved side by side: the loader gathers what they ask for in one
+    // pass of the request, with no batching delay, into one search per tenant.
+    let app = spawn().await;
+    let mut fields = String::new();
+    for tenant in ["acme-eu", "acme-us", "globex"] {
+        for (n, user) in app
+            .users_of(tenant)
+            .into_iter()
+            .skip(30)
+            .take(4)
+            .enumerate()
+        {
+            let alias = format!("{}_{n}", tenant.replace('-', "_"));
+            fields += &format!(
+                "{alias}: user(tenant: \"{tenant}\", id: \"{}\") {{ id email }} ",
+                user.user_id
+            );
+        }
+    }
+    let answer = app
+        .query(
+            &app.tokens.global_admin,
+            &format!("{{ {fields} }}"),
+            json!({}),
+        )
+        .await;
+    let users = data(&answer).as_object().unwrap().clone();
+    assert_eq!(users.len(), 12);
+    assert!(users.values().all(|u| u["id"].is_string()), "{users:?}");
+    for tenant in ["acme-eu", "acme-us", "globex"] {
+        let calls = app.tenant_calls(tenant);
+        assert_eq!(
+            calls.get("GET /api/v2/users").copied().unwrap_or(0),
+            1,
+            "{tenant}: one search for its four users, not a read each: {calls:?}"
+        );
+        assert_eq!(calls.values().sum::<u64>(), 1, "{tenant}: {calls:?}");
+    }
+}
