@@ -509,6 +509,73 @@ impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
     }
 }
 
+/// An identity as Auth0 sends it, borrowed: read to check the identities and find the one the
+/// user id names, as strictly as [`Identity`] reads them.
+#[derive(Deserialize)]
+struct IdentityRef<'a> {
+    #[serde(borrow)]
+    connection: Text<'a>,
+    #[serde(borrow)]
+    provider: Text<'a>,
+    #[serde(borrow)]
+    user_id: IdText<'a>,
+    #[serde(rename = "isSocial", default)]
+    is_social: Option<bool>,
+}
+
+/// An identity's user id: a string, or a number (some providers) as its decimal text.
+struct IdText<'a>(Cow<'a, str>);
+
+impl std::ops::Deref for IdText<'_> {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for IdText<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit;
+
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Cow<'de, str>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an identity's user_id, a string or a number")
+            }
+
+            fn visit_borrowed_str<E: serde::de::Error>(
+                self,
+                v: &'de str,
+            ) -> Result<Self::Value, E> {
+                Ok(Cow::Borrowed(v))
+            }
+
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Cow::Owned(v.to_owned()))
+            }
+
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(Cow::Owned(v.to_string()))
+            }
+
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(Cow::Owned(v.to_string()))
+            }
+
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
+                // As `Identity` reads it: the number's JSON text.
+                let number = serde_json::Number::from_f64(v)
+                    .ok_or_else(|| E::custom("identity user_id is not a finite number"))?;
+                Ok(Cow::Owned(number.to_string()))
+            }
+        }
+
+        deserializer.deserialize_any(Visit).map(IdText)
+    }
+}
+
 impl<'de> Deserialize<'de> for Profile {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let wire = Wire::deserialize(deserializer)?;
@@ -523,21 +590,20 @@ impl<'de> Deserialize<'de> for Profile {
             flags |= BLOCKED;
         }
         // Identities must be a list of identities: check it now, not on first use.
-        let parsed: Vec<Identity> = match raw(wire.identities) {
+        let parsed: Vec<IdentityRef<'_>> = match raw(wire.identities) {
             Some(json) => serde_json::from_str(json).map_err(D::Error::custom)?,
             None => Vec::new(),
         };
         let identities = match parsed.as_slice() {
             [only]
                 if !only.provider.contains('|')
-                    && wire.user_id.split_once('|')
-                        == Some((only.provider.as_str(), only.user_id.as_str())) =>
+                    && wire.user_id.split_once('|') == Some((&*only.provider, &*only.user_id)) =>
             {
                 flags |= PRIMARY_IDENTITY;
-                if only.is_social {
+                if only.is_social == Some(true) {
                     flags |= PRIMARY_IDENTITY_SOCIAL;
                 }
-                Some(only.connection.as_str())
+                Some(&*only.connection)
             }
             _ => raw(wire.identities),
         };
@@ -553,13 +619,11 @@ impl<'de> Deserialize<'de> for Profile {
             flags |= NICKNAME_IS_EMAIL_LOCAL_PART;
             nickname = Some("");
         }
-        let default_picture = wire
-            .picture
-            .as_deref()
-            .and_then(DefaultPicture::parse)
-            .map(|p| [p.hash, p.initials].concat());
-        if default_picture.is_some() {
+        // The picture's field may be two parts (the default's hash and initials).
+        let mut picture = wire.picture.as_deref().map(|url| (url, ""));
+        if let Some(default) = wire.picture.as_deref().and_then(DefaultPicture::parse) {
             flags |= DEFAULT_PICTURE;
+            picture = Some((default.hash, default.initials));
         }
         let fields: [Option<&str>; FIELDS] = [
             Some(&*wire.user_id),
@@ -570,7 +634,7 @@ impl<'de> Deserialize<'de> for Profile {
             nickname,
             wire.given_name.as_deref(),
             wire.family_name.as_deref(),
-            default_picture.as_deref().or(wire.picture.as_deref()),
+            picture.map(|(first, _)| first),
             wire.created_at.as_deref(),
             wire.updated_at.as_deref(),
             wire.last_login.as_deref(),
@@ -579,12 +643,17 @@ impl<'de> Deserialize<'de> for Profile {
             raw(wire.user_metadata),
             raw(wire.app_metadata),
         ];
-        let mut text = String::with_capacity(fields.iter().flatten().map(|f| f.len()).sum());
+        let second = picture.map_or("", |(_, second)| second);
+        let length = fields.iter().flatten().map(|f| f.len()).sum::<usize>() + second.len();
+        let mut text = String::with_capacity(length);
         let mut ends = [0u32; FIELDS];
         let mut present = 0u16;
         for (index, field) in fields.iter().enumerate() {
             if let Some(value) = field {
                 text.push_str(value);
+                if index == Field::Picture as usize {
+                    text.push_str(second);
+                }
                 present |= 1 << index;
             }
             ends[index] = u32::try_from(text.len())
@@ -875,6 +944,31 @@ mod tests {
     #[test]
     fn malformed_identities_are_refused_at_once() {
         assert!(serde_json::from_str::<Profile>(r#"{"user_id": "x", "identities": 5}"#).is_err());
+        for identity in [
+            r#"{"provider": "auth0", "user_id": "x", "isSocial": false}"#,
+            r#"{"connection": "c", "provider": 5, "user_id": "x"}"#,
+            r#"{"connection": "c", "provider": "auth0", "user_id": true}"#,
+            r#"{"connection": "c", "provider": "auth0", "user_id": "x", "isSocial": "no"}"#,
+        ] {
+            let sent = format!(r#"{{"user_id": "auth0|x", "identities": [{identity}]}}"#);
+            assert!(
+                serde_json::from_str::<Profile>(&sent).is_err(),
+                "{identity}"
+            );
+        }
+        let escaped = r#"{"user_id": "auth0|xé", "identities": [{"connection": "c\"d", "provider": "auth0", "user_id": "x\u00e9", "isSocial": null}]}"#;
+        let p: Profile = serde_json::from_str(escaped).unwrap();
+        assert!(
+            p.flag(PRIMARY_IDENTITY),
+            "escaped strings are compared decoded"
+        );
+        assert_eq!(
+            (
+                p.identities()[0].connection.as_str(),
+                p.identities()[0].user_id.as_str()
+            ),
+            ("c\"d", "xé")
+        );
         assert!(serde_json::from_str::<Profile>(r#"{"email": "no id"}"#).is_err());
     }
 }
