@@ -480,32 +480,46 @@ impl std::ops::Deref for Text<'_> {
 
 impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visit;
+        deserializer.deserialize_str(TextVisit).map(Text)
+    }
+}
 
-        impl<'de> serde::de::Visitor<'de> for Visit {
-            type Value = Cow<'de, str>;
+/// Reads a string, borrowed where it can be; a number (asked for with `deserialize_any`) as its
+/// JSON text.
+struct TextVisit;
 
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a string")
-            }
+impl<'de> serde::de::Visitor<'de> for TextVisit {
+    type Value = Cow<'de, str>;
 
-            fn visit_borrowed_str<E: serde::de::Error>(
-                self,
-                v: &'de str,
-            ) -> Result<Self::Value, E> {
-                Ok(Cow::Borrowed(v))
-            }
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a string")
+    }
 
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(Cow::Owned(v.to_owned()))
-            }
+    fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(v))
+    }
 
-            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
-                Ok(Cow::Owned(v))
-            }
-        }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.to_owned()))
+    }
 
-        deserializer.deserialize_str(Visit).map(Text)
+    fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.to_string()))
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.to_string()))
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        // As `Identity` reads it: the number's JSON text.
+        let number =
+            serde_json::Number::from_f64(v).ok_or_else(|| E::custom("not a finite number"))?;
+        Ok(Cow::Owned(number.to_string()))
     }
 }
 
@@ -524,7 +538,7 @@ struct IdentityRef<'a> {
 }
 
 /// An identity's user id: a string, or a number (some providers) as its decimal text.
-struct IdText<'a>(Cow<'a, str>);
+struct IdText<'a>(Text<'a>);
 
 impl std::ops::Deref for IdText<'_> {
     type Target = str;
@@ -536,43 +550,9 @@ impl std::ops::Deref for IdText<'_> {
 
 impl<'de: 'a, 'a> Deserialize<'de> for IdText<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visit;
-
-        impl<'de> serde::de::Visitor<'de> for Visit {
-            type Value = Cow<'de, str>;
-
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("an identity's user_id, a string or a number")
-            }
-
-            fn visit_borrowed_str<E: serde::de::Error>(
-                self,
-                v: &'de str,
-            ) -> Result<Self::Value, E> {
-                Ok(Cow::Borrowed(v))
-            }
-
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(Cow::Owned(v.to_owned()))
-            }
-
-            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
-                Ok(Cow::Owned(v.to_string()))
-            }
-
-            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
-                Ok(Cow::Owned(v.to_string()))
-            }
-
-            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
-                // As `Identity` reads it: the number's JSON text.
-                let number = serde_json::Number::from_f64(v)
-                    .ok_or_else(|| E::custom("identity user_id is not a finite number"))?;
-                Ok(Cow::Owned(number.to_string()))
-            }
-        }
-
-        deserializer.deserialize_any(Visit).map(IdText)
+        deserializer
+            .deserialize_any(TextVisit)
+            .map(|text| IdText(Text(text)))
     }
 }
 
@@ -944,6 +924,10 @@ mod tests {
     #[test]
     fn malformed_identities_are_refused_at_once() {
         assert!(serde_json::from_str::<Profile>(r#"{"user_id": "x", "identities": 5}"#).is_err());
+        assert!(
+            serde_json::from_str::<Profile>(r#"{"user_id": 5}"#).is_err(),
+            "only an identity's user_id may be a number"
+        );
         for identity in [
             r#"{"provider": "auth0", "user_id": "x", "isSocial": false}"#,
             r#"{"connection": "c", "provider": 5, "user_id": "x"}"#,
