@@ -238,7 +238,7 @@ impl Scope {
         self.loader.get_or_init(|| {
             let batcher = Batcher::new(self.store.clone(), self.tag.clone(), self.stale.clone());
             // No batching delay: async-graphql's default of 1 ms is a millisecond added to every
-            // load (the most part of a cache miss's latency), run on a timer thread of its own.
+            // load (most of a cache miss's latency), run on a timer thread of its own.
             // The keys a request's resolvers ask for in one pass are all queued before its task
             // yields, and the batch starts after one more turn of the scheduler, so a page of
             // users still costs one batch per tenant.
