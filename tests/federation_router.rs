@@ -179,12 +179,7 @@ pub async fn the_router_forwards_each_callers_authorization() {
     let app = spawn().await;
     let organization = app.env.demo_organization().unwrap();
     let members = app.members_of("acme-us", &organization);
-    let outsider = app
-        .users_of("acme-us")
-        .into_iter()
-        .find(|u| !members.contains(&u.user_id))
-        .unwrap()
-        .user_id;
+    let outsider = app.first_non_member("acme-us", &members);
     let owners = vec![
         (
             "acme-eu".to_owned(),

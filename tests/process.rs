@@ -160,16 +160,8 @@ async fn write_and_see_it_audited(
     user: &str,
     lines: &mpsc::Receiver<String>,
 ) {
-    let answer: Value = reqwest::Client::new()
-        .post(graphql)
-        .bearer_auth(token)
-        .json(&json!({"query": WRITE, "variables": {"id": user}}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let client = reqwest::Client::new();
+    let answer = test_kit::post(&client, graphql, Some(token), WRITE, json!({"id": user})).await;
     assert!(answer.get("errors").is_none(), "{answer}");
     let audit = wait_for_line(lines, &["audit", "updateUser"], Duration::from_secs(10));
     assert!(audit.contains(user), "{audit}");
@@ -177,16 +169,10 @@ async fn write_and_see_it_audited(
 
 /// The id of acme-eu's first user, found through the running gateway at `graphql`.
 async fn first_acme_user(graphql: &str, token: &str) -> String {
-    let search: Value = reqwest::Client::new()
-        .post(graphql)
-        .bearer_auth(token)
-        .json(&json!({"query": "{ searchUsers(tenants: [\"acme-eu\"], first: 1) { edges { node { id } } } }"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    const FIRST: &str =
+        "{ searchUsers(tenants: [\"acme-eu\"], first: 1) { edges { node { id } } } }";
+    let client = reqwest::Client::new();
+    let search = test_kit::post(&client, graphql, Some(token), FIRST, json!({})).await;
     search["data"]["searchUsers"]["edges"][0]["node"]["id"]
         .as_str()
         .unwrap()

@@ -17,8 +17,7 @@ use tenantgraph::demo::Environment;
 use test_kit::{RedisServer, RunningGateway, start_gateway};
 
 struct Replica {
-    addr: SocketAddr,
-    _gateway: RunningGateway,
+    gateway: RunningGateway,
 }
 
 async fn replica(env: &Environment, redis: &RedisServer, tune: impl Fn(&mut Config)) -> Replica {
@@ -35,34 +34,19 @@ async fn replica(env: &Environment, redis: &RedisServer, tune: impl Fn(&mut Conf
         tenant.rate_limit.burst = 1000;
     }
     tune(&mut config);
-    let gateway = start_gateway(config).await;
     Replica {
-        addr: gateway.addr,
-        _gateway: gateway,
+        gateway: start_gateway(config).await,
     }
 }
 
 impl Replica {
     async fn query(&self, token: &str, query: &str, variables: Value) -> Value {
-        reqwest::Client::new()
-            .post(format!("http://{}/graphql", self.addr))
-            .bearer_auth(token)
-            .json(&json!({"query": query, "variables": variables}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        let client = reqwest::Client::new();
+        test_kit::post(&client, &self.gateway.url(), Some(token), query, variables).await
     }
 
     async fn metrics(&self) -> String {
-        reqwest::get(format!("http://{}/metrics", self.addr))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
+        self.gateway.metrics().await
     }
 
     /// Waits until this replica listens for the others' invalidations.

@@ -112,12 +112,7 @@ async fn wrong_and_placeholder_credentials_are_down_with_their_reason_from_the_s
     assert!(!search.to_string().contains("Unauthorized"), "{search}");
     assert_eq!(token_requests(&env, "acme-us"), 1);
 
-    let metrics = reqwest::get(format!("http://{}/metrics", gateway.addr))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = gateway.metrics().await;
     for (tenant, refused) in [("acme-eu", 0), ("acme-us", 1), ("globex", 1)] {
         let line =
             format!("tenantgraph_tenant_credentials_refused{{tenant=\"{tenant}\"}} {refused}");

@@ -244,13 +244,7 @@ async fn a_cached_profile_is_served_stale_while_its_tenant_fails() {
             .is_none_or(|e| e.get("stale").is_none())
     );
     tokio::time::sleep(Duration::from_millis(400)).await; // past the TTL
-    app.tenant("globex")
-        .control()
-        .set_faults(Faults {
-            down: true,
-            ..Faults::default()
-        })
-        .unwrap();
+    app.take_down("globex");
     let stale = app
         .query(&app.tokens.global_admin, query, json!({"id": user.user_id}))
         .await;
@@ -288,13 +282,7 @@ async fn stale_copies_are_bounded() {
     app.query(&app.tokens.global_admin, query, json!({"id": user.user_id}))
         .await;
     tokio::time::sleep(Duration::from_millis(600)).await; // past TTL + stale bound
-    app.tenant("globex")
-        .control()
-        .set_faults(Faults {
-            down: true,
-            ..Faults::default()
-        })
-        .unwrap();
+    app.take_down("globex");
     let answer = app
         .query(&app.tokens.global_admin, query, json!({"id": user.user_id}))
         .await;

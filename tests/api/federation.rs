@@ -57,12 +57,7 @@ async fn an_entity_out_of_reach_is_null_as_user_is() {
     // A delegated administrator: a member of its organization, and an acme-us user outside it.
     let organization = app.env.demo_organization().unwrap();
     let members = app.members_of("acme-us", &organization);
-    let outsider = app
-        .users_of("acme-us")
-        .into_iter()
-        .find(|u| !members.contains(&u.user_id))
-        .unwrap()
-        .user_id;
+    let outsider = app.first_non_member("acme-us", &members);
     let answer = app
         .query(
             &app.tokens.org_admin,
@@ -119,13 +114,7 @@ async fn an_entity_out_of_reach_is_null_as_user_is() {
 #[tokio::test]
 async fn a_down_tenant_nulls_its_entities_only_with_one_error_naming_it() {
     let app = spawn().await;
-    app.tenant("globex")
-        .control()
-        .set_faults(tenant_emulator::Faults {
-            down: true,
-            ..tenant_emulator::Faults::default()
-        })
-        .unwrap();
+    app.take_down("globex");
     let users = some_users(&app, 2);
     let representations: Vec<Value> = users
         .iter()

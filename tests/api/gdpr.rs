@@ -3,7 +3,6 @@
 //! account merely claiming it), and a delegated operator's organization binds them.
 
 use serde_json::{Value, json};
-use tenant_emulator::Faults;
 
 use test_kit::{TestApp, data, error_codes, spawn};
 
@@ -89,13 +88,7 @@ async fn erasure_survives_a_failing_tenant_and_completes_when_run_again() {
         .await;
     assert_eq!(error_codes(&refused), ["BAD_USER_INPUT"]);
 
-    app.tenant("globex")
-        .control()
-        .set_faults(Faults {
-            down: true,
-            ..Faults::default()
-        })
-        .unwrap();
+    app.take_down("globex");
     let first = app
         .query(
             &app.tokens.global_admin,

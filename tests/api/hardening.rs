@@ -440,13 +440,7 @@ async fn readiness_reports_each_tenant() {
             "audit": {"ok": true, "failures": 0},
         })
     );
-    app.tenant("globex")
-        .control()
-        .set_faults(tenant_emulator::Faults {
-            down: true,
-            ..Default::default()
-        })
-        .unwrap();
+    app.take_down("globex");
     for _ in 0..4 {
         app.query(
             &app.tokens.global_admin,
@@ -489,15 +483,7 @@ async fn metrics_expose_every_family_with_its_labels() {
         )
         .await;
     }
-    let text = app
-        .client
-        .get(format!("http://{}/metrics", app.addr))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics().await;
     for needle in [
         "tenantgraph_upstream_requests_total{tenant=\"acme-eu\",endpoint=\"GET /api/v2/users\",status=\"200\"} 1",
         "tenantgraph_upstream_request_duration_seconds_count{tenant=\"acme-eu\",endpoint=\"GET /api/v2/users\"} 1",

@@ -435,15 +435,7 @@ async fn audit_failures_are_counted_and_shown() {
         .await
         .unwrap();
     assert_eq!(ready["audit"], json!({"ok": false, "failures": 1}));
-    let metrics = app
-        .client
-        .get(format!("http://{}/metrics", app.addr))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains("tenantgraph_audit_failures_total 1"),
         "{metrics}"

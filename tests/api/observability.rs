@@ -44,15 +44,7 @@ async fn exported_series() -> BTreeSet<String> {
         )
         .await;
     }
-    let text = app
-        .client
-        .get(format!("http://{}/metrics", app.addr))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics().await;
     let mut series = BTreeSet::new();
     for line in text.lines() {
         let Some(declared) = line.strip_prefix("# TYPE ") else {

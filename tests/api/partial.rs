@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use tenant_emulator::Faults;
 
 use test_kit::{TestApp, data, spawn};
 
@@ -44,13 +43,7 @@ async fn status_of(app: &TestApp, tenant: &str) -> String {
 #[tokio::test]
 async fn a_down_tenant_leaves_the_others_data_and_one_error_naming_it() {
     let app = spawn().await;
-    app.tenant("globex")
-        .control()
-        .set_faults(Faults {
-            down: true,
-            ..Faults::default()
-        })
-        .unwrap();
+    app.take_down("globex");
 
     let answer = app.query(&app.tokens.global_admin, SEARCH, json!({})).await;
     assert_eq!(tenants_of(&answer), ["acme-eu", "acme-us"]);
@@ -93,13 +86,7 @@ async fn a_down_tenant_leaves_the_others_data_and_one_error_naming_it() {
 async fn status_goes_down_after_failures_and_up_after_recovery() {
     let app = spawn().await;
     assert_eq!(status_of(&app, "globex").await, "UP");
-    app.tenant("globex")
-        .control()
-        .set_faults(Faults {
-            down: true,
-            ..Faults::default()
-        })
-        .unwrap();
+    app.take_down("globex");
     let mut status = String::new();
     for _ in 0..10 {
         app.query(&app.tokens.global_admin, SEARCH, json!({})).await;

@@ -6,7 +6,6 @@
 //! another.
 
 use serde_json::{Value, json};
-use tenant_emulator::Faults;
 
 use test_kit::{TestApp, spawn};
 
@@ -20,15 +19,7 @@ const LIST: &str = "query List($refs: [UserRef!]!) { users(refs: $refs) { id ten
     name emailVerified blocked lastLogin loginsCount lastIp appMetadata } }";
 
 async fn planned_count(app: &TestApp) -> u64 {
-    let text = app
-        .client
-        .get(format!("http://{}/metrics", app.addr))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics().await;
     text.lines()
         .find_map(|l| l.strip_prefix("tenantgraph_graphql_planned_total "))
         .map_or(0, |v| v.trim().parse().unwrap())
@@ -163,13 +154,7 @@ async fn plans_answer_as_async_graphql_does_for_every_persona() {
 #[tokio::test]
 async fn a_failing_tenant_is_reported_once_by_a_plan_too() {
     let app = spawn().await;
-    app.tenant("globex")
-        .control()
-        .set_faults(Faults {
-            down: true,
-            ..Faults::default()
-        })
-        .unwrap();
+    app.take_down("globex");
     let refs: Vec<Value> = [("acme-eu", 0), ("globex", 1), ("globex", 2), ("acme-eu", 3)]
         .iter()
         .map(|(tenant, i)| json!({"tenant": tenant, "id": app.users_of(tenant)[*i].user_id}))

@@ -72,13 +72,7 @@ async fn the_search_finds_users_and_names_a_failed_tenant() {
     assert_eq!(found.status, StatusCode::OK);
     assert!(found.text().contains("users match"), "{}", found.text());
     assert!(found.body.contains("Next page"));
-    app.tenant("globex")
-        .control()
-        .set_faults(tenant_emulator::Faults {
-            down: true,
-            ..Default::default()
-        })
-        .unwrap();
+    app.take_down("globex");
     let partial = browser.open("/admin/users?q=jane*").await;
     assert!(
         partial.text().contains("Some tenants could not be read"),
@@ -757,13 +751,7 @@ async fn the_dashboard_filters_by_tenant_and_names_tenants_missing_from_the_figu
     assert!(one.text().contains("Tenant acme-eu"), "{}", one.text());
     assert!(one.body.contains("<svg"), "a chart");
     // Figures are cached: globex fails before anything asked for its own.
-    app.tenant("globex")
-        .control()
-        .set_faults(tenant_emulator::Faults {
-            down: true,
-            ..Default::default()
-        })
-        .unwrap();
+    app.take_down("globex");
     let partial = browser.open("/admin/dashboard").await;
     assert!(
         partial

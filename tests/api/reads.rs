@@ -434,13 +434,7 @@ async fn stats_sum_daily_figures_say_what_is_missing_and_take_an_active_window()
             .await;
         assert_eq!(tenant["activeUsers"], counted["total"], "{id}");
     }
-    app.tenant("globex")
-        .control()
-        .set_faults(tenant_emulator::Faults {
-            down: true,
-            ..Default::default()
-        })
-        .unwrap();
+    app.take_down("globex");
     let answer = app
         .query(&app.tokens.auditor, query, json!({"a": 30}))
         .await;

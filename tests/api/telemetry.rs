@@ -558,15 +558,7 @@ async fn an_operation_answered_by_its_plan_has_the_same_span() {
         let answer = setup.traced(UNKNOWN, json!({"id": user.0})).await;
         assert_eq!(error_codes(&answer), ["BAD_USER_INPUT"], "{answer}");
     }
-    let metrics = setup
-        .client
-        .get(format!("http://{}/metrics", setup.gateway.addr))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = setup.gateway.metrics().await;
     assert!(
         metrics.contains("tenantgraph_graphql_planned_total 2"),
         "the second sending of each was answered by its plan: {metrics}"

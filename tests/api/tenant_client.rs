@@ -639,15 +639,7 @@ fn free_acme(config: &mut EmulatorConfig) {
 
 /// `tenantgraph_upstream_requests_total` of one tenant and status, summed over endpoints.
 async fn upstream_answers(app: &TestApp, tenant: &str, status: &str) -> u64 {
-    let text = app
-        .client
-        .get(format!("http://{}/metrics", app.addr))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics().await;
     let labels = (
         format!("tenant=\"{tenant}\""),
         format!("status=\"{status}\""),

@@ -399,12 +399,7 @@ async fn mutations_outside_reach_are_not_found_and_missing_permissions_forbidden
         .find(|o| o.id == organization)
         .unwrap()
         .members;
-    let non_member = app
-        .users_of("acme-us")
-        .into_iter()
-        .find(|u| !members.contains(&u.user_id))
-        .unwrap()
-        .user_id;
+    let non_member = app.first_non_member("acme-us", &members);
     let answer = app
         .query(
             &app.tokens.org_admin,

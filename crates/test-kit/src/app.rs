@@ -112,6 +112,11 @@ impl TestApp {
         self.gateway.url()
     }
 
+    /// The text of `GET /metrics`.
+    pub async fn metrics(&self) -> String {
+        self.gateway.metrics().await
+    }
+
     /// `http://127.0.0.1:PORT`: where the portal is.
     pub fn base(&self) -> String {
         format!("http://{}", self.addr)
@@ -255,6 +260,26 @@ impl TestApp {
             .find(|o| o.id == organization)
             .map(|o| o.members)
             .unwrap_or_default()
+    }
+
+    /// The first user of `tenant` who is not among `members`.
+    pub fn first_non_member(&self, tenant: &str, members: &[String]) -> String {
+        self.users_of(tenant)
+            .into_iter()
+            .find(|u| !members.contains(&u.user_id))
+            .expect("a user outside the organization")
+            .user_id
+    }
+
+    /// Makes `tenant` refuse every connection until its faults are set again.
+    pub fn take_down(&self, tenant: &str) {
+        self.tenant(tenant)
+            .control()
+            .set_faults(tenant_emulator::Faults {
+                down: true,
+                ..Default::default()
+            })
+            .unwrap();
     }
 
     /// A fresh database user made directly in a tenant (optionally in an organization), with an

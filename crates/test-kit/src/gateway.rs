@@ -19,6 +19,16 @@ impl RunningGateway {
     pub fn url(&self) -> String {
         format!("http://{}/graphql", self.addr)
     }
+
+    /// The text of `GET /metrics`.
+    pub async fn metrics(&self) -> String {
+        reqwest::get(format!("http://{}/metrics", self.addr))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
 }
 
 impl Drop for RunningGateway {
