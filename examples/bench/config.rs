@@ -30,6 +30,17 @@ pub struct GatewayTuning {
     pub profile_ttl: Option<&'static str>,
 }
 
+impl GatewayTuning {
+    /// The gateway's own settings, with its cache on or off.
+    pub fn cache(cache: bool) -> Self {
+        Self {
+            cache,
+            max_profiles: None,
+            profile_ttl: None,
+        }
+    }
+}
+
 /// A TOML basic string: JSON's escapes for `"`, `\` and control characters are TOML's too.
 fn toml_string(value: &str) -> String {
     let mut out = String::with_capacity(value.len() + 2);

@@ -121,11 +121,7 @@ pub async fn run_refs_cost(
     eprintln!("cost step: users(refs:) of {REFS:?} refs");
     let mut points = Vec::new();
     for &cache in &plan.caches {
-        let tuning = GatewayTuning {
-            cache,
-            max_profiles: None,
-            profile_ttl: None,
-        };
+        let tuning = GatewayTuning::cache(cache);
         let name = format!("gateway-cost-refs-{}", on_off(cache));
         let (gateway, addr) = start_gateway(workdir, http, &name, &tenants.1, tuning).await?;
         let target = Arc::new(Target::new(addr, &tenants.1.token)?);
@@ -158,11 +154,7 @@ pub async fn run_tenants_cost(
         let population = Arc::new(Population::new(&tenants.1, plan.seed)?);
         let requests = Arc::new(Requests::new(Workload::W3, population)?);
         for &cache in &plan.caches {
-            let tuning = GatewayTuning {
-                cache,
-                max_profiles: None,
-                profile_ttl: None,
-            };
+            let tuning = GatewayTuning::cache(cache);
             let name = format!("gateway-cost-{count}-{}", on_off(cache));
             let (gateway, addr) = start_gateway(workdir, http, &name, &tenants.1, tuning).await?;
             let target = Arc::new(Target::new(addr, &tenants.1.token)?);

@@ -181,11 +181,7 @@ pub async fn run_variant(
     plan: &Plan,
     cache: bool,
 ) -> anyhow::Result<(Vec<RunResult>, usize)> {
-    let tuning = GatewayTuning {
-        cache,
-        max_profiles: None,
-        profile_ttl: None,
-    };
+    let tuning = GatewayTuning::cache(cache);
     let name = format!("gateway-cache-{}", on_off(cache));
     let (gateway, addr) = start_gateway(workdir, http, &name, &tenants.1, tuning).await?;
     eprintln!(
