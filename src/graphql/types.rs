@@ -13,7 +13,7 @@ use super::scalars::{DateTime, JsonText};
 use crate::error::ClientResult;
 use crate::scope::{BlockView, UserField, UserView};
 use crate::store::TenantRef;
-use crate::tenant::{Health, Profile, model};
+use crate::tenant::{Health, Profile, Timestamp, model};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 pub(crate) enum TenantStatus {
@@ -78,8 +78,8 @@ pub(super) fn logins_count(profile: &Profile) -> i32 {
     i32::try_from(profile.logins_count()).unwrap_or(i32::MAX)
 }
 
-fn datetime(value: Option<&str>) -> Option<DateTime> {
-    value.map(|v| DateTime(v.to_owned()))
+fn datetime(value: Option<Timestamp<'_>>) -> Option<DateTime> {
+    value.map(|v| DateTime(v.to_string()))
 }
 
 #[Object]

@@ -27,7 +27,7 @@ use super::{Partial, Scope};
 use crate::auth::Permission;
 use crate::error::{ClientError, ClientResult};
 use crate::store::{TenantRef, TenantResult};
-use crate::tenant::{MAX_PER_PAGE, Profile};
+use crate::tenant::{MAX_PER_PAGE, Profile, Timestamp};
 
 /// Auth0 answers only the first 1000 results of a search.
 const SEARCH_WINDOW: u32 = 1000;
@@ -40,6 +40,11 @@ pub(crate) enum UserOrder {
     CreatedAtAsc,
     LastLoginDesc,
     EmailAsc,
+}
+
+/// A timestamp's text, as a sort key.
+fn boxed(at: Timestamp<'_>) -> Box<str> {
+    at.to_string().into_boxed_str()
 }
 
 impl UserOrder {
@@ -61,8 +66,8 @@ impl UserOrder {
 
     fn key(self, profile: &Profile) -> Option<Box<str>> {
         match self {
-            Self::CreatedAtDesc | Self::CreatedAtAsc => profile.created_at().map(Box::from),
-            Self::LastLoginDesc => profile.last_login().map(Box::from),
+            Self::CreatedAtDesc | Self::CreatedAtAsc => profile.created_at().map(boxed),
+            Self::LastLoginDesc => profile.last_login().map(boxed),
             Self::EmailAsc => profile.email_key().map(String::into_boxed_str),
         }
     }

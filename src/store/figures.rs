@@ -10,6 +10,7 @@ use chrono::{Days, NaiveDate, Utc};
 
 use super::{Store, TenantRef, TenantResult};
 use crate::keys::UserKey;
+use crate::tenant::Timestamp;
 
 /// One day of activity.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,7 +153,9 @@ impl Store {
             figures.users += 1;
             figures.blocked_users += u64::from(profile.blocked());
             figures.unverified_users += u64::from(!profile.email_verified());
-            let day = |at: Option<&str>| at.and_then(|t| t.get(..10)?.parse::<NaiveDate>().ok());
+            let day = |at: Option<Timestamp<'_>>| {
+                at.and_then(|t| t.with_text(|t| t.get(..10)?.parse::<NaiveDate>().ok()))
+            };
             if day(profile.last_login()).is_some_and(|d| d >= active_since) {
                 figures.active_users += 1;
             }

@@ -84,7 +84,10 @@ pub(super) async fn put_profile(shared: &Shared, key: &UserKey, profile: &Profil
     let Ok(json) = serde_json::to_vec(profile) else {
         return;
     };
-    let stamp = profile.updated_at().unwrap_or_default().to_owned();
+    let stamp = profile
+        .updated_at()
+        .map(|at| at.to_string())
+        .unwrap_or_default();
     let mut value = Vec::with_capacity(stamp.len() + 1 + json.len());
     value.extend_from_slice(stamp.as_bytes());
     value.push(b'\n');

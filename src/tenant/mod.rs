@@ -3,7 +3,8 @@
 //! - `http`: one call done properly (token, budget, deadline, retries, breaker, credentials,
 //!   metrics), and the Authentication API's own path.
 //! - `client`: the endpoints read, as typed methods; `writes`: the endpoints written through.
-//! - `model`: the Auth0 shapes read; `profile`: the profile, packed for the cache.
+//! - `model`: the Auth0 shapes read; `profile`: the profile, packed for the cache, its
+//!   timestamps by `timestamp`.
 //! - `token`, `budget` (with `shared_budget` through Redis), `breaker`: the policies `http`
 //!   applies.
 //! - `probe`: every tenant's credentials tried once at start-up; `placeholder`: credentials
@@ -21,6 +22,7 @@ mod placeholder;
 pub(crate) mod probe;
 mod profile;
 mod shared_budget;
+mod timestamp;
 mod token;
 mod writes;
 
@@ -31,6 +33,7 @@ pub(crate) use client::{MAX_PER_PAGE, TenantClient};
 pub(crate) use error::UpstreamError;
 pub(crate) use http::Status;
 pub(crate) use profile::Profile;
+pub(crate) use timestamp::Timestamp;
 
 use crate::config::TenantConfig;
 use crate::metrics::Metrics;

@@ -19,6 +19,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::value::RawValue;
 
 use super::model::Identity;
+use super::timestamp::{Packed, Timestamp};
 
 /// The text fields, in the order they are packed; `Field as usize` indexes `ends`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,6 +89,16 @@ impl Field {
         }
     }
 
+    /// For a timestamp, the flag that says it is packed.
+    fn packed_flag(self) -> Option<u16> {
+        match self {
+            Field::CreatedAt => Some(CREATED_AT_PACKED),
+            Field::UpdatedAt => Some(UPDATED_AT_PACKED),
+            Field::LastLogin => Some(LAST_LOGIN_PACKED),
+            _ => None,
+        }
+    }
+
     /// Whether the field holds JSON text rather than a string.
     fn is_json(self) -> bool {
         matches!(
@@ -98,21 +109,31 @@ impl Field {
 }
 
 /// Bits of [`Profile::flags`].
-const EMAIL_VERIFIED: u8 = 1;
-const BLOCKED: u8 = 2;
+const EMAIL_VERIFIED: u16 = 1;
+const BLOCKED: u16 = 2;
 /// The identities are one identity, of the provider and id the user id names, and the
 /// identities field holds only its connection's name.
-const PRIMARY_IDENTITY: u8 = 4;
+const PRIMARY_IDENTITY: u16 = 4;
 /// With [`PRIMARY_IDENTITY`]: that identity is social.
-const PRIMARY_IDENTITY_SOCIAL: u8 = 8;
+const PRIMARY_IDENTITY_SOCIAL: u16 = 8;
 /// The name is the email (Auth0's default for a database sign-up); its field holds nothing.
-const NAME_IS_EMAIL: u8 = 16;
+const NAME_IS_EMAIL: u16 = 16;
 /// The nickname is the email's part before its first `@` (Auth0's default); its field holds
 /// nothing.
-const NICKNAME_IS_EMAIL_LOCAL_PART: u8 = 32;
+const NICKNAME_IS_EMAIL_LOCAL_PART: u16 = 32;
 /// The picture is Auth0's default Gravatar address (see [`DefaultPicture`]); its field holds
 /// only the Gravatar hash and the fallback avatar's name.
-const DEFAULT_PICTURE: u8 = 64;
+const DEFAULT_PICTURE: u16 = 64;
+/// With [`PRIMARY_IDENTITY`]: that identity's connection is [`DEFAULT_DATABASE`], the name
+/// Auth0 gives a tenant's first database connection; the identities field holds nothing.
+const DEFAULT_DATABASE_CONNECTION: u16 = 128;
+/// The created, updated and last-login timestamps packed (see [`Packed`]).
+const CREATED_AT_PACKED: u16 = 256;
+const UPDATED_AT_PACKED: u16 = 512;
+const LAST_LOGIN_PACKED: u16 = 1024;
+
+/// The name of the database connection every Auth0 tenant starts with.
+const DEFAULT_DATABASE: &str = "Username-Password-Authentication";
 
 /// Auth0's default picture, `https://s.gravatar.com/avatar/{hash}?s=480&r=pg&d=https%3A%2F%2Fcdn.auth0.com%2Favatars%2F{initials}.png`:
 /// about 125 bytes of which all but the 32-digit hash and the initials are the same for every
@@ -218,8 +239,8 @@ pub(crate) struct Profile {
     ends: Ends,
     /// Bit `f` set: field `f` is present (an empty string is a present value).
     present: u16,
-    /// [`EMAIL_VERIFIED`], [`BLOCKED`], [`PRIMARY_IDENTITY`], [`PRIMARY_IDENTITY_SOCIAL`].
-    flags: u8,
+    /// The bits from [`EMAIL_VERIFIED`] to [`LAST_LOGIN_PACKED`].
+    flags: u16,
     /// Whether each metadata text is in the form serde_json writes, found on first use.
     canonical: Verdicts,
     logins_count: i64,
@@ -292,8 +313,14 @@ impl Profile {
         self.text.get(start..self.ends.get(index))
     }
 
-    fn flag(&self, flag: u8) -> bool {
+    fn flag(&self, flag: u16) -> bool {
         self.flags & flag != 0
+    }
+
+    /// A timestamp field, written out if it was packed; `None` for any other field.
+    fn timestamp(&self, field: Field) -> Option<Timestamp<'_>> {
+        let packed = field.packed_flag()?;
+        Some(Timestamp::stored(self.stored(field)?, self.flag(packed)))
     }
 
     pub(crate) fn user_id(&self) -> &str {
@@ -331,14 +358,14 @@ impl Profile {
             Picture::Url(stored)
         })
     }
-    pub(crate) fn created_at(&self) -> Option<&str> {
-        self.field(Field::CreatedAt)
+    pub(crate) fn created_at(&self) -> Option<Timestamp<'_>> {
+        self.timestamp(Field::CreatedAt)
     }
-    pub(crate) fn updated_at(&self) -> Option<&str> {
-        self.field(Field::UpdatedAt)
+    pub(crate) fn updated_at(&self) -> Option<Timestamp<'_>> {
+        self.timestamp(Field::UpdatedAt)
     }
-    pub(crate) fn last_login(&self) -> Option<&str> {
-        self.field(Field::LastLogin)
+    pub(crate) fn last_login(&self) -> Option<Timestamp<'_>> {
+        self.timestamp(Field::LastLogin)
     }
     pub(crate) fn last_ip(&self) -> Option<&str> {
         self.field(Field::LastIp)
@@ -359,8 +386,13 @@ impl Profile {
             return serde_json::from_str(identities).unwrap_or_default();
         }
         let (provider, user_id) = self.user_id().split_once('|').unwrap_or_default();
+        let connection = if self.flag(DEFAULT_DATABASE_CONNECTION) {
+            DEFAULT_DATABASE
+        } else {
+            identities
+        };
         vec![Identity {
-            connection: identities.to_owned(),
+            connection: connection.to_owned(),
             provider: provider.to_owned(),
             user_id: user_id.to_owned(),
             is_social: self.flag(PRIMARY_IDENTITY_SOCIAL),
@@ -583,7 +615,12 @@ impl<'de> Deserialize<'de> for Profile {
                 if only.is_social == Some(true) {
                     flags |= PRIMARY_IDENTITY_SOCIAL;
                 }
-                Some(&*only.connection)
+                if &*only.connection == DEFAULT_DATABASE {
+                    flags |= DEFAULT_DATABASE_CONNECTION;
+                    Some("")
+                } else {
+                    Some(&*only.connection)
+                }
             }
             _ => raw(wire.identities),
         };
@@ -605,6 +642,18 @@ impl<'de> Deserialize<'de> for Profile {
             flags |= DEFAULT_PICTURE;
             picture = Some((default.hash, default.initials));
         }
+        // Timestamps in Auth0's own form are kept in eight characters.
+        let mut pack = |sent: Option<&str>, flag: u16| -> Option<Packed> {
+            let packed = Packed::of(sent?)?;
+            flags |= flag;
+            Some(packed)
+        };
+        let created_at = pack(wire.created_at.as_deref(), CREATED_AT_PACKED);
+        let updated_at = pack(wire.updated_at.as_deref(), UPDATED_AT_PACKED);
+        let last_login = pack(wire.last_login.as_deref(), LAST_LOGIN_PACKED);
+        fn stamp<'s>(packed: &'s Option<Packed>, sent: Option<&'s str>) -> Option<&'s str> {
+            packed.as_ref().map(Packed::as_str).or(sent)
+        }
         let fields: [Option<&str>; FIELDS] = [
             Some(&*wire.user_id),
             email,
@@ -615,9 +664,9 @@ impl<'de> Deserialize<'de> for Profile {
             wire.given_name.as_deref(),
             wire.family_name.as_deref(),
             picture.map(|(first, _)| first),
-            wire.created_at.as_deref(),
-            wire.updated_at.as_deref(),
-            wire.last_login.as_deref(),
+            stamp(&created_at, wire.created_at.as_deref()),
+            stamp(&updated_at, wire.updated_at.as_deref()),
+            stamp(&last_login, wire.last_login.as_deref()),
             wire.last_ip.as_deref(),
             identities,
             raw(wire.user_metadata),
@@ -662,6 +711,8 @@ impl Serialize for Profile {
                 map.serialize_entry(field.name(), &self.identities())?;
             } else if field == Field::Picture {
                 map.serialize_entry(field.name(), &self.picture())?;
+            } else if let Some(stamp) = self.timestamp(field) {
+                map.serialize_entry(field.name(), &stamp)?;
             } else if field.is_json() {
                 let json: &RawValue = serde_json::from_str(value).map_err(S::Error::custom)?;
                 map.serialize_entry(field.name(), json)?;
@@ -705,7 +756,10 @@ mod tests {
         assert_eq!(p.name(), Some("Jane \"J\" Doe"), "escapes are decoded");
         assert_eq!(p.nickname(), Some(""), "empty is not absent");
         assert_eq!(p.username(), None);
-        assert_eq!(p.created_at(), Some("2024-05-01T10:20:30.123Z"));
+        assert_eq!(
+            p.created_at().map(|at| at.to_string()).as_deref(),
+            Some("2024-05-01T10:20:30.123Z")
+        );
         assert!(p.email_verified() && p.blocked());
         assert_eq!(p.logins_count(), 7);
         assert!(p.has_database_identity());
@@ -771,9 +825,11 @@ mod tests {
         let verbatim = profile(json!({"user_id": "auth0|65a3198a88e4b7333a0dd488",
             "identities": [identity.clone(), identity.clone()]}));
         assert!(compact.flag(PRIMARY_IDENTITY) && !verbatim.flag(PRIMARY_IDENTITY));
+        assert!(compact.flag(DEFAULT_DATABASE_CONNECTION));
         assert_eq!(
             compact.field(Field::Identities),
-            Some("Username-Password-Authentication")
+            Some(""),
+            "Auth0's default database connection is a flag"
         );
         assert_eq!(
             serde_json::to_value(compact.identities()).unwrap(),
@@ -811,6 +867,7 @@ mod tests {
                 ),
                 (provider, user_id.split_once('|').unwrap().1, social)
             );
+            assert_eq!(only.connection, "c", "any other connection is kept by name");
             assert!(!p.has_database_identity());
         }
     }
@@ -867,6 +924,49 @@ mod tests {
         expected["email_verified"] = json!(false);
         expected["logins_count"] = json!(0);
         assert_eq!(serde_json::to_value(&p).unwrap(), expected);
+    }
+
+    #[test]
+    fn timestamps_in_auth0s_form_are_packed_and_others_kept_as_sent() {
+        let sent = json!({"user_id": "auth0|1", "created_at": "2023-12-22T20:56:03.509Z",
+            "updated_at": "2024-01-11T06:05:57Z", "last_login": "2024-02-30T00:00:00.000Z"});
+        let p = profile(sent.clone());
+        assert!(p.flag(CREATED_AT_PACKED), "Auth0's own form");
+        assert!(
+            !p.flag(UPDATED_AT_PACKED),
+            "no milliseconds: not Auth0's form"
+        );
+        assert!(!p.flag(LAST_LOGIN_PACKED), "not a day of the calendar");
+        assert_eq!(
+            p.stored(Field::CreatedAt).map(str::len),
+            Some(8),
+            "eight characters instead of 24"
+        );
+        let read = |at: Option<Timestamp<'_>>| at.map(|at| at.to_string());
+        assert_eq!(
+            read(p.created_at()).as_deref(),
+            Some("2023-12-22T20:56:03.509Z")
+        );
+        assert_eq!(
+            read(p.updated_at()).as_deref(),
+            Some("2024-01-11T06:05:57Z")
+        );
+        assert_eq!(
+            read(p.last_login()).as_deref(),
+            Some("2024-02-30T00:00:00.000Z")
+        );
+        let mut expected = sent;
+        expected["email_verified"] = json!(false);
+        expected["logins_count"] = json!(0);
+        assert_eq!(
+            serde_json::to_value(&p).unwrap(),
+            expected,
+            "written out as sent"
+        );
+        let again: Profile = serde_json::from_slice(&serde_json::to_vec(&p).unwrap()).unwrap();
+        assert_eq!(again, p);
+        let absent = profile(json!({"user_id": "auth0|2"}));
+        assert!(absent.created_at().is_none() && absent.last_login().is_none());
     }
 
     #[test]

@@ -13,7 +13,7 @@ use crate::graphql::scalars::json_text_value;
 use crate::graphql::types::logins_count;
 use crate::scope::{UserField, UserView};
 use crate::store::TenantRef;
-use crate::tenant::Profile;
+use crate::tenant::{Profile, Timestamp};
 
 /// What a plan answered: the JSON text of the answer's `data`, and its errors.
 #[derive(Debug)]
@@ -174,6 +174,9 @@ impl Serialize for UserJson<'_> {
             };
             let text =
                 |get: fn(&Profile) -> Option<&str>| shown::<_, S::Error>(view.read(field, get));
+            let stamp = |get: fn(&Profile) -> Option<Timestamp<'_>>| {
+                shown::<_, S::Error>(view.read(field, get))
+            };
             match field {
                 UserField::Id => map.serialize_entry(key, view.id())?,
                 UserField::Email => map.serialize_entry(key, &text(Profile::email)?)?,
@@ -189,9 +192,9 @@ impl Serialize for UserJson<'_> {
                     let picture = shown::<_, S::Error>(view.read(field, Profile::picture))?;
                     map.serialize_entry(key, &picture)?;
                 }
-                UserField::CreatedAt => map.serialize_entry(key, &text(Profile::created_at)?)?,
-                UserField::UpdatedAt => map.serialize_entry(key, &text(Profile::updated_at)?)?,
-                UserField::LastLogin => map.serialize_entry(key, &text(Profile::last_login)?)?,
+                UserField::CreatedAt => map.serialize_entry(key, &stamp(Profile::created_at)?)?,
+                UserField::UpdatedAt => map.serialize_entry(key, &stamp(Profile::updated_at)?)?,
+                UserField::LastLogin => map.serialize_entry(key, &stamp(Profile::last_login)?)?,
                 UserField::EmailVerified => {
                     let verified = shown::<_, S::Error>(view.read(field, Profile::email_verified))?;
                     map.serialize_entry(key, &verified)?;
