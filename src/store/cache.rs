@@ -12,11 +12,11 @@ use std::hash::Hash;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use moka::Expiry;
 use moka::future::Cache;
 
 use super::figures::TenantFigures;
 use super::memberships::{GroupIndex, Groups, Members, overlay};
+use super::profile_cache::{ProfileCache, ProfileExpiry};
 use super::search::{SearchKey, SearchPage};
 use crate::config::CacheConfig;
 use crate::keys::{EmailKey, OrganizationKey, UserKey};
@@ -33,46 +33,6 @@ pub(crate) type CachedProfile = Option<Arc<Profile>>;
 pub(super) struct ProfileEntry {
     pub(super) profile: CachedProfile,
     pub(super) fetched: Instant,
-}
-
-/// An entry lives as long as it may be used: a profile `profile_ttl`, plus `stale_if_error`
-/// during which it is served only while its tenant fails; an absence only `negative_ttl`.
-struct ProfileExpiry {
-    ttl: Duration,
-    negative_ttl: Duration,
-    stale_if_error: Duration,
-}
-
-impl ProfileExpiry {
-    fn remaining(&self, value: &ProfileEntry, now: Instant) -> Option<Duration> {
-        let lifetime = if value.profile.is_some() {
-            self.ttl + self.stale_if_error
-        } else {
-            self.negative_ttl
-        };
-        Some(lifetime.saturating_sub(now.saturating_duration_since(value.fetched)))
-    }
-}
-
-impl Expiry<UserKey, ProfileEntry> for ProfileExpiry {
-    fn expire_after_create(
-        &self,
-        _: &UserKey,
-        value: &ProfileEntry,
-        now: Instant,
-    ) -> Option<Duration> {
-        self.remaining(value, now)
-    }
-
-    fn expire_after_update(
-        &self,
-        _: &UserKey,
-        value: &ProfileEntry,
-        now: Instant,
-        _: Option<Duration>,
-    ) -> Option<Duration> {
-        self.remaining(value, now)
-    }
 }
 
 /// Users who joined (`true`) or left an organization lately.
@@ -95,7 +55,7 @@ where
 #[derive(Clone)]
 pub(super) struct Caches {
     /// Profiles (and absences), kept past their TTL only to answer while a tenant fails.
-    pub(super) profiles: Cache<UserKey, ProfileEntry>,
+    pub(super) profiles: ProfileCache,
     /// The user ids holding an email in a tenant.
     pub(super) emails: Cache<EmailKey, Arc<[Arc<str>]>>,
     /// Emails written through this gateway lately, with the spellings written: read with
@@ -147,14 +107,14 @@ impl Caches {
         };
         let few = if config.enabled { SMALL } else { 0 };
         Self {
-            profiles: Cache::builder()
-                .max_capacity(many)
-                .expire_after(ProfileExpiry {
+            profiles: ProfileCache::new(
+                many,
+                ProfileExpiry {
                     ttl: config.profile_ttl,
                     negative_ttl: config.negative_ttl,
                     stale_if_error: config.stale_if_error,
-                })
-                .build(),
+                },
+            ),
             emails: bounded(many, config.email_ttl),
             recent_email_writes: bounded(config.max_profiles, config.recent_write_window),
             organization_members: bounded(few, config.admission_ttl),
@@ -201,7 +161,7 @@ impl Caches {
     pub(super) async fn put_profile(&self, key: UserKey, profile: CachedProfile) {
         self.profiles
             .insert(
-                key,
+                &key,
                 ProfileEntry {
                     profile,
                     fetched: Instant::now(),

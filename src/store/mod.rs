@@ -7,7 +7,8 @@
 //! nothing of callers: who may read or write what is the scope's business (`crate::scope`),
 //! which is the store's only client.
 //!
-//! - `cache`: the moka caches; `l2` and `invalidation`: what replicas share through Redis.
+//! - `cache`: the moka caches (the profiles' in `profile_cache`); `l2` and `invalidation`:
+//!   what replicas share through Redis.
 //! - `profiles`: users by (tenant, id), batched into `user_id:(…)` searches (`any_of`).
 //! - `emails`: accounts by email. `memberships`: organizations, members and roles.
 //! - `search`: pages of a tenant's search results. `figures`: the numbers behind `stats`.
@@ -23,6 +24,7 @@ mod figures;
 mod invalidation;
 mod l2;
 mod memberships;
+mod profile_cache;
 mod profiles;
 mod search;
 mod writes;

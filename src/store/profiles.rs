@@ -216,7 +216,7 @@ impl Store {
             match self
                 .caches
                 .profiles
-                .try_get_with(key.clone(), init)
+                .try_get_with(&key, init)
                 .await
                 .map_err(Arc::unwrap_or_clone)
             {
@@ -270,7 +270,7 @@ impl Store {
         {
             return None;
         }
-        self.caches.profiles.insert(key.clone(), entry).await;
+        self.caches.profiles.insert(key, entry).await;
         Some((profile, past_ttl))
     }
 
