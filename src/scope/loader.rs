@@ -42,7 +42,7 @@ pub(crate) struct RolesOf(pub(crate) UserKey);
 
 /// A profile; absent from the answer when the user does not exist.
 impl Loader<UserKey> for Batcher {
-    type Value = TenantResult<Arc<Profile>>;
+    type Value = TenantResult<Profile>;
     type Error = Infallible;
 
     async fn load(&self, keys: &[UserKey]) -> Result<HashMap<UserKey, Self::Value>, Infallible> {

@@ -347,7 +347,7 @@ impl Scope {
     }
 
     /// The view of a profile this scope reached.
-    fn view(&self, tenant: TenantRef, profile: Arc<crate::tenant::Profile>) -> UserView {
+    fn view(&self, tenant: TenantRef, profile: crate::tenant::Profile) -> UserView {
         UserView::new(tenant, profile, self.sight)
     }
 

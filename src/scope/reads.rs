@@ -309,7 +309,7 @@ impl Scope {
     pub(super) async fn load_profiles(
         &self,
         keys: impl IntoIterator<Item = UserKey>,
-    ) -> HashMap<UserKey, TenantResult<Arc<Profile>>> {
+    ) -> HashMap<UserKey, TenantResult<Profile>> {
         let mut found = HashMap::new();
         let mut missing = Vec::new();
         for key in keys {
@@ -329,7 +329,7 @@ impl Scope {
     }
 
     /// One profile, as [`Self::load_profiles`]; `None` for a missing user.
-    async fn load_profile(&self, key: UserKey) -> Option<Result<Arc<Profile>, UpstreamError>> {
+    async fn load_profile(&self, key: UserKey) -> Option<Result<Profile, UpstreamError>> {
         self.load_profiles([key.clone()]).await.remove(&key)
     }
 }

@@ -114,7 +114,7 @@ enum Source {
     Index(Option<String>),
     /// Users written here lately that match the query but that the index does not return for
     /// it yet, in the search's order.
-    Unindexed(Vec<Arc<Profile>>),
+    Unindexed(Vec<Profile>),
 }
 
 /// Where a stream is: how many results were consumed, and how many there are (`None` once it
@@ -141,7 +141,7 @@ struct Cursor {
 
 struct Candidate {
     tenant: TenantRef,
-    profile: Arc<Profile>,
+    profile: Profile,
     key: Option<Box<str>>,
     stream: usize,
     /// Zero-based position in its stream's results.
@@ -334,7 +334,7 @@ async fn fetch_window(
     order: UserOrder,
     offset: u32,
     count: u32,
-) -> TenantResult<(u32, Vec<(u32, Arc<Profile>)>)> {
+) -> TenantResult<(u32, Vec<(u32, Profile)>)> {
     let query = match &stream.source {
         Source::Index(query) => query.as_deref(),
         Source::Unindexed(users) => {

@@ -3,8 +3,6 @@
 //! [`UserView::read`], which consults the visibility table; nothing else of the profile is
 //! reachable from it.
 
-use std::sync::Arc;
-
 use super::fields::{Sight, UserField};
 use crate::error::ClientResult;
 use crate::keys::UserKey;
@@ -16,12 +14,12 @@ use crate::tenant::model::BruteForceBlock;
 #[derive(Debug, Clone)]
 pub(crate) struct UserView {
     tenant: TenantRef,
-    profile: Arc<Profile>,
+    profile: Profile,
     sight: Sight,
 }
 
 impl UserView {
-    pub(super) fn new(tenant: TenantRef, profile: Arc<Profile>, sight: Sight) -> Self {
+    pub(super) fn new(tenant: TenantRef, profile: Profile, sight: Sight) -> Self {
         Self {
             tenant,
             profile,
@@ -69,7 +67,7 @@ impl UserView {
         }
     }
 
-    pub(super) fn profile(&self) -> &Arc<Profile> {
+    pub(super) fn profile(&self) -> &Profile {
         &self.profile
     }
 }

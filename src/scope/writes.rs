@@ -14,8 +14,6 @@
 //! joined with that address's person. A delegated administrator who picks an address taken in
 //! the tenant learns only that it cannot be used, not where it lives.
 
-use std::sync::Arc;
-
 use serde_json::Value;
 
 use super::fields::UserField;
@@ -73,7 +71,7 @@ impl Scope {
     }
 
     /// The user as the tenant holds it now, for decisions a write depends on.
-    async fn current(&self, tenant: &TenantRef, id: &str) -> ClientResult<Arc<Profile>> {
+    async fn current(&self, tenant: &TenantRef, id: &str) -> ClientResult<Profile> {
         match self.store.current_user(tenant, id).await {
             Ok(Some(profile)) => Ok(profile),
             Ok(None) => Err(no_such_user()),

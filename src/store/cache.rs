@@ -26,7 +26,7 @@ use crate::tenant::UpstreamError;
 use crate::tenant::model::{Organization, Role};
 
 /// A profile, or the knowledge that it does not exist.
-pub(crate) type CachedProfile = Option<Arc<Profile>>;
+pub(crate) type CachedProfile = Option<Profile>;
 
 /// What the profile cache holds for a user: what its tenant said, and when.
 #[derive(Debug, Clone)]

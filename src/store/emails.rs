@@ -161,7 +161,7 @@ impl Store {
             let key = UserKey::new(tenant, profile.user_id());
             ids.push(key.id.clone());
             if !self.caches.recent_writes.contains_key(&key) {
-                self.caches.put_profile(key, Some(Arc::new(profile))).await;
+                self.caches.put_profile(key, Some(profile)).await;
             }
         }
         ids.sort();

@@ -6,7 +6,7 @@
 //! deletion). Keys expire after `redis.profile_ttl`.
 
 use std::collections::HashMap;
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 
 use redis::Script;
 
@@ -71,7 +71,7 @@ pub(super) async fn profiles(shared: &Shared, keys: &[UserKey]) -> HashMap<UserK
             .map_or(&value[..], |at| &value[at + 1..]);
         match serde_json::from_slice::<Profile>(json) {
             Ok(profile) => {
-                found.insert(key.clone(), Some(Arc::new(profile)));
+                found.insert(key.clone(), Some(profile));
             }
             Err(error) => tracing::warn!(%error, "unreadable profile in redis; ignored"),
         }

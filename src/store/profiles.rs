@@ -44,7 +44,7 @@ pub(crate) struct Loaded {
 }
 
 type Batch =
-    SharedFuture<BoxFuture<'static, Result<Arc<HashMap<Arc<str>, Arc<Profile>>>, UpstreamError>>>;
+    SharedFuture<BoxFuture<'static, Result<Arc<HashMap<Arc<str>, Profile>>, UpstreamError>>>;
 
 impl Store {
     /// A profile the cache holds within its TTL (or knows to be missing), counted as a hit;
@@ -168,7 +168,7 @@ impl Store {
         for key in by_id {
             let tenant = tenant.clone();
             let id = key.id.clone();
-            let init = async move { Ok(tenant.client().user(&id).await?.map(Arc::new)) };
+            let init = async move { tenant.client().user(&id).await };
             loads.push(self.load_key(key, init.boxed()));
         }
         join_all(loads).await
@@ -249,7 +249,7 @@ impl Store {
         key: &UserKey,
         expired: Option<ProfileEntry>,
         error: &UpstreamError,
-    ) -> Option<(Arc<Profile>, Duration)> {
+    ) -> Option<(Profile, Duration)> {
         let failing = error.is_outage();
         let entry = match expired {
             Some(entry) => entry,
@@ -292,10 +292,10 @@ fn batch_future(tenant: TenantRef, ids: Vec<Arc<str>>) -> Batch {
             .client()
             .search(Some(&query), None, 0, MAX_PER_PAGE)
             .await?;
-        let found: HashMap<Arc<str>, Arc<Profile>> = page
+        let found: HashMap<Arc<str>, Profile> = page
             .users
             .into_iter()
-            .map(|profile| (Arc::from(profile.user_id()), Arc::new(profile)))
+            .map(|profile| (Arc::from(profile.user_id()), profile))
             .collect();
         Ok(Arc::new(found))
     }

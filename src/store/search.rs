@@ -36,7 +36,7 @@ pub(super) struct SearchKey {
 pub(super) struct SearchPage {
     /// How many users match in the tenant (Auth0's `total`).
     total: u64,
-    users: Vec<Arc<Profile>>,
+    users: Vec<Profile>,
     fetched: Instant,
 }
 
@@ -44,7 +44,7 @@ pub(super) struct SearchPage {
 #[derive(Debug)]
 pub(crate) struct FreshPage {
     pub(crate) total: u64,
-    pub(crate) users: Vec<Option<Arc<Profile>>>,
+    pub(crate) users: Vec<Option<Profile>>,
 }
 
 impl Store {
@@ -93,7 +93,7 @@ impl Store {
         &self,
         tenant: &TenantRef,
         query: Option<&str>,
-    ) -> TenantResult<Vec<Arc<Profile>>> {
+    ) -> TenantResult<Vec<Profile>> {
         let mut written: Vec<(UserKey, std::time::Instant)> = self
             .caches
             .recent_writes
@@ -124,7 +124,7 @@ impl Store {
                 continue;
             };
             let matches = filter.as_ref().is_none_or(|filter| {
-                serde_json::to_value(&*profile).is_ok_and(|json| filter.matches(&json))
+                serde_json::to_value(&profile).is_ok_and(|json| filter.matches(&json))
             });
             if matches {
                 matching.push(profile);
@@ -134,7 +134,7 @@ impl Store {
             return Ok(matching);
         }
         // Those the index returns for the query already are on its pages.
-        let ids: Vec<&str> = matching.iter().map(|p| p.user_id()).collect();
+        let ids: Vec<&str> = matching.iter().map(Profile::user_id).collect();
         let budget = MAX_QUERY_BYTES.saturating_sub(query.map_or(0, encoded_len) + 40);
         let mut indexed: HashSet<String> = HashSet::new();
         for chunk in chunk_by_length(&ids, |id| id, MAX_PER_PAGE as usize, budget) {
@@ -172,7 +172,7 @@ impl Store {
     }
 
     async fn overlay_recent_writes(&self, tenant: &Arc<str>, page: Arc<SearchPage>) -> FreshPage {
-        let mut users: Vec<Option<Arc<Profile>>> = page.users.iter().cloned().map(Some).collect();
+        let mut users: Vec<Option<Profile>> = page.users.iter().cloned().map(Some).collect();
         let written: Vec<(usize, UserKey)> = page
             .users
             .iter()
@@ -202,10 +202,9 @@ async fn fetch_page(tenant: TenantRef, key: SearchKey) -> TenantResult<Arc<Searc
         .client()
         .search(key.query.as_deref(), Some(key.sort), key.page, key.per_page)
         .await?;
-    let users = answer.users.into_iter().map(Arc::new).collect();
     Ok(Arc::new(SearchPage {
         total: answer.total,
-        users,
+        users: answer.users,
         fetched: Instant::now(),
     }))
 }

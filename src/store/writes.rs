@@ -5,8 +5,6 @@
 //! other replicas are told, all before the write answers. A write whose outcome is unknown
 //! makes the caches forget what it may have changed.
 
-use std::sync::Arc;
-
 use serde_json::Value;
 
 use super::invalidation::{Invalidation, publish};
@@ -22,8 +20,8 @@ impl Store {
         &self,
         tenant: &TenantRef,
         id: &str,
-    ) -> TenantResult<Option<Arc<Profile>>> {
-        let profile = tenant.client().user(id).await?.map(Arc::new);
+    ) -> TenantResult<Option<Profile>> {
+        let profile = tenant.client().user(id).await?;
         if let Some(profile) = &profile
             && !self
                 .caches
@@ -42,7 +40,7 @@ impl Store {
         &self,
         tenant: &TenantRef,
         body: Value,
-    ) -> TenantResult<Arc<Profile>> {
+    ) -> TenantResult<Profile> {
         let email = body.get("email").and_then(Value::as_str).map(str::to_owned);
         match tenant.client().create_user(body).await {
             Ok(profile) => Ok(self.wrote(tenant, profile, None).await),
@@ -61,7 +59,7 @@ impl Store {
         tenant: &TenantRef,
         id: &str,
         body: Value,
-    ) -> TenantResult<Arc<Profile>> {
+    ) -> TenantResult<Profile> {
         let new_email = body.get("email").and_then(Value::as_str).map(str::to_owned);
         let old_email = match &new_email {
             Some(_) => self
@@ -197,8 +195,7 @@ impl Store {
         tenant: &TenantRef,
         profile: Profile,
         old_email: Option<&str>,
-    ) -> Arc<Profile> {
-        let profile = Arc::new(profile);
+    ) -> Profile {
         let key = UserKey::new(tenant.id(), profile.user_id());
         let emails = emails([old_email, profile.email()]);
         for email in &emails {

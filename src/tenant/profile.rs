@@ -1,14 +1,15 @@
 //! A user profile as the Management API returns it, packed for the cache.
 //!
-//! The cache holds up to `cache.max_profiles` profiles, so a profile is one allocation of text
-//! (every text field one after another, both metadata objects as the JSON text Auth0 sent) plus
-//! a small table of where each field ends: about 450 bytes for a typical profile instead of
-//! several kilobytes of separate strings and maps. Text fields are read as `&str` slices at no
-//! cost; metadata is parsed only when asked for. Identities are kept as JSON text too, except
-//! the commonest case, one identity that the user id names (`auth0|abc` is the `auth0`
-//! identity `abc`), kept as its connection's name alone. Auth0's defaults for a database
-//! sign-up (the name is the email, the nickname its local part, the picture a Gravatar address)
-//! are kept as flags and the part that varies.
+//! The cache holds up to `cache.max_profiles` profiles, so a profile is one shared allocation:
+//! a small header (where each field ends, flags, the login count) and the text (every text
+//! field one after another, both metadata objects as the JSON text Auth0 sent), about 350 bytes
+//! for a typical profile instead of several kilobytes of separate strings and maps. Text fields
+//! are read as `&str` slices at no cost; metadata is parsed only when asked for. Identities are
+//! kept as JSON text too, except the commonest case, one identity that the user id names
+//! (`auth0|abc` is the `auth0` identity `abc`), kept as its connection's name alone, or as a
+//! flag for Auth0's default database connection. Auth0's defaults for a database sign-up (the
+//! name is the email, the nickname its local part, the picture a Gravatar address) are kept as
+//! flags and the part that varies, and timestamps in Auth0's form in eight characters.
 
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -17,6 +18,7 @@ use serde::de::Error as _;
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::value::RawValue;
+use triomphe::HeaderSlice;
 
 use super::model::Identity;
 use super::timestamp::{Packed, Timestamp};
@@ -232,10 +234,14 @@ impl Ends {
     }
 }
 
-/// A user profile (the normalized profile plus metadata), immutable.
+/// A user profile (the normalized profile plus metadata), immutable and shared: one
+/// allocation holding a small header and the text, cloned by counting.
 #[derive(Clone, PartialEq, Eq)]
-pub(crate) struct Profile {
-    text: Box<str>,
+pub(crate) struct Profile(triomphe::Arc<HeaderSlice<Header, str>>);
+
+/// What a profile holds beside its text.
+#[derive(Clone, PartialEq, Eq)]
+struct Header {
     ends: Ends,
     /// Bit `f` set: field `f` is present (an empty string is a present value).
     present: u16,
@@ -284,6 +290,15 @@ impl std::fmt::Debug for Profile {
 }
 
 impl Profile {
+    fn header(&self) -> &Header {
+        &self.0.header
+    }
+
+    /// Every text field, one after another.
+    fn text(&self) -> &str {
+        &self.0.slice
+    }
+
     /// A text field as sent; a derived one (see the flags) read from the field it repeats.
     fn field(&self, field: Field) -> Option<&str> {
         match field {
@@ -302,19 +317,20 @@ impl Profile {
     /// What the profile holds for a field.
     fn stored(&self, field: Field) -> Option<&str> {
         let index = field as usize;
-        if self.present & (1 << index) == 0 {
+        let header = self.header();
+        if header.present & (1 << index) == 0 {
             return None;
         }
         let start = if index == 0 {
             0
         } else {
-            self.ends.get(index - 1)
+            header.ends.get(index - 1)
         };
-        self.text.get(start..self.ends.get(index))
+        self.text().get(start..header.ends.get(index))
     }
 
     fn flag(&self, flag: u16) -> bool {
-        self.flags & flag != 0
+        self.header().flags & flag != 0
     }
 
     /// A timestamp field, written out if it was packed; `None` for any other field.
@@ -371,7 +387,7 @@ impl Profile {
         self.field(Field::LastIp)
     }
     pub(crate) fn logins_count(&self) -> i64 {
-        self.logins_count
+        self.header().logins_count
     }
     pub(crate) fn blocked(&self) -> bool {
         self.flag(BLOCKED)
@@ -421,13 +437,14 @@ impl Profile {
 
     fn verdict(&self, shift: u8, text: &str) -> bool {
         let (known, canonical) = (1 << shift, 2 << shift);
-        let bits = self.canonical.0.load(Ordering::Relaxed);
+        let verdicts = &self.header().canonical.0;
+        let bits = verdicts.load(Ordering::Relaxed);
         if bits & known != 0 {
             return bits & canonical != 0;
         }
         let verdict = is_canonical_json(text);
         let found = known | if verdict { canonical } else { 0 };
-        self.canonical.0.fetch_or(found, Ordering::Relaxed);
+        verdicts.fetch_or(found, Ordering::Relaxed);
         verdict
     }
 
@@ -447,11 +464,11 @@ impl Profile {
     /// How many bytes the profile holds (its text and table), for sizing.
     #[cfg(test)]
     fn packed_size(&self) -> usize {
-        let wide = match &self.ends {
+        let wide = match &self.header().ends {
             Ends::Narrow(_) => 0,
             Ends::Wide(ends) => std::mem::size_of_val(&**ends),
         };
-        std::mem::size_of::<Self>() + self.text.len() + wide
+        std::mem::size_of::<usize>() + std::mem::size_of::<Header>() + self.text().len() + wide
     }
 }
 
@@ -688,14 +705,14 @@ impl<'de> Deserialize<'de> for Profile {
             ends[index] = u32::try_from(text.len())
                 .map_err(|_| D::Error::custom("profile larger than 4 GiB"))?;
         }
-        Ok(Self {
-            text: text.into_boxed_str(),
+        let header = Header {
             ends: Ends::new(ends),
             present,
             flags,
             canonical: Verdicts::default(),
             logins_count: wire.logins_count.unwrap_or(0),
-        })
+        };
+        Ok(Self(triomphe::Arc::from_header_and_str(header, &text)))
     }
 }
 
@@ -721,7 +738,7 @@ impl Serialize for Profile {
             }
         }
         map.serialize_entry("email_verified", &self.email_verified())?;
-        map.serialize_entry("logins_count", &self.logins_count)?;
+        map.serialize_entry("logins_count", &self.logins_count())?;
         if self.blocked() {
             map.serialize_entry("blocked", &true)?;
         }
@@ -903,7 +920,7 @@ mod tests {
             "name": "juliette.ito@fabrikam.example", "nickname": "juliette.ito", "picture": picture});
         let p = profile(sent.clone());
         assert_eq!(
-            p.flags & (NAME_IS_EMAIL | NICKNAME_IS_EMAIL_LOCAL_PART | DEFAULT_PICTURE),
+            p.header().flags & (NAME_IS_EMAIL | NICKNAME_IS_EMAIL_LOCAL_PART | DEFAULT_PICTURE),
             NAME_IS_EMAIL | NICKNAME_IS_EMAIL_LOCAL_PART | DEFAULT_PICTURE
         );
         assert_eq!(p.name(), Some("juliette.ito@fabrikam.example"));
@@ -915,7 +932,7 @@ mod tests {
             "written into JSON as the address"
         );
         assert_eq!(
-            p.text.len(),
+            p.text().len(),
             "auth0|1juliette.ito@fabrikam.example5ee31b5986fafeb958a8d1acfe8f0336ju".len()
         );
         let again: Profile = serde_json::from_slice(&serde_json::to_vec(&p).unwrap()).unwrap();
@@ -992,7 +1009,7 @@ mod tests {
             let p = profile(json!({"user_id": "auth0|1", "email": email, "name": name,
                 "nickname": nickname, "picture": picture}));
             assert_eq!(
-                p.flags & (NAME_IS_EMAIL | NICKNAME_IS_EMAIL_LOCAL_PART | DEFAULT_PICTURE),
+                p.header().flags & (NAME_IS_EMAIL | NICKNAME_IS_EMAIL_LOCAL_PART | DEFAULT_PICTURE),
                 0,
                 "{email} {name} {nickname} {picture}"
             );
@@ -1008,7 +1025,7 @@ mod tests {
         let long = "x".repeat(70_000);
         let p = profile(json!({"user_id": "auth0|big", "email": "a@b.c",
             "user_metadata": {"note": long}, "app_metadata": {"plan": "pro"}}));
-        assert!(matches!(p.ends, Ends::Wide(_)));
+        assert!(matches!(p.header().ends, Ends::Wide(_)));
         assert_eq!(p.email(), Some("a@b.c"));
         assert_eq!(p.app_metadata_text(), r#"{"plan":"pro"}"#);
         assert_eq!(
@@ -1016,7 +1033,7 @@ mod tests {
             70_000 + r#"{"note":""}"#.len()
         );
         assert!(matches!(
-            profile(json!({"user_id": "auth0|small"})).ends,
+            profile(json!({"user_id": "auth0|small"})).header().ends,
             Ends::Narrow(_)
         ));
     }
