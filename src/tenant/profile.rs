@@ -9,11 +9,15 @@
 //! (`auth0|abc` is the `auth0` identity `abc`), kept as its connection's name alone, or as a
 //! flag for Auth0's default database connection. Auth0's defaults for a database sign-up (the
 //! name is the email, the nickname its local part, the picture a Gravatar address) are kept as
-//! flags and the part that varies, and timestamps in Auth0's form in eight characters.
+//! flags and the part that varies (the Gravatar hash in base64), a name that is the given and
+//! family names as a flag, and timestamps in Auth0's form in eight characters. Whatever is
+//! packed reads back exactly as Auth0 sent it; anything else is kept as sent.
 
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicU8, Ordering};
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::de::Error as _;
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -124,11 +128,14 @@ const NAME_IS_EMAIL: u16 = 16;
 /// nothing.
 const NICKNAME_IS_EMAIL_LOCAL_PART: u16 = 32;
 /// The picture is Auth0's default Gravatar address (see [`DefaultPicture`]); its field holds
-/// only the Gravatar hash and the fallback avatar's name.
+/// only the Gravatar hash (its 16 bytes in base64) and the fallback avatar's name.
 const DEFAULT_PICTURE: u16 = 64;
 /// With [`PRIMARY_IDENTITY`]: that identity's connection is [`DEFAULT_DATABASE`], the name
 /// Auth0 gives a tenant's first database connection; the identities field holds nothing.
 const DEFAULT_DATABASE_CONNECTION: u16 = 128;
+/// The name is the given name, a space and the family name (as social providers send it):
+/// its field holds nothing, and the given name's field holds the space after it.
+const NAME_IS_GIVEN_AND_FAMILY: u16 = 2048;
 /// The created, updated and last-login timestamps packed (see [`Packed`]).
 const CREATED_AT_PACKED: u16 = 256;
 const UPDATED_AT_PACKED: u16 = 512;
@@ -140,8 +147,14 @@ const DEFAULT_DATABASE: &str = "Username-Password-Authentication";
 /// Auth0's default picture, `https://s.gravatar.com/avatar/{hash}?s=480&r=pg&d=https%3A%2F%2Fcdn.auth0.com%2Favatars%2F{initials}.png`:
 /// about 125 bytes of which all but the 32-digit hash and the initials are the same for every
 /// user. Written out when read (as `Display`, so an answer's JSON takes it without a copy).
+/// A Gravatar hash: an MD5 sum, 16 bytes, in the URL as 32 hex digits, packed as 22 base64.
+const HASH_BYTES: usize = 16;
+const HASH_DIGITS: usize = 2 * HASH_BYTES;
+const HASH_PACKED: usize = 22;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct DefaultPicture<'a> {
+    /// As the URL has it: 32 lower-case hex digits; or as packed: 22 base64 digits.
     hash: &'a str,
     initials: &'a str,
 }
@@ -150,31 +163,63 @@ impl<'a> DefaultPicture<'a> {
     const BEFORE_HASH: &'static str = "https://s.gravatar.com/avatar/";
     const BEFORE_INITIALS: &'static str = "?s=480&r=pg&d=https%3A%2F%2Fcdn.auth0.com%2Favatars%2F";
     const AFTER: &'static str = ".png";
-    const HASH_DIGITS: usize = 32;
 
-    /// The picture, if `url` is one, exactly.
+    /// The picture, if `url` is one, exactly (its hash in lower case, as Gravatar's are).
     fn parse(url: &'a str) -> Option<Self> {
         let rest = url.strip_prefix(Self::BEFORE_HASH)?;
-        let hash = rest.get(..Self::HASH_DIGITS)?;
-        let initials = rest[Self::HASH_DIGITS..]
+        let hash = rest.get(..HASH_DIGITS)?;
+        let initials = rest[HASH_DIGITS..]
             .strip_prefix(Self::BEFORE_INITIALS)?
             .strip_suffix(Self::AFTER)?;
-        let plain = |text: &str, allowed: fn(&u8) -> bool| text.bytes().all(|b| allowed(&b));
-        (plain(hash, u8::is_ascii_hexdigit) && plain(initials, u8::is_ascii_alphanumeric))
+        let lower_hex = |b: u8| b.is_ascii_digit() || (b'a'..=b'f').contains(&b);
+        (hash.bytes().all(lower_hex) && initials.bytes().all(|b| b.is_ascii_alphanumeric()))
             .then_some(Self { hash, initials })
     }
 
-    /// What the field holds: the hash, then the initials.
+    /// The hash's 16 bytes in base64, as the field holds them.
+    fn packed_hash(&self) -> [u8; HASH_PACKED] {
+        let mut bytes = [0u8; HASH_BYTES];
+        for (byte, pair) in bytes.iter_mut().zip(self.hash.as_bytes().chunks(2)) {
+            let digit = |b: u8| (b as char).to_digit(16).unwrap_or(0) as u8;
+            *byte = digit(pair[0]) << 4 | digit(pair[1]);
+        }
+        let mut packed = [0u8; HASH_PACKED];
+        // 16 bytes are always 22 digits without padding.
+        let _ = URL_SAFE_NO_PAD.encode_slice(bytes, &mut packed);
+        packed
+    }
+
+    /// What the field holds: the packed hash, then the initials.
     fn packed(text: &'a str) -> Self {
-        let (hash, initials) = text.split_at(Self::HASH_DIGITS.min(text.len()));
+        let (hash, initials) = text.split_at(HASH_PACKED.min(text.len()));
         Self { hash, initials }
+    }
+
+    /// Writes the hash as the URL has it.
+    fn write_hash(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.hash.len() != HASH_PACKED {
+            return f.write_str(self.hash);
+        }
+        let mut bytes = [0u8; HASH_BYTES];
+        match URL_SAFE_NO_PAD.decode_slice(self.hash, &mut bytes) {
+            Ok(HASH_BYTES) => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                let mut digits = [0u8; HASH_DIGITS];
+                for (pair, byte) in digits.chunks_mut(2).zip(bytes) {
+                    pair[0] = HEX[usize::from(byte >> 4)];
+                    pair[1] = HEX[usize::from(byte & 15)];
+                }
+                f.write_str(std::str::from_utf8(&digits).unwrap_or_default())
+            }
+            _ => f.write_str(self.hash),
+        }
     }
 }
 
 impl std::fmt::Display for DefaultPicture<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(Self::BEFORE_HASH)?;
-        f.write_str(self.hash)?;
+        self.write_hash(f)?;
         f.write_str(Self::BEFORE_INITIALS)?;
         f.write_str(self.initials)?;
         f.write_str(Self::AFTER)
@@ -206,28 +251,33 @@ impl Serialize for Picture<'_> {
     }
 }
 
-/// Where each field ends in the text (it starts where the previous one ends): two bytes a
-/// field, or four for the rare profile of 64 KiB and more.
+/// Where each field but the last ends in the text (a field starts where the previous one
+/// ends, and the last ends with the text): two bytes a field, or four for the rare profile of
+/// 64 KiB and more.
 #[derive(Clone, PartialEq, Eq)]
 enum Ends {
-    Narrow([u16; FIELDS]),
-    Wide(Box<[u32; FIELDS]>),
+    Narrow([u16; FIELDS - 1]),
+    Wide(Box<[u32; FIELDS - 1]>),
 }
 
 impl Ends {
     fn new(ends: [u32; FIELDS]) -> Self {
-        let mut narrow = [0u16; FIELDS];
-        for (to, from) in narrow.iter_mut().zip(ends) {
+        let mut wide = [0u32; FIELDS - 1];
+        wide.copy_from_slice(&ends[..FIELDS - 1]);
+        let mut narrow = [0u16; FIELDS - 1];
+        for (to, from) in narrow.iter_mut().zip(wide) {
             match u16::try_from(from) {
                 Ok(end) => *to = end,
-                Err(_) => return Self::Wide(Box::new(ends)),
+                Err(_) => return Self::Wide(Box::new(wide)),
             }
         }
         Self::Narrow(narrow)
     }
 
-    fn get(&self, index: usize) -> usize {
+    /// Where field `index` ends, in a text of `length` bytes.
+    fn get(&self, index: usize, length: usize) -> usize {
         match self {
+            _ if index == FIELDS - 1 => length,
             Self::Narrow(ends) => usize::from(ends[index]),
             Self::Wide(ends) => ends[index] as usize,
         }
@@ -303,6 +353,15 @@ impl Profile {
     fn field(&self, field: Field) -> Option<&str> {
         match field {
             Field::Name if self.flag(NAME_IS_EMAIL) => return self.field(Field::Email),
+            Field::Name if self.flag(NAME_IS_GIVEN_AND_FAMILY) => {
+                // The given name, its space and the family name, one after another.
+                let (text, ends) = (self.text(), &self.header().ends);
+                let start = ends.get(Field::GivenName as usize - 1, text.len());
+                return text.get(start..ends.get(Field::FamilyName as usize, text.len()));
+            }
+            Field::GivenName if self.flag(NAME_IS_GIVEN_AND_FAMILY) => {
+                return self.stored(field)?.strip_suffix(' ');
+            }
             Field::Nickname if self.flag(NICKNAME_IS_EMAIL_LOCAL_PART) => {
                 return self
                     .field(Field::Email)?
@@ -321,12 +380,13 @@ impl Profile {
         if header.present & (1 << index) == 0 {
             return None;
         }
+        let text = self.text();
         let start = if index == 0 {
             0
         } else {
-            header.ends.get(index - 1)
+            header.ends.get(index - 1, text.len())
         };
-        self.text().get(start..header.ends.get(index))
+        text.get(start..header.ends.get(index, text.len()))
     }
 
     fn flag(&self, flag: u16) -> bool {
@@ -648,6 +708,17 @@ impl<'de> Deserialize<'de> for Profile {
             flags |= NAME_IS_EMAIL;
             name = Some("");
         }
+        let (given, family) = (wire.given_name.as_deref(), wire.family_name.as_deref());
+        if let (Some(full), Some(given), Some(family)) = (name, given, family)
+            && full.len() == given.len() + 1 + family.len()
+            && full.starts_with(given)
+            && full[given.len()..].starts_with(' ')
+            && full.ends_with(family)
+            && flags & NAME_IS_EMAIL == 0
+        {
+            flags |= NAME_IS_GIVEN_AND_FAMILY;
+            name = Some("");
+        }
         let mut nickname = wire.nickname.as_deref();
         if nickname.is_some() && nickname == email.and_then(|e| e.split_once('@')).map(|(l, _)| l) {
             flags |= NICKNAME_IS_EMAIL_LOCAL_PART;
@@ -655,9 +726,14 @@ impl<'de> Deserialize<'de> for Profile {
         }
         // The picture's field may be two parts (the default's hash and initials).
         let mut picture = wire.picture.as_deref().map(|url| (url, ""));
-        if let Some(default) = wire.picture.as_deref().and_then(DefaultPicture::parse) {
+        let default_picture = wire.picture.as_deref().and_then(DefaultPicture::parse);
+        let packed_hash = default_picture.map(|default| default.packed_hash());
+        if let (Some(default), Some(hash)) = (default_picture, &packed_hash) {
             flags |= DEFAULT_PICTURE;
-            picture = Some((default.hash, default.initials));
+            picture = Some((
+                std::str::from_utf8(hash).unwrap_or_default(),
+                default.initials,
+            ));
         }
         // Timestamps in Auth0's own form are kept in eight characters.
         let mut pack = |sent: Option<&str>, flag: u16| -> Option<Packed> {
@@ -678,8 +754,8 @@ impl<'de> Deserialize<'de> for Profile {
             wire.phone_number.as_deref(),
             name,
             nickname,
-            wire.given_name.as_deref(),
-            wire.family_name.as_deref(),
+            given,
+            family,
             picture.map(|(first, _)| first),
             stamp(&created_at, wire.created_at.as_deref()),
             stamp(&updated_at, wire.updated_at.as_deref()),
@@ -690,7 +766,7 @@ impl<'de> Deserialize<'de> for Profile {
             raw(wire.app_metadata),
         ];
         let second = picture.map_or("", |(_, second)| second);
-        let length = fields.iter().flatten().map(|f| f.len()).sum::<usize>() + second.len();
+        let length = fields.iter().flatten().map(|f| f.len()).sum::<usize>() + second.len() + 1;
         let mut text = String::with_capacity(length);
         let mut ends = [0u32; FIELDS];
         let mut present = 0u16;
@@ -699,6 +775,9 @@ impl<'de> Deserialize<'de> for Profile {
                 text.push_str(value);
                 if index == Field::Picture as usize {
                     text.push_str(second);
+                }
+                if index == Field::GivenName as usize && flags & NAME_IS_GIVEN_AND_FAMILY != 0 {
+                    text.push(' ');
                 }
                 present |= 1 << index;
             }
@@ -787,6 +866,7 @@ mod tests {
         );
         assert_eq!(p.app_metadata_text(), r#"{"plan":"pro"}"#);
         assert!(p.packed_size() < 300, "{}", p.packed_size());
+        assert_eq!(std::mem::size_of::<Header>(), 48, "beside the text");
     }
 
     #[test]
@@ -933,7 +1013,8 @@ mod tests {
         );
         assert_eq!(
             p.text().len(),
-            "auth0|1juliette.ito@fabrikam.example5ee31b5986fafeb958a8d1acfe8f0336ju".len()
+            "auth0|1juliette.ito@fabrikam.example".len() + HASH_PACKED + "ju".len(),
+            "the hash's 16 bytes in base64"
         );
         let again: Profile = serde_json::from_slice(&serde_json::to_vec(&p).unwrap()).unwrap();
         assert_eq!(again, p);
@@ -987,6 +1068,41 @@ mod tests {
     }
 
     #[test]
+    fn a_name_of_the_given_and_family_names_is_kept_once() {
+        for (name, given, family, joined) in [
+            ("Charles Gupta", "Charles", "Gupta", true),
+            ("Charles  Gupta", "Charles ", "Gupta", true),
+            (" ", "", "", true),
+            ("Charles  Gupta", "Charles", "Gupta", false),
+            ("Gupta Charles", "Charles", "Gupta", false),
+            ("Charles-Gupta", "Charles", "Gupta", false),
+            ("Charles Gupta", "Charles", "", false),
+        ] {
+            let sent = json!({"user_id": "auth0|1", "name": name, "given_name": given,
+                "family_name": family});
+            let p = profile(sent.clone());
+            assert_eq!(p.flag(NAME_IS_GIVEN_AND_FAMILY), joined, "{sent}");
+            assert_eq!(
+                (p.name(), p.given_name(), p.family_name()),
+                (Some(name), Some(given), Some(family)),
+                "{sent}"
+            );
+            let again: Profile = serde_json::from_slice(&serde_json::to_vec(&p).unwrap()).unwrap();
+            assert_eq!(again, p);
+        }
+        let p = profile(json!({"user_id": "auth0|1", "name": "Charles Gupta",
+            "given_name": "Charles", "family_name": "Gupta"}));
+        assert_eq!(
+            p.text().len(),
+            "auth0|1Charles Gupta".len(),
+            "the name is not kept twice"
+        );
+        let p = profile(json!({"user_id": "auth0|1", "name": "Charles Gupta",
+            "given_name": "Charles"}));
+        assert_eq!((p.name(), p.family_name()), (Some("Charles Gupta"), None));
+    }
+
+    #[test]
     fn names_and_pictures_that_are_not_auth0s_defaults_are_kept_as_sent() {
         let gravatar = "https://s.gravatar.com/avatar/5ee31b5986fafeb958a8d1acfe8f0336?s=480&r=pg&d=https%3A%2F%2Fcdn.auth0.com%2Favatars%2F";
         for (email, name, nickname, picture) in [
@@ -1005,6 +1121,12 @@ mod tests {
             ),
             ("a@b@c", "", "a@b", &gravatar.replace("5ee3", "5eez")),
             ("", "x", "", &gravatar.replace("5ee31b", "5ee31")),
+            (
+                "jane@x.org",
+                "Jane",
+                "J",
+                &format!("{gravatar}ju.png").replace("5ee3", "5EE3"),
+            ),
         ] {
             let p = profile(json!({"user_id": "auth0|1", "email": email, "name": name,
                 "nickname": nickname, "picture": picture}));
