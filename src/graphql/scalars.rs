@@ -48,7 +48,7 @@ impl ScalarType for Date {
 }
 
 /// JSON text answered as the `JSON` scalar, parsed straight into GraphQL's value form.
-pub(super) struct JsonText<'a>(pub &'a str);
+pub(super) struct JsonText<'a>(pub std::borrow::Cow<'a, str>);
 
 impl async_graphql::OutputType for JsonText<'_> {
     fn type_name() -> std::borrow::Cow<'static, str> {
@@ -67,7 +67,7 @@ impl async_graphql::OutputType for JsonText<'_> {
         _: &async_graphql::ContextSelectionSet<'_>,
         _: &async_graphql::Positioned<async_graphql::parser::types::Field>,
     ) -> async_graphql::ServerResult<Value> {
-        Ok(json_text_value(self.0))
+        Ok(json_text_value(&self.0))
     }
 }
 

@@ -452,7 +452,7 @@ impl Scope {
     pub(crate) fn terms_accepted(&self, user: &UserView) -> Option<bool> {
         let current = self.self_service.terms_version.as_deref()?;
         user.read_or_none(UserField::TermsAccepted, |profile| {
-            let metadata: Value = serde_json::from_str(profile.app_metadata_text()).ok()?;
+            let metadata: Value = serde_json::from_str(&profile.app_metadata_text()).ok()?;
             Some(
                 metadata
                     .pointer("/terms_accepted/version")

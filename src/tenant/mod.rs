@@ -22,6 +22,7 @@ mod placeholder;
 pub(crate) mod probe;
 mod profile;
 mod shared_budget;
+mod skeleton;
 mod timestamp;
 mod token;
 mod writes;

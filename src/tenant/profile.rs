@@ -25,6 +25,7 @@ use serde_json::value::RawValue;
 use triomphe::HeaderSlice;
 
 use super::model::Identity;
+use super::skeleton::{self, Skeleton};
 use super::timestamp::{Packed, Timestamp};
 
 /// The text fields, in the order they are packed; `Field as usize` indexes `ends`.
@@ -300,6 +301,9 @@ struct Header {
     /// Whether each metadata text is in the form serde_json writes, found on first use.
     canonical: Verdicts,
     logins_count: i64,
+    /// The skeleton of each metadata object whose field holds only its values.
+    user_skeleton: Option<Skeleton>,
+    app_skeleton: Option<Skeleton>,
 }
 
 /// Lazily found facts about a profile's text: two bits per metadata object (known, and
@@ -476,23 +480,40 @@ impl Profile {
     }
 
     /// `user_metadata` as the JSON text Auth0 sent; `{}` when never set.
-    pub(crate) fn user_metadata_text(&self) -> &str {
-        self.field(Field::UserMetadata).unwrap_or("{}")
+    pub(crate) fn user_metadata_text(&self) -> Cow<'_, str> {
+        self.metadata(Field::UserMetadata)
+            .unwrap_or(Cow::Borrowed("{}"))
     }
 
     /// `app_metadata` as the JSON text Auth0 sent; `{}` when never set.
-    pub(crate) fn app_metadata_text(&self) -> &str {
-        self.field(Field::AppMetadata).unwrap_or("{}")
+    pub(crate) fn app_metadata_text(&self) -> Cow<'_, str> {
+        self.metadata(Field::AppMetadata)
+            .unwrap_or(Cow::Borrowed("{}"))
+    }
+
+    /// A metadata field's JSON text: as kept, or its values joined to its skeleton.
+    fn metadata(&self, field: Field) -> Option<Cow<'_, str>> {
+        let stored = self.stored(field)?;
+        let header = self.header();
+        let skeleton = match field {
+            Field::UserMetadata => &header.user_skeleton,
+            Field::AppMetadata => &header.app_skeleton,
+            _ => &None,
+        };
+        Some(match skeleton {
+            Some(skeleton) => Cow::Owned(skeleton::join(skeleton, stored)),
+            None => Cow::Borrowed(stored),
+        })
     }
 
     /// Whether [`Self::user_metadata_text`] is canonical JSON (see [`is_canonical_json`]).
     pub(crate) fn user_metadata_is_canonical(&self) -> bool {
-        self.verdict(0, self.user_metadata_text())
+        self.verdict(0, &self.user_metadata_text())
     }
 
     /// Whether [`Self::app_metadata_text`] is canonical JSON.
     pub(crate) fn app_metadata_is_canonical(&self) -> bool {
-        self.verdict(2, self.app_metadata_text())
+        self.verdict(2, &self.app_metadata_text())
     }
 
     fn verdict(&self, shift: u8, text: &str) -> bool {
@@ -747,6 +768,9 @@ impl<'de> Deserialize<'de> for Profile {
         fn stamp<'s>(packed: &'s Option<Packed>, sent: Option<&'s str>) -> Option<&'s str> {
             packed.as_ref().map(Packed::as_str).or(sent)
         }
+        // Metadata of a shape seen before is kept as its values.
+        let user_metadata = raw(wire.user_metadata).and_then(skeleton::split);
+        let app_metadata = raw(wire.app_metadata).and_then(skeleton::split);
         let fields: [Option<&str>; FIELDS] = [
             Some(&*wire.user_id),
             email,
@@ -762,8 +786,12 @@ impl<'de> Deserialize<'de> for Profile {
             stamp(&last_login, wire.last_login.as_deref()),
             wire.last_ip.as_deref(),
             identities,
-            raw(wire.user_metadata),
-            raw(wire.app_metadata),
+            user_metadata
+                .as_ref()
+                .map_or(raw(wire.user_metadata), |(_, values)| Some(values)),
+            app_metadata
+                .as_ref()
+                .map_or(raw(wire.app_metadata), |(_, values)| Some(values)),
         ];
         let second = picture.map_or("", |(_, second)| second);
         let length = fields.iter().flatten().map(|f| f.len()).sum::<usize>() + second.len() + 1;
@@ -790,6 +818,8 @@ impl<'de> Deserialize<'de> for Profile {
             flags,
             canonical: Verdicts::default(),
             logins_count: wire.logins_count.unwrap_or(0),
+            user_skeleton: user_metadata.map(|(skeleton, _)| skeleton),
+            app_skeleton: app_metadata.map(|(skeleton, _)| skeleton),
         };
         Ok(Self(triomphe::Arc::from_header_and_str(header, &text)))
     }
@@ -810,7 +840,8 @@ impl Serialize for Profile {
             } else if let Some(stamp) = self.timestamp(field) {
                 map.serialize_entry(field.name(), &stamp)?;
             } else if field.is_json() {
-                let json: &RawValue = serde_json::from_str(value).map_err(S::Error::custom)?;
+                let text = self.metadata(field).unwrap_or(Cow::Borrowed(value));
+                let json: &RawValue = serde_json::from_str(&text).map_err(S::Error::custom)?;
                 map.serialize_entry(field.name(), json)?;
             } else {
                 map.serialize_entry(field.name(), value)?;
@@ -829,6 +860,7 @@ impl Serialize for Profile {
 mod tests {
     use super::*;
     use serde_json::{Value, json};
+    use std::sync::Arc;
 
     fn profile(value: Value) -> Profile {
         serde_json::from_str(&value.to_string()).unwrap()
@@ -859,14 +891,18 @@ mod tests {
         assert!(p.email_verified() && p.blocked());
         assert_eq!(p.logins_count(), 7);
         assert!(p.has_database_identity());
-        let user_metadata: Value = serde_json::from_str(p.user_metadata_text()).unwrap();
+        let user_metadata: Value = serde_json::from_str(&p.user_metadata_text()).unwrap();
         assert_eq!(
             user_metadata,
             json!({"language": "fr", "nested": {"a": [1, 2]}})
         );
         assert_eq!(p.app_metadata_text(), r#"{"plan":"pro"}"#);
         assert!(p.packed_size() < 300, "{}", p.packed_size());
-        assert_eq!(std::mem::size_of::<Header>(), 48, "beside the text");
+        assert_eq!(
+            std::mem::size_of::<Header>(),
+            64,
+            "beside the text, with both skeletons"
+        );
     }
 
     #[test]
@@ -1065,6 +1101,50 @@ mod tests {
         assert_eq!(again, p);
         let absent = profile(json!({"user_id": "auth0|2"}));
         assert!(absent.created_at().is_none() && absent.last_login().is_none());
+    }
+
+    #[test]
+    fn metadata_of_a_shape_seen_before_is_kept_as_its_values_and_reads_back_exactly() {
+        // Two identities, kept as JSON text too: only metadata is joined to a skeleton.
+        let sent = |plan: &str, city: &str| {
+            json!({"user_id": "auth0|1", "app_metadata": {"plan": plan, "seats": 3},
+                "user_metadata": {"address": {"city": city, "country": "FR"}, "tags": [1, "a"]},
+                "identities": [
+                    {"connection": "c", "provider": "auth0", "user_id": "1", "isSocial": false},
+                    {"connection": "google-oauth2", "provider": "google-oauth2", "user_id": "9",
+                        "isSocial": true}]})
+        };
+        let (a, b) = (profile(sent("free", "Paris")), profile(sent("pro", "Lyon")));
+        let shared = |p: &Profile| {
+            p.header()
+                .user_skeleton
+                .clone()
+                .zip(p.header().app_skeleton.clone())
+        };
+        let ((a_user, a_app), (b_user, b_app)) = (shared(&a).unwrap(), shared(&b).unwrap());
+        assert!(Arc::ptr_eq(&a_user, &b_user) && Arc::ptr_eq(&a_app, &b_app));
+        assert_eq!(
+            b.user_metadata_text(),
+            r#"{"address":{"city":"Lyon","country":"FR"},"tags":[1,"a"]}"#
+        );
+        assert_eq!(b.app_metadata_text(), r#"{"plan":"pro","seats":3}"#);
+        assert_eq!(
+            b.stored(Field::AppMetadata),
+            Some("\"pro\"\u{0}3"),
+            "values only"
+        );
+        assert!(b.user_metadata_is_canonical() && b.app_metadata_is_canonical());
+        let mut expected = sent("pro", "Lyon");
+        expected["email_verified"] = json!(false);
+        expected["logins_count"] = json!(0);
+        assert_eq!(serde_json::to_value(&b).unwrap(), expected);
+        let again: Profile = serde_json::from_slice(&serde_json::to_vec(&b).unwrap()).unwrap();
+        assert_eq!(again, b);
+        let spaced: Profile =
+            serde_json::from_str(r#"{"user_id":"x","user_metadata":{ "b" : 1 , "a" : [ ] }}"#)
+                .unwrap();
+        assert_eq!(spaced.user_metadata_text(), r#"{ "b" : 1 , "a" : [ ] }"#);
+        assert!(!spaced.user_metadata_is_canonical());
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Running a plan: its arguments taken from the request's variables, the scope asked as the
 //! resolvers ask it, and the answer's `data` written as JSON from the views the scope hands out.
 
+use std::borrow::Cow;
+
 use async_graphql::{PathSegment, Request, ServerError, Value, Variables};
 use serde::ser::{Error as _, SerializeMap};
 use serde::{Serialize, Serializer};
@@ -234,12 +236,12 @@ impl Serialize for UserJson<'_> {
 
 /// Metadata as the `JSON` scalar answers it: text already as serde_json writes it is copied;
 /// other text is read and written again, as async-graphql does.
-struct JsonText<'a>((&'a str, bool));
+struct JsonText<'a>((Cow<'a, str>, bool));
 
 impl Serialize for JsonText<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let (text, canonical) = self.0;
-        if canonical && let Ok(raw) = serde_json::from_str::<&RawValue>(text) {
+        let (text, canonical) = &self.0;
+        if *canonical && let Ok(raw) = serde_json::from_str::<&RawValue>(text) {
             return raw.serialize(serializer);
         }
         json_text_value(text).serialize(serializer)
