@@ -134,13 +134,13 @@ const DEFAULT_PICTURE: u16 = 64;
 /// With [`PRIMARY_IDENTITY`]: that identity's connection is [`DEFAULT_DATABASE`], the name
 /// Auth0 gives a tenant's first database connection; the identities field holds nothing.
 const DEFAULT_DATABASE_CONNECTION: u16 = 128;
-/// The name is the given name, a space and the family name (as social providers send it):
-/// its field holds nothing, and the given name's field holds the space after it.
-const NAME_IS_GIVEN_AND_FAMILY: u16 = 2048;
 /// The created, updated and last-login timestamps packed (see [`Packed`]).
 const CREATED_AT_PACKED: u16 = 256;
 const UPDATED_AT_PACKED: u16 = 512;
 const LAST_LOGIN_PACKED: u16 = 1024;
+/// The name is the given name, a space and the family name (as social providers send it):
+/// its field holds nothing, and the given name's field holds the space after it.
+const NAME_IS_GIVEN_AND_FAMILY: u16 = 2048;
 
 /// The name of the database connection every Auth0 tenant starts with.
 const DEFAULT_DATABASE: &str = "Username-Password-Authentication";
@@ -296,7 +296,7 @@ struct Header {
     ends: Ends,
     /// Bit `f` set: field `f` is present (an empty string is a present value).
     present: u16,
-    /// The bits from [`EMAIL_VERIFIED`] to [`LAST_LOGIN_PACKED`].
+    /// The bits from [`EMAIL_VERIFIED`] to [`NAME_IS_GIVEN_AND_FAMILY`].
     flags: u16,
     /// Whether each metadata text is in the form serde_json writes, found on first use.
     canonical: Verdicts,
