@@ -4,7 +4,7 @@
 //!   metrics), and the Authentication API's own path.
 //! - `client`: the endpoints read, as typed methods; `writes`: the endpoints written through.
 //! - `model`: the Auth0 shapes read; `profile`: the profile, packed for the cache, its
-//!   timestamps by `timestamp`.
+//!   timestamps by `timestamp` and its metadata by `skeleton`.
 //! - `token`, `budget` (with `shared_budget` through Redis), `breaker`: the policies `http`
 //!   applies.
 //! - `probe`: every tenant's credentials tried once at start-up; `placeholder`: credentials
