@@ -9,7 +9,7 @@
 //! bound a text is simply kept whole.
 
 use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{Arc, LazyLock, RwLock};
 
 /// A shared skeleton: a thin pointer, eight bytes in a profile's header.
 pub(super) type Skeleton = Arc<Box<str>>;
@@ -21,7 +21,8 @@ const MAX_SKELETON_BYTES: usize = 512;
 
 const SEPARATOR: char = '\0';
 
-static SKELETONS: LazyLock<Mutex<HashMap<Box<str>, Skeleton>>> = LazyLock::new(Default::default);
+/// Read-mostly: a shape is written once and then only looked up, from every worker thread.
+static SKELETONS: LazyLock<RwLock<HashMap<Box<str>, Skeleton>>> = LazyLock::new(Default::default);
 
 /// The skeleton and values of `json` (valid JSON text), or `None` when it is better kept whole
 /// (no values to share it with, or the table is full).
@@ -30,7 +31,10 @@ pub(super) fn split(json: &str) -> Option<(Skeleton, String)> {
     if skeleton.len() > MAX_SKELETON_BYTES {
         return None;
     }
-    let mut table = SKELETONS.lock().ok()?;
+    if let Some(shared) = SKELETONS.read().ok()?.get(skeleton.as_str()) {
+        return Some((shared.clone(), values));
+    }
+    let mut table = SKELETONS.write().ok()?;
     if let Some(shared) = table.get(skeleton.as_str()) {
         return Some((shared.clone(), values));
     }
