@@ -506,14 +506,19 @@ impl Profile {
         })
     }
 
-    /// Whether [`Self::user_metadata_text`] is canonical JSON (see [`is_canonical_json`]).
-    pub(crate) fn user_metadata_is_canonical(&self) -> bool {
-        self.verdict(0, &self.user_metadata_text())
+    /// [`Self::user_metadata_text`], and whether it is canonical JSON (see
+    /// [`is_canonical_json`]): the text is put together once for both.
+    pub(crate) fn user_metadata_json(&self) -> (Cow<'_, str>, bool) {
+        let text = self.user_metadata_text();
+        let canonical = self.verdict(0, &text);
+        (text, canonical)
     }
 
-    /// Whether [`Self::app_metadata_text`] is canonical JSON.
-    pub(crate) fn app_metadata_is_canonical(&self) -> bool {
-        self.verdict(2, &self.app_metadata_text())
+    /// [`Self::app_metadata_text`], and whether it is canonical JSON.
+    pub(crate) fn app_metadata_json(&self) -> (Cow<'_, str>, bool) {
+        let text = self.app_metadata_text();
+        let canonical = self.verdict(2, &text);
+        (text, canonical)
     }
 
     fn verdict(&self, shift: u8, text: &str) -> bool {
@@ -933,8 +938,8 @@ mod tests {
     fn metadata_is_canonical_only_as_serde_json_writes_it() {
         let p =
             profile(json!({"user_id": "auth0|3", "user_metadata": {"a": 1, "b": [true, null]}}));
-        assert!(p.user_metadata_is_canonical() && p.user_metadata_is_canonical());
-        assert!(p.app_metadata_is_canonical(), "`{{}}` when never set");
+        assert!(p.user_metadata_json().1 && p.user_metadata_json().1);
+        assert!(p.app_metadata_json().1, "`{{}}` when never set");
         for text in [
             r#"{"b":1,"a":2}"#,
             r#"{"a": 1}"#,
@@ -945,7 +950,7 @@ mod tests {
             let p: Profile =
                 serde_json::from_str(&format!(r#"{{"user_id":"x","user_metadata":{text}}}"#))
                     .unwrap();
-            assert!(!p.user_metadata_is_canonical(), "{text}");
+            assert!(!p.user_metadata_json().1, "{text}");
         }
     }
 
@@ -1133,7 +1138,7 @@ mod tests {
             Some("\"pro\"\u{0}3"),
             "values only"
         );
-        assert!(b.user_metadata_is_canonical() && b.app_metadata_is_canonical());
+        assert!(b.user_metadata_json().1 && b.app_metadata_json().1);
         let mut expected = sent("pro", "Lyon");
         expected["email_verified"] = json!(false);
         expected["logins_count"] = json!(0);
@@ -1144,7 +1149,7 @@ mod tests {
             serde_json::from_str(r#"{"user_id":"x","user_metadata":{ "b" : 1 , "a" : [ ] }}"#)
                 .unwrap();
         assert_eq!(spaced.user_metadata_text(), r#"{ "b" : 1 , "a" : [ ] }"#);
-        assert!(!spaced.user_metadata_is_canonical());
+        assert!(!spaced.user_metadata_json().1);
     }
 
     #[test]

@@ -212,18 +212,14 @@ impl Serialize for UserJson<'_> {
                     map.serialize_entry(key, &count)?;
                 }
                 UserField::UserMetadata => {
-                    let json = shown::<_, S::Error>(view.read(field, |p| {
-                        (p.user_metadata_text(), p.user_metadata_is_canonical())
-                    }))?;
+                    let json = shown::<_, S::Error>(view.read(field, Profile::user_metadata_json))?;
                     map.serialize_entry(key, &JsonText(json))?;
                 }
                 UserField::LastIp => {
                     map.serialize_entry(key, &view.read_or_none(field, Profile::last_ip))?;
                 }
                 UserField::AppMetadata => {
-                    let json = view.read_or_none(field, |p| {
-                        Some((p.app_metadata_text(), p.app_metadata_is_canonical()))
-                    });
+                    let json = view.read_or_none(field, |p| Some(p.app_metadata_json()));
                     map.serialize_entry(key, &json.map(JsonText))?;
                 }
                 // Not leaves: `compile` never selects them.
