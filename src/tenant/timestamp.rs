@@ -8,15 +8,16 @@
 
 use std::cmp::Ordering;
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Datelike, NaiveDate, Timelike};
 use serde::{Serialize, Serializer};
 
 /// The length of the form Auth0 writes: `YYYY-MM-DDTHH:MM:SS.mmmZ`.
 const WRITTEN: usize = 24;
-/// Characters of a packed timestamp: six bits each, 48 bits of milliseconds since 1970.
+/// A packed timestamp: milliseconds since 1970 in six bytes, eight characters of base64.
+const BYTES: usize = 6;
 const PACKED: usize = 8;
-/// The digits of a packed timestamp, in the order of their values (URL-safe base64's).
-const DIGITS: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-const MS_PER_DAY: u64 = 86_400_000;
 
 /// A profile's timestamp: the text as sent, or a packed one written out when read.
 #[derive(Debug, Clone, Copy)]
@@ -90,15 +91,14 @@ pub(super) struct Packed([u8; PACKED]);
 impl Packed {
     pub(super) fn of(text: &str) -> Option<Self> {
         let millis = parse(text)?;
-        // Only what writes back to the same text: no 24th hour, no 30th of February.
+        // Only what writes back to the same text.
         if write(millis) != text.as_bytes() {
             return None;
         }
         let mut packed = [0u8; PACKED];
-        for (index, digit) in packed.iter_mut().enumerate() {
-            let shift = 6 * (PACKED - 1 - index);
-            *digit = DIGITS[((millis >> shift) & 63) as usize];
-        }
+        URL_SAFE_NO_PAD
+            .encode_slice(&millis.to_be_bytes()[8 - BYTES..], &mut packed)
+            .ok()?;
         Some(Self(packed))
     }
 
@@ -108,22 +108,19 @@ impl Packed {
 }
 
 fn unpack(stored: &str) -> Option<u64> {
-    if stored.len() != PACKED {
-        return None;
+    let mut bytes = [0u8; 8];
+    match URL_SAFE_NO_PAD.decode_slice(stored, &mut bytes[8 - BYTES..]) {
+        Ok(BYTES) if stored.len() == PACKED => Some(u64::from_be_bytes(bytes)),
+        _ => None,
     }
-    stored.bytes().try_fold(0u64, |millis, digit| {
-        let value = DIGITS.iter().position(|d| *d == digit)?;
-        Some(millis << 6 | value as u64)
-    })
 }
 
-/// Milliseconds since 1970 of `YYYY-MM-DDTHH:MM:SS.mmmZ`, fields in range but not checked
-/// against the calendar (see [`Packed::of`]).
+/// Milliseconds since 1970 of `YYYY-MM-DDTHH:MM:SS.mmmZ`, a real instant from 1970 on.
 fn parse(text: &str) -> Option<u64> {
     let bytes: &[u8; WRITTEN] = text.as_bytes().try_into().ok()?;
-    let number = |from: usize, to: usize| -> Option<u64> {
-        bytes[from..to].iter().try_fold(0u64, |n, b| {
-            b.is_ascii_digit().then(|| n * 10 + u64::from(b - b'0'))
+    let number = |from: usize, to: usize| -> Option<u32> {
+        bytes[from..to].iter().try_fold(0u32, |n, b| {
+            b.is_ascii_digit().then(|| n * 10 + u32::from(b - b'0'))
         })
     };
     let separators = [
@@ -137,65 +134,43 @@ fn parse(text: &str) -> Option<u64> {
     if separators.iter().any(|(at, b)| bytes[*at] != *b) || bytes[23] != b'Z' {
         return None;
     }
-    let (year, month, day) = (number(0, 4)?, number(5, 7)?, number(8, 10)?);
-    let (hour, minute, second) = (number(11, 13)?, number(14, 16)?, number(17, 19)?);
-    let millis = number(20, 23)?;
-    if year < 1970 || !(1..=12).contains(&month) || !(1..=31).contains(&day) {
-        return None;
-    }
-    let days = days_from_civil(year, month, day);
-    Some(days * MS_PER_DAY + ((hour * 60 + minute) * 60 + second) * 1000 + millis)
+    let date = NaiveDate::from_ymd_opt(
+        i32::try_from(number(0, 4)?).ok()?,
+        number(5, 7)?,
+        number(8, 10)?,
+    )?;
+    let at = date.and_hms_milli_opt(
+        number(11, 13)?,
+        number(14, 16)?,
+        number(17, 19)?,
+        number(20, 23)?,
+    )?;
+    u64::try_from(at.and_utc().timestamp_millis()).ok()
 }
 
-/// `YYYY-MM-DDTHH:MM:SS.mmmZ` of milliseconds since 1970.
+/// `YYYY-MM-DDTHH:MM:SS.mmmZ` of milliseconds since 1970 (years up to 9999).
 fn write(millis: u64) -> [u8; WRITTEN] {
-    let (days, in_day) = (millis / MS_PER_DAY, millis % MS_PER_DAY);
-    let (year, month, day) = civil_from_days(days);
     let mut out = *b"0000-00-00T00:00:00.000Z";
-    let mut put = |at: usize, width: usize, mut value: u64| {
+    let Some(at) = i64::try_from(millis)
+        .ok()
+        .and_then(DateTime::from_timestamp_millis)
+    else {
+        return out;
+    };
+    let mut put = |at: usize, width: usize, mut value: u32| {
         for slot in out[at..at + width].iter_mut().rev() {
             *slot = b'0' + (value % 10) as u8;
             value /= 10;
         }
     };
-    put(0, 4, year);
-    put(5, 2, month);
-    put(8, 2, day);
-    put(11, 2, in_day / 3_600_000);
-    put(14, 2, in_day / 60_000 % 60);
-    put(17, 2, in_day / 1000 % 60);
-    put(20, 3, in_day % 1000);
+    put(0, 4, u32::try_from(at.year()).unwrap_or_default());
+    put(5, 2, at.month());
+    put(8, 2, at.day());
+    put(11, 2, at.hour());
+    put(14, 2, at.minute());
+    put(17, 2, at.second());
+    put(20, 3, at.timestamp_subsec_millis());
     out
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date from 1970 on (Howard Hinnant's
-/// `days_from_civil`, for unsigned years).
-fn days_from_civil(year: u64, month: u64, day: u64) -> u64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year / 400;
-    let year_of_era = year - era * 400;
-    let day_of_year = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
-}
-
-/// The date of `days` since 1970-01-01 (the inverse of [`days_from_civil`]).
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let day_of_era = z - era * 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let shifted_month = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
-    let month = if shifted_month < 10 {
-        shifted_month + 3
-    } else {
-        shifted_month - 9
-    };
-    let year = era * 400 + year_of_era + u64::from(month <= 2);
-    (year, month, day)
 }
 
 #[cfg(test)]
