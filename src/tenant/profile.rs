@@ -2,7 +2,7 @@
 //!
 //! The cache holds up to `cache.max_profiles` profiles, so a profile is one shared allocation:
 //! a small header (where each field ends, flags, the login count) and the text (every text
-//! field one after another, both metadata objects as the JSON text Auth0 sent), about 350 bytes
+//! field one after another, both metadata objects as the JSON text Auth0 sent), about 300 bytes
 //! for a typical profile instead of several kilobytes of separate strings and maps. Text fields
 //! are read as `&str` slices at no cost; metadata is parsed only when asked for. Identities are
 //! kept as JSON text too, except the commonest case, one identity that the user id names
@@ -145,14 +145,14 @@ const NAME_IS_GIVEN_AND_FAMILY: u16 = 2048;
 /// The name of the database connection every Auth0 tenant starts with.
 const DEFAULT_DATABASE: &str = "Username-Password-Authentication";
 
-/// Auth0's default picture, `https://s.gravatar.com/avatar/{hash}?s=480&r=pg&d=https%3A%2F%2Fcdn.auth0.com%2Favatars%2F{initials}.png`:
-/// about 125 bytes of which all but the 32-digit hash and the initials are the same for every
-/// user. Written out when read (as `Display`, so an answer's JSON takes it without a copy).
 /// A Gravatar hash: an MD5 sum, 16 bytes, in the URL as 32 hex digits, packed as 22 base64.
 const HASH_BYTES: usize = 16;
 const HASH_DIGITS: usize = 2 * HASH_BYTES;
 const HASH_PACKED: usize = 22;
 
+/// Auth0's default picture, `https://s.gravatar.com/avatar/{hash}?s=480&r=pg&d=https%3A%2F%2Fcdn.auth0.com%2Favatars%2F{initials}.png`:
+/// about 125 bytes of which all but the 32-digit hash and the initials are the same for every
+/// user. Written out when read (as `Display`, so an answer's JSON takes it without a copy).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct DefaultPicture<'a> {
     /// As the URL has it: 32 lower-case hex digits; or as packed: 22 base64 digits.
