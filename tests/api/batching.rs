@@ -17,6 +17,19 @@ fn refs(app: &test_kit::TestApp, per_tenant: usize) -> Value {
 
 const USERS: &str = "query($r: [UserRef!]!) { users(refs: $r) { id email } }";
 
+/// Each tenant was called once, for one search of users, and for nothing else.
+fn assert_one_search_per_tenant(app: &test_kit::TestApp, what: &str) {
+    for tenant in ["acme-eu", "acme-us", "globex"] {
+        let calls = app.tenant_calls(tenant);
+        assert_eq!(
+            calls.get("GET /api/v2/users").copied().unwrap_or(0),
+            1,
+            "{tenant}: {what}: {calls:?}"
+        );
+        assert_eq!(calls.values().sum::<u64>(), 1, "{tenant}: {calls:?}");
+    }
+}
+
 #[tokio::test]
 async fn sixty_cold_refs_cost_one_call_per_tenant_and_nothing_when_cached() {
     let app = spawn().await;
@@ -30,15 +43,7 @@ async fn sixty_cold_refs_cost_one_call_per_tenant_and_nothing_when_cached() {
         users.iter().all(|u| u["id"].is_string()),
         "every ref resolves"
     );
-    for tenant in ["acme-eu", "acme-us", "globex"] {
-        let calls = app.tenant_calls(tenant);
-        assert_eq!(
-            calls.get("GET /api/v2/users").copied().unwrap_or(0),
-            1,
-            "{tenant}: {calls:?}"
-        );
-        assert_eq!(calls.values().sum::<u64>(), 1, "{tenant}: {calls:?}");
-    }
+    assert_one_search_per_tenant(&app, "every cold ref in one search");
 
     app.reset_counts();
     let again = app
@@ -232,13 +237,5 @@ async fn users_asked_for_by_separate_fields_in_one_pass_are_one_batch_per_tenant
     let users = data(&answer).as_object().unwrap().clone();
     assert_eq!(users.len(), 12);
     assert!(users.values().all(|u| u["id"].is_string()), "{users:?}");
-    for tenant in ["acme-eu", "acme-us", "globex"] {
-        let calls = app.tenant_calls(tenant);
-        assert_eq!(
-            calls.get("GET /api/v2/users").copied().unwrap_or(0),
-            1,
-            "{tenant}: one search for its four users, not a read each: {calls:?}"
-        );
-        assert_eq!(calls.values().sum::<u64>(), 1, "{tenant}: {calls:?}");
-    }
+    assert_one_search_per_tenant(&app, "one search for its four users, not a read each");
 }
